@@ -1,0 +1,7 @@
+"""CloudFront invalidation for S3 changes: S3 events (through SQS) in, the fewest correct invalidations out.
+
+The pure core: `config` (settings from the environment), `events` (SQS bodies -> changed keys),
+`paths` (key -> CloudFront viewer paths), `coalesce` (paths -> a request within CloudFront's limits),
+`plan` (a batch -> one request per distribution). The I/O: `invalidate` (CreateInvalidation with retries)
+and `handler` (the Lambda entry point).
+"""

@@ -1,0 +1,77 @@
+"""One SQS batch -> invalidations -> the Lambda response listing the messages to retry.
+
+A message is reported as failed (so SQS redelivers it, and after maxReceiveCount moves it to the
+dead-letter queue) when its body cannot be understood, or when any distribution serving one of its keys
+could not be invalidated. Everything else is deleted by the event source mapping.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .config import Config
+from .events import MalformedMessageError, changed_keys
+from .invalidate import CloudFront, invalidate
+from .paths import served_key
+from .plan import plan_requests
+
+logger = logging.getLogger(__name__)
+
+
+def process_batch(
+    event: Mapping[str, Any],
+    config: Config,
+    cloudfront: CloudFront,
+    remaining_ms: Callable[[], int],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> dict[str, list[dict[str, str]]]:
+    """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came."""
+    records: Sequence[Mapping[str, Any]] = event["Records"]
+    keys_by_message, failed = read_messages(records)
+    for request in plan_requests(keys_by_message, config):
+        if not invalidate(cloudfront, request, remaining_ms, sleep, jitter):
+            failed.update(request.message_ids)
+    _log_unserved(keys_by_message, config)
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed
+        ]
+    }
+
+
+def read_messages(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[str]], set[str]]:
+    """The changed keys of each readable message, and the ids of the unreadable ones."""
+    keys_by_message: dict[str, list[str]] = {}
+    failed: set[str] = set()
+    for record in records:
+        message_id = record["messageId"]
+        try:
+            keys_by_message[message_id] = changed_keys(record["body"])
+        except MalformedMessageError as error:
+            failed.add(message_id)
+            logger.error(
+                "message_rejected",
+                extra={"decision": "message_rejected", "message_id": message_id, "reason": str(error)},
+            )
+    return keys_by_message, failed
+
+
+def _log_unserved(keys_by_message: Mapping[str, Sequence[str]], config: Config) -> None:
+    """Keys outside every distribution's origin path are served by none: say so, once per batch."""
+    unserved = [
+        key
+        for keys in keys_by_message.values()
+        for key in keys
+        if all(served_key(key, d.origin_path) is None for d in config.distributions)
+    ]
+    if unserved:
+        logger.info(
+            "keys_unserved",
+            extra={"decision": "keys_unserved", "key_count": len(unserved), "example_key": unserved[0]},
+        )

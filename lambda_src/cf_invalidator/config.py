@@ -1,0 +1,98 @@
+"""The handler's settings, read once from the environment and validated before any event is handled."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ENV_DISTRIBUTIONS = "DISTRIBUTIONS"
+ENV_INDEX_DOCUMENT = "INDEX_DOCUMENT"
+ENV_MAX_PATHS = "MAX_PATHS_PER_INVALIDATION"
+
+DEFAULT_INDEX_DOCUMENT = "index.html"
+MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
+
+_DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,128}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A CloudFront distribution in front of the bucket, and the bucket prefix it serves."""
+
+    label: str
+    id: str
+    origin_path: str = ""  # "" or "/prefix" (leading slash, no trailing slash), as CloudFront writes it
+
+
+@dataclass(frozen=True)
+class Config:
+    distributions: tuple[Distribution, ...]
+    max_paths: int
+    index_document: str = DEFAULT_INDEX_DOCUMENT
+
+
+def load_config(environ: Mapping[str, str]) -> Config:
+    """Read and validate every setting; raise ConfigError naming the first bad one."""
+    return Config(
+        distributions=_distributions(_required(environ, ENV_DISTRIBUTIONS)),
+        max_paths=_max_paths(_required(environ, ENV_MAX_PATHS)),
+        index_document=_index_document(environ.get(ENV_INDEX_DOCUMENT, DEFAULT_INDEX_DOCUMENT)),
+    )
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    try:
+        return environ[name]
+    except KeyError:
+        raise ConfigError(f"{name} is not set") from None
+
+
+def _distributions(raw: str) -> tuple[Distribution, ...]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{ENV_DISTRIBUTIONS} is not JSON: {error}") from None
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(
+            f'{ENV_DISTRIBUTIONS} must be a non-empty JSON object: {{"label": {{"id": "E..."}}}}'
+        )
+    return tuple(_distribution(label, value) for label, value in sorted(data.items()))
+
+
+def _distribution(label: str, value: object) -> Distribution:
+    where = f"{ENV_DISTRIBUTIONS}[{label!r}]"
+    if not isinstance(value, dict):
+        raise ConfigError(f'{where} must be an object like {{"id": "E...", "origin_path": ""}}')
+    distribution_id = value.get("id")
+    if not isinstance(distribution_id, str) or not _DISTRIBUTION_ID.match(distribution_id):
+        raise ConfigError(
+            f"{where}.id must be a CloudFront distribution id (A-Z, 0-9), got {distribution_id!r}"
+        )
+    origin_path = value.get("origin_path") or ""
+    if not isinstance(origin_path, str) or (
+        origin_path and (not origin_path.startswith("/") or origin_path.endswith("/"))
+    ):
+        raise ConfigError(f'{where}.origin_path must be "" or start with "/" and not end with "/"')
+    return Distribution(label=label, id=distribution_id, origin_path=origin_path)
+
+
+def _max_paths(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_MAX_PATHS} must be a whole number, got {raw!r}") from None
+    if not 1 <= value <= MAX_PATHS_PER_REQUEST:
+        raise ConfigError(f"{ENV_MAX_PATHS} must be between 1 and {MAX_PATHS_PER_REQUEST}, got {value}")
+    return value
+
+
+def _index_document(raw: str) -> str:
+    if not raw or "/" in raw:
+        raise ConfigError(f"{ENV_INDEX_DOCUMENT} must be a file name without '/', got {raw!r}")
+    return raw

@@ -1,0 +1,59 @@
+"""The Lambda entry point: configuration at start-up, one CloudFront client per container, then the batch.
+
+Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path"}), MAX_PATHS_PER_INVALIDATION,
+INDEX_DOCUMENT (default index.html). A missing or malformed one fails the start-up with its name.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from .batch import process_batch
+from .config import load_config
+from .invalidate import CloudFront
+
+CONFIG = load_config(os.environ)
+
+# The handler owns retries (it knows the Lambda's deadline); botocore makes one attempt per call.
+CLIENT_CONFIG = BotoConfig(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 1})
+_LOG_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    return process_batch(event, CONFIG, cloudfront(), context.get_remaining_time_in_millis)
+
+
+@functools.cache
+def cloudfront() -> CloudFront:
+    client: CloudFront = boto3.client("cloudfront", config=CLIENT_CONFIG)
+    return client
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line with the record's extra fields, as Lambda's JSON log format writes them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {k: v for k, v in vars(record).items() if k not in _LOG_RECORD_FIELDS}
+        line = {"level": record.levelname, "message": record.getMessage(), "logger": record.name, **fields}
+        return json.dumps(line, default=str)
+
+
+def _configure_logging() -> None:
+    """Lambda's runtime already formats records as JSON (log_format = "JSON"); elsewhere, do the same."""
+    root = logging.getLogger()
+    if os.environ.get("AWS_LAMBDA_LOG_FORMAT") != "JSON" and not root.handlers:
+        stream = logging.StreamHandler()
+        stream.setFormatter(JsonLines())
+        root.addHandler(stream)
+    if "AWS_LAMBDA_LOG_LEVEL" not in os.environ:  # set by Lambda from the function's logging_config
+        logging.getLogger(__package__).setLevel(logging.INFO)
+
+
+_configure_logging()

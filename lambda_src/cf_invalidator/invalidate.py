@@ -1,0 +1,128 @@
+"""CreateInvalidation with backoff: the only place that talks to CloudFront.
+
+Retryable answers (throttling, quota in progress, 5xx, connection trouble) are retried with full-jitter
+exponential backoff while the Lambda has time left; the CallerReference makes every retry safe, even
+after a timeout on a call CloudFront did carry out. Anything else is final for this delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from .plan import Request
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "TooManyInvalidationsInProgress",
+        "ServiceUnavailable",
+        "InternalError",
+        "InternalFailure",
+    }
+)
+CONNECTION_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+BASE_DELAY_S = 0.5
+MAX_DELAY_S = 8.0
+RESERVE_MS = 3000  # kept back for one more call and the reply to Lambda
+
+
+class CloudFront(Protocol):
+    def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]: ...
+
+
+def invalidate(
+    cloudfront: CloudFront,
+    request: Request,
+    remaining_ms: Callable[[], int],
+    sleep: Callable[[float], None],
+    jitter: Callable[[], float],
+) -> bool:
+    """Create the invalidation; False when this delivery gives up (its messages must be retried)."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = cloudfront.create_invalidation(
+                DistributionId=request.distribution.id, InvalidationBatch=request.invalidation_batch()
+            )
+        except (ClientError, *CONNECTION_ERRORS) as error:
+            code, retryable = classify(error)
+            delay = jitter() * min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (attempt - 1))
+            if not retryable or remaining_ms() - delay * 1000 < RESERVE_MS:
+                _log_given_up(request, code, retryable, attempt)
+                return False
+            _log(
+                logging.WARNING,
+                "invalidation_retrying",
+                request,
+                error_code=code,
+                attempt=attempt,
+                delay_s=round(delay, 3),
+            )
+            sleep(delay)
+            continue
+        invalidation = response["Invalidation"]
+        _log(
+            logging.INFO,
+            "invalidation_created",
+            request,
+            invalidation_id=invalidation["Id"],
+            status=invalidation.get("Status"),
+            attempts=attempt,
+        )
+        return True
+
+
+def classify(error: Exception) -> tuple[str, bool]:
+    """The error code, and whether trying again later can succeed."""
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        return code, code in RETRYABLE_CODES or status >= 500 or status == 429
+    return type(error).__name__, True
+
+
+def _log_given_up(request: Request, code: str, retryable: bool, attempts: int) -> None:
+    level = logging.WARNING if retryable else logging.ERROR
+    outcome = "retried on redelivery" if retryable else "reaches the dead-letter queue unless it recovers"
+    _log(
+        level,
+        "invalidation_abandoned",
+        request,
+        error_code=code,
+        retryable=retryable,
+        attempts=attempts,
+        outcome=outcome,
+    )
+
+
+def _log(level: int, decision: str, request: Request, **fields: object) -> None:
+    logger.log(
+        level,
+        decision,
+        extra={
+            "decision": decision,
+            "distribution": request.distribution.label,
+            "distribution_id": request.distribution.id,
+            "path_count": len(request.paths),
+            "changed_paths": request.changed_paths,
+            "messages": len(request.message_ids),
+            "caller_reference": request.caller_reference,
+            **fields,
+        },
+    )
