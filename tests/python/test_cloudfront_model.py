@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
+
 from support.cloudfront_model import EPOCH, CloudFrontModel, VirtualClock
 
 DIST = "E2QWRUHAPOMQZL"
@@ -389,6 +390,15 @@ def test_malformed_parameters_raise_param_validation_error_without_a_call(
 ) -> None:
     with pytest.raises(ParamValidationError):
         model.create_invalidation(DistributionId=DIST, InvalidationBatch=invalidation_batch)
+
+    assert model.calls == []
+
+
+def test_missing_or_unknown_parameters_raise_param_validation_error(model: CloudFrontModel) -> None:
+    with pytest.raises(ParamValidationError, match="DistributionId must be a string"):
+        model.create_invalidation(InvalidationBatch=batch(["/a"]))
+    with pytest.raises(ParamValidationError, match="Unknown parameter in input: 'Paths'"):
+        model.create_invalidation(DistributionId=DIST, InvalidationBatch=batch(["/a"]), Paths=["/a"])
 
     assert model.calls == []
 

@@ -199,22 +199,19 @@ class CloudFrontModel:
 
     # --- the client API ---------------------------------------------------------------------------
 
-    def create_invalidation(
-        self,
-        *,
-        DistributionId: str,  # noqa: N803 (boto3's parameter names)
-        InvalidationBatch: Mapping[str, Any],  # noqa: N803
-    ) -> dict[str, Any]:
-        paths, reference = _checked_request(DistributionId, InvalidationBatch)
-        self._maybe_crash(DistributionId, reference, before_effect=True)
+    def create_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+        """boto3's CreateInvalidation: DistributionId=str, InvalidationBatch={"Paths": {"Quantity": int,
+        "Items": [str]}, "CallerReference": str}. Any keywords, like a boto3 client's (checked here)."""
+        distribution_id, reference, quantity, paths = _checked_request(kwargs)
+        self._maybe_crash(distribution_id, reference, before_effect=True)
         try:
-            invalidation, outcome = self._create(DistributionId, reference, paths, InvalidationBatch)
+            invalidation, outcome = self._create(distribution_id, reference, quantity, paths)
         except ClientError as error:
-            self._record(DistributionId, reference, error.response["Error"]["Code"])
+            self._record(distribution_id, reference, error.response["Error"]["Code"])
             raise
-        self._record(DistributionId, reference, outcome)
+        self._record(distribution_id, reference, outcome)
         self._successes += 1
-        self._maybe_crash(DistributionId, reference, before_effect=False)
+        self._maybe_crash(distribution_id, reference, before_effect=False)
         response = {"Location": _location(invalidation), "Invalidation": self._shape(invalidation)}
         return response | {"ResponseMetadata": _metadata(201, {"location": _location(invalidation)})}
 
@@ -287,11 +284,11 @@ class CloudFrontModel:
     # --- internals --------------------------------------------------------------------------------
 
     def _create(
-        self, distribution_id: str, reference: str, paths: list[str], batch: Mapping[str, Any]
+        self, distribution_id: str, reference: str, quantity: int, paths: list[str]
     ) -> tuple[Invalidation, str]:
         self._check_throttle_and_faults(distribution_id)
         distribution = self._distribution(distribution_id, "CreateInvalidation")
-        if batch["Paths"]["Quantity"] != len(paths):
+        if quantity != len(paths):
             raise self._error("InconsistentQuantities")
         if not paths or not all(_valid_path(path) for path in paths):
             raise self._error("InvalidArgument")
@@ -410,30 +407,35 @@ class CloudFrontModel:
         return exception_class(cast("_ClientErrorResponseTypeDef", response), operation)
 
 
+_PARAMETERS: Final = frozenset({"DistributionId", "InvalidationBatch"})
+
+
 @functools.cache
 def _client_exceptions() -> BaseClientExceptions:
     service_model = botocore.session.get_session().get_service_model("cloudfront")
     return ClientExceptionsFactory().create_client_exceptions(service_model)
 
 
-def _checked_request(distribution_id: object, batch: object) -> tuple[list[str], str]:
-    """The paths and CallerReference, or ParamValidationError as boto3 raises before sending."""
-    problems = []
+def _checked_request(kwargs: Mapping[str, Any]) -> tuple[str, str, int, list[str]]:
+    """(DistributionId, CallerReference, Quantity, Items), or ParamValidationError as boto3 raises it
+    before sending anything."""
+    problems = [f"Unknown parameter in input: {name!r}" for name in kwargs if name not in _PARAMETERS]
+    distribution_id, batch = kwargs.get("DistributionId"), kwargs.get("InvalidationBatch")
+    paths = batch.get("Paths") if isinstance(batch, Mapping) else None
+    reference = batch.get("CallerReference") if isinstance(batch, Mapping) else None
+    quantity = paths.get("Quantity") if isinstance(paths, Mapping) else None
+    items = paths.get("Items", []) if isinstance(paths, Mapping) else None
     if not isinstance(distribution_id, str):
         problems.append("DistributionId must be a string")
-    paths_shape = batch.get("Paths") if isinstance(batch, Mapping) else None
-    reference = batch.get("CallerReference") if isinstance(batch, Mapping) else None
     if not isinstance(reference, str):
         problems.append("InvalidationBatch.CallerReference must be a string")
-    quantity = paths_shape.get("Quantity") if isinstance(paths_shape, Mapping) else None
     if not isinstance(quantity, int) or isinstance(quantity, bool):
         problems.append("InvalidationBatch.Paths.Quantity must be an integer")
-    items = paths_shape.get("Items", []) if isinstance(paths_shape, Mapping) else None
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         problems.append("InvalidationBatch.Paths.Items must be a list of strings")
     if problems:
         raise ParamValidationError(report="\n".join(problems))
-    return cast("list[str]", items), cast("str", reference)
+    return cast("tuple[str, str, int, list[str]]", (distribution_id, reference, quantity, items))
 
 
 def _valid_path(path: str) -> bool:
