@@ -1,0 +1,67 @@
+"""Builders for the events the handler receives: S3 bodies wrapped in the Lambda SQS event shape."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:site-invalidation"
+
+
+def fixture_body(name: str) -> str:
+    """A stored event body from tests/python/events/."""
+    return (EVENTS_DIR / name).read_text()
+
+
+def s3_body(*keys: str, event_name: str = "ObjectCreated:Put", bucket: str = "example-site") -> str:
+    """An S3 notification body for `keys`, encoded as S3 encodes them (quote_plus, '/' kept)."""
+    records = [
+        {
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-east-1",
+            "eventName": event_name,
+            "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/")}},
+        }
+        for key in keys
+    ]
+    return json.dumps({"Records": records})
+
+
+def eventbridge_body(key: str, detail_type: str = "Object Created", bucket: str = "example-site") -> str:
+    return json.dumps(
+        {
+            "version": "0",
+            "detail-type": detail_type,
+            "source": "aws.s3",
+            "detail": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/")}},
+        }
+    )
+
+
+def sqs_record(body: str, message_id: str) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"handle-{message_id}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795590000000"},
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": QUEUE_ARN,
+        "awsRegion": "us-east-1",
+    }
+
+
+def sqs_event(bodies: Iterable[str], id_prefix: str = "m") -> dict[str, Any]:
+    """The Lambda SQS event for `bodies`, message ids `<prefix>0`, `<prefix>1`, ..."""
+    return {"Records": [sqs_record(body, f"{id_prefix}{i}") for i, body in enumerate(bodies)]}
+
+
+def failed_ids(response: dict[str, list[dict[str, str]]]) -> list[str]:
+    return [item["itemIdentifier"] for item in response["batchItemFailures"]]

@@ -1,0 +1,67 @@
+"""GIVEN the handler's environment WHEN it starts THEN settings are read or the bad one is named."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cf_invalidator.config import ConfigError, Distribution, load_config
+
+VALID = {
+    "DISTRIBUTIONS": json.dumps(
+        {"www": {"id": "E2QWRUHAPOMQZL", "origin_path": "/site"}, "cdn": {"id": "E1"}}
+    ),
+    "MAX_PATHS_PER_INVALIDATION": "200",
+    "INDEX_DOCUMENT": "default.htm",
+}
+
+
+def test_valid_environment_gives_every_distribution_with_its_origin_path() -> None:
+    config = load_config(VALID)
+    assert config.distributions == (
+        Distribution(label="cdn", id="E1", origin_path=""),
+        Distribution(label="www", id="E2QWRUHAPOMQZL", origin_path="/site"),
+    )
+    assert config.max_paths == 200
+    assert config.index_document == "default.htm"
+
+
+def test_index_document_defaults_to_index_html() -> None:
+    environ = {k: v for k, v in VALID.items() if k != "INDEX_DOCUMENT"}
+    assert load_config(environ).index_document == "index.html"
+
+
+@pytest.mark.parametrize("missing", ["DISTRIBUTIONS", "MAX_PATHS_PER_INVALIDATION"])
+def test_missing_setting_is_named(missing: str) -> None:
+    environ = {k: v for k, v in VALID.items() if k != missing}
+    with pytest.raises(ConfigError, match=f"^{missing} is not set"):
+        load_config(environ)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DISTRIBUTIONS", "not json", "DISTRIBUTIONS is not JSON"),
+        ("DISTRIBUTIONS", "{}", "DISTRIBUTIONS must be a non-empty JSON object"),
+        ("DISTRIBUTIONS", "[]", "DISTRIBUTIONS must be a non-empty JSON object"),
+        ("DISTRIBUTIONS", '{"www": "E1"}', r"DISTRIBUTIONS\['www'\] must be an object"),
+        ("DISTRIBUTIONS", '{"www": {"id": "e-lower"}}', r"DISTRIBUTIONS\['www'\]\.id must be"),
+        ("DISTRIBUTIONS", '{"www": {}}', r"DISTRIBUTIONS\['www'\]\.id must be"),
+        ("DISTRIBUTIONS", '{"www": {"id": "E1", "origin_path": "site"}}', r"origin_path must be"),
+        ("DISTRIBUTIONS", '{"www": {"id": "E1", "origin_path": "/site/"}}', r"origin_path must be"),
+        ("MAX_PATHS_PER_INVALIDATION", "many", "MAX_PATHS_PER_INVALIDATION must be a whole number"),
+        ("MAX_PATHS_PER_INVALIDATION", "0", "MAX_PATHS_PER_INVALIDATION must be between 1 and 3000"),
+        ("MAX_PATHS_PER_INVALIDATION", "3001", "MAX_PATHS_PER_INVALIDATION must be between 1 and 3000"),
+        ("INDEX_DOCUMENT", "", "INDEX_DOCUMENT must be a file name"),
+        ("INDEX_DOCUMENT", "docs/index.html", "INDEX_DOCUMENT must be a file name"),
+    ],
+)
+def test_malformed_setting_is_named_with_what_is_expected(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config({**VALID, name: value})
+
+
+@pytest.mark.parametrize("budget", ["1", "3000"])
+def test_budget_edges_are_accepted(budget: str) -> None:
+    assert load_config({**VALID, "MAX_PATHS_PER_INVALIDATION": budget}).max_paths == int(budget)

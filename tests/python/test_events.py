@@ -1,0 +1,89 @@
+"""GIVEN an SQS message body WHEN it is read THEN the changed keys come out decoded, or it is rejected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cf_invalidator.events import MalformedMessageError, changed_keys
+from support.sqs_events import eventbridge_body, fixture_body, s3_body
+
+
+def test_s3_notification_key_is_url_decoded_with_plus_as_space() -> None:
+    assert changed_keys(fixture_body("s3_put.json")) == ["docs/café menu+extra.html"]
+
+
+def test_encoded_slash_as_moto_sends_it_decodes_to_a_slash() -> None:
+    body = s3_body("a/b.html").replace("a/b.html", "a%2Fb.html")
+    assert changed_keys(body) == ["a/b.html"]
+
+
+def test_delete_invalidates_like_create() -> None:
+    assert changed_keys(fixture_body("s3_delete_index.json")) == ["site/blog/index.html"]
+
+
+@pytest.mark.parametrize(
+    "event_name",
+    [
+        "ObjectCreated:Put",
+        "ObjectCreated:Copy",
+        "ObjectCreated:CompleteMultipartUpload",
+        "ObjectRemoved:Delete",
+        "ObjectRemoved:DeleteMarkerCreated",
+        "LifecycleExpiration:Delete",
+    ],
+)
+def test_every_content_changing_event_reports_its_key(event_name: str) -> None:
+    assert changed_keys(s3_body("a.html", event_name=event_name)) == ["a.html"]
+
+
+@pytest.mark.parametrize(
+    "event_name", ["ObjectTagging:Put", "ObjectRestore:Completed", "LifecycleTransition"]
+)
+def test_content_neutral_events_change_nothing(event_name: str) -> None:
+    assert changed_keys(s3_body("a.html", event_name=event_name)) == []
+
+
+def test_test_event_is_ignored_not_failed() -> None:
+    assert changed_keys(fixture_body("s3_test_event.json")) == []
+
+
+def test_several_records_in_one_body_give_every_key() -> None:
+    assert changed_keys(s3_body("a.html", "b/c d.html")) == ["a.html", "b/c d.html"]
+
+
+def test_eventbridge_created_and_deleted_give_their_keys() -> None:
+    assert changed_keys(fixture_body("eventbridge_created.json")) == ["assets/app.js"]
+    assert changed_keys(fixture_body("eventbridge_deleted.json")) == ["old/page.html"]
+
+
+def test_eventbridge_key_is_decoded_like_a_notification_key() -> None:
+    assert changed_keys(eventbridge_body("a b+c.html")) == ["a b+c.html"]
+
+
+def test_eventbridge_content_neutral_event_changes_nothing() -> None:
+    assert changed_keys(eventbridge_body("a.html", detail_type="Object Tags Added")) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("not json", "not JSON"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"hello": "world"}', "neither an S3 notification nor an EventBridge"),
+        ('{"Records": []}', "Records is not a non-empty list"),
+        ('{"Records": [{"eventName": "ObjectCreated:Put"}]}', "missing field 's3'"),
+        (s3_body("a.html", event_name="ObjectExploded:Boom"), "unknown S3 event name"),
+        (eventbridge_body("a.html", detail_type="Object Teleported"), "unknown EventBridge detail-type"),
+        (
+            json.dumps({"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": ""}}}]}),
+            "empty",
+        ),
+        (s3_body("x").replace('"x"', '"%FF%FE"'), "does not decode to UTF-8"),
+        ("[" * 100_000 + "]" * 100_000, "not JSON"),
+    ],
+)
+def test_malformed_body_is_rejected_with_a_reason(body: str, reason: str) -> None:
+    with pytest.raises(MalformedMessageError, match=reason):
+        changed_keys(body)

@@ -1,0 +1,156 @@
+"""GIVEN SQS events WHEN the Lambda handler runs against moto's CloudFront THEN the invalidations exist."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cf_invalidator.config import ConfigError
+from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
+
+
+class Context:
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def create_distribution(cloudfront: Any, comment: str) -> str:
+    origin = {
+        "Id": "site",
+        "DomainName": "example-site.s3.us-east-1.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config = {
+        "CallerReference": comment,
+        "Comment": comment,
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0},
+    }
+    return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
+
+
+def invalidated_paths(cloudfront: Any, distribution_id: str) -> list[list[str]]:
+    """The paths of each invalidation on the distribution, oldest first."""
+    listing = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+    batches = []
+    for summary in reversed(listing.get("Items", [])):
+        invalidation = cloudfront.get_invalidation(DistributionId=distribution_id, Id=summary["Id"])
+        batches.append(sorted(invalidation["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]))
+    return batches
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.client("cloudfront")
+
+
+@pytest.fixture
+def distributions(aws: Any) -> dict[str, str]:
+    return {"www": create_distribution(aws, "www"), "blog": create_distribution(aws, "blog")}
+
+
+def load_handler(
+    monkeypatch: pytest.MonkeyPatch, distributions: dict[str, str], budget: int = 100
+) -> ModuleType:
+    """Import the handler as Lambda does at start-up, with the module's environment variables."""
+    settings = {"www": {"id": distributions["www"], "origin_path": ""}}
+    if "blog" in distributions:
+        settings["blog"] = {"id": distributions["blog"], "origin_path": "/blog"}
+    monkeypatch.setenv("DISTRIBUTIONS", json.dumps(settings))
+    monkeypatch.setenv("MAX_PATHS_PER_INVALIDATION", str(budget))
+    monkeypatch.setenv("INDEX_DOCUMENT", "index.html")
+    sys.modules.pop("cf_invalidator.handler", None)
+    handler = importlib.import_module("cf_invalidator.handler")
+    handler.cloudfront.cache_clear()
+    return handler
+
+
+def test_batch_invalidates_each_distribution_once_with_its_own_paths(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = load_handler(monkeypatch, distributions)
+    event = sqs_event(
+        [
+            s3_body("blog/index.html"),
+            s3_body("blog/post 1.html", event_name="ObjectRemoved:Delete"),
+            s3_body("about.html"),
+            eventbridge_body("css/site.css"),
+        ]
+    )
+    assert handler.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert invalidated_paths(aws, distributions["www"]) == [
+        ["/about.html", "/blog/", "/blog/index.html", "/blog/post%201.html", "/css/site.css"]
+    ]
+    assert invalidated_paths(aws, distributions["blog"]) == [["/", "/index.html", "/post%201.html"]]
+
+
+def test_unparseable_message_is_reported_and_the_rest_still_invalidated(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = load_handler(monkeypatch, distributions)
+    event = sqs_event(
+        ["{broken", s3_body("a.html"), '{"Records": "nope"}', fixture_body("s3_test_event.json")]
+    )
+    assert failed_ids(handler.lambda_handler(event, Context())) == ["m0", "m2"]
+    assert invalidated_paths(aws, distributions["www"]) == [["/a.html"]]
+
+
+def test_test_event_alone_creates_nothing_and_fails_nothing(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = load_handler(monkeypatch, distributions)
+    response = handler.lambda_handler(sqs_event([fixture_body("s3_test_event.json")]), Context())
+    assert response == {"batchItemFailures": []}
+    assert invalidated_paths(aws, distributions["www"]) == []
+
+
+def test_missing_distribution_fails_only_the_messages_it_serves(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = load_handler(monkeypatch, {"www": distributions["www"], "blog": "EDOESNOTEXIST"})
+    event = sqs_event([s3_body("blog/a.html"), s3_body("about.html")])
+    assert failed_ids(handler.lambda_handler(event, Context())) == ["m0"]
+    assert invalidated_paths(aws, distributions["www"]) == [["/about.html", "/blog/a.html"]]
+
+
+def test_large_batch_is_coalesced_into_one_call_within_budget(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = load_handler(monkeypatch, {"www": distributions["www"]}, budget=10)
+    keys = [f"docs/page{i}.html" for i in range(50)] + ["index.html"]
+    assert handler.lambda_handler(sqs_event([s3_body(k) for k in keys]), Context()) == {
+        "batchItemFailures": []
+    }
+    assert invalidated_paths(aws, distributions["www"]) == [["/", "/docs/*", "/index.html"]]
+
+
+def test_start_up_fails_naming_a_missing_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISTRIBUTIONS", raising=False)
+    monkeypatch.setenv("MAX_PATHS_PER_INVALIDATION", "100")
+    sys.modules.pop("cf_invalidator.handler", None)
+    with pytest.raises(ConfigError, match="DISTRIBUTIONS is not set"):
+        importlib.import_module("cf_invalidator.handler")
+
+
+def test_client_is_created_once_per_container(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = load_handler(monkeypatch, distributions)
+    assert handler.cloudfront() is handler.cloudfront()

@@ -1,0 +1,61 @@
+"""Properties over any key: only valid CloudFront paths come out, and coalescing never loses one."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cf_invalidator.coalesce import MAX_WILDCARDS, coalesce, covers
+from cf_invalidator.config import Distribution
+from cf_invalidator.paths import MAX_PATH_LENGTH, viewer_paths
+
+# S3 keys: any Unicode text of 1..1,024 UTF-8 bytes (surrogates cannot be stored).
+KEY_TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=300).filter(
+    lambda key: len(key.encode("utf-8")) <= 1024
+)
+SEGMENT = st.text(st.sampled_from("ab~ %é*"), min_size=1, max_size=3)
+TREE_KEY = st.lists(SEGMENT, min_size=1, max_size=5).map("/".join)
+DISTRIBUTIONS = st.sampled_from(
+    [Distribution("root", "E1"), Distribution("site", "E2", "/site"), Distribution("deep", "E3", "/a/b")]
+)
+
+
+def assert_valid_cloudfront_path(path: str) -> None:
+    assert path.startswith("/")
+    assert len(path) <= MAX_PATH_LENGTH
+    assert "*" not in path[:-1]
+    assert "?" not in path and "#" not in path
+    assert all(" " < char < "\x7f" for char in path), path
+
+
+@settings(max_examples=300)
+@given(key=KEY_TEXT, distribution=DISTRIBUTIONS)
+def test_any_key_yields_only_valid_cloudfront_paths(key: str, distribution: Distribution) -> None:
+    for path in viewer_paths(key, distribution, "index.html"):
+        assert_valid_cloudfront_path(path)
+        assert not path.endswith("*")  # a key never becomes a wildcard
+
+
+@settings(max_examples=200)
+@given(key=KEY_TEXT)
+def test_every_key_is_served_by_a_distribution_without_origin_path(key: str) -> None:
+    assert viewer_paths(key, Distribution("root", "E1"), "index.html") != []
+
+
+def test_longest_possible_key_stays_within_cloudfront_path_length() -> None:
+    worst = "\U0001f600" * 256  # 1,024 UTF-8 bytes, each byte encoded as %XX
+    for path in viewer_paths(worst, Distribution("root", "E1"), "index.html"):
+        assert_valid_cloudfront_path(path)
+
+
+@settings(max_examples=200)
+@given(keys=st.lists(TREE_KEY, min_size=1, max_size=120), budget=st.integers(min_value=1, max_value=40))
+def test_coalescing_keeps_every_path_covered_within_limits(keys: list[str], budget: int) -> None:
+    root = Distribution("root", "E1")
+    paths = {p for key in keys for p in viewer_paths(key, root, "index.html")}
+    result = coalesce(paths, budget)
+    assert len(result) <= budget
+    assert sum(r.endswith("*") for r in result) <= MAX_WILDCARDS
+    for path in result:
+        assert_valid_cloudfront_path(path)
+    assert [p for p in paths if not any(covers(r, p) for r in result)] == []
