@@ -16,11 +16,14 @@ characters RFC 1738 calls unsafe, and encode nothing else, or the cached object 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from .config import Distribution
 
 MAX_PATH_LENGTH = 4000  # CloudFront: characters in one invalidation path
 
-_ALWAYS_ENCODED = frozenset(' "#%<>\\`{}*?')
+# Left raw: letters, digits and `- . _` (quote() never encodes them) and these; `~` is handled apart.
+_PLAIN = "/!$&'()+,;=:@"
 _AMBIGUOUS = frozenset("~|[]^")
 
 
@@ -45,22 +48,7 @@ def served_key(key: str, origin_path: str) -> str | None:
 
 def encoded_variants(path: str) -> list[str]:
     """`path` encoded as CloudFront wants it, plus the raw-ambiguous form when that differs."""
-    strict = encode_path(path, keep=frozenset())
+    strict = quote(path, safe=_PLAIN).replace("~", "%7E")
     if _AMBIGUOUS.isdisjoint(path):
         return [strict]
-    return [strict, encode_path(path, keep=_AMBIGUOUS)]
-
-
-def encode_path(path: str, keep: frozenset[str]) -> str:
-    """Percent-encode what CloudFront requires; the characters in `keep` stay raw."""
-    return "".join(char if _is_plain(char, keep) else _percent(char) for char in path)
-
-
-def _is_plain(char: str, keep: frozenset[str]) -> bool:
-    if char in keep:
-        return True
-    return " " < char < "\x7f" and char not in _ALWAYS_ENCODED and char not in _AMBIGUOUS
-
-
-def _percent(char: str) -> str:
-    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8", errors="surrogatepass"))
+    return [strict, quote(path, safe=_PLAIN + "|[]^")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,3 +61,10 @@ def test_coalescing_keeps_every_path_covered_within_limits(keys: list[str], budg
     for path in result:
         assert_valid_cloudfront_path(path)
     assert [p for p in paths if not any(covers(r, p) for r in result)] == []
+
+
+@settings(max_examples=300)
+@given(key=KEY_TEXT)
+def test_every_path_decodes_back_to_the_key_it_was_made_from(key: str) -> None:
+    for path in viewer_paths(key, Distribution("root", "E1"), "no-index.html"):
+        assert unquote(path, errors="strict") == "/" + key

@@ -1,0 +1,133 @@
+"""Handler speed and memory: CPU per 1,000 records, peak memory for 10,000, import time beyond boto3.
+
+CloudFront is a stub that records the calls, so only the handler's own work is measured.
+Targets (issue: the invalidation handler): <= 20 ms CPU per 1,000 records, <= 20 MB peak for a
+10,000-record batch, <= 10 ms to import the handler once boto3 is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "lambda_src"))
+
+from cf_invalidator.batch import process_batch  # noqa: E402
+from cf_invalidator.config import Config, Distribution  # noqa: E402
+
+CONFIG = Config(
+    distributions=(Distribution("www", "EWWW"), Distribution("docs", "EDOCS", "/docs")),
+    max_paths=1000,
+)
+ENV = {
+    "DISTRIBUTIONS": json.dumps({"www": {"id": "EWWW", "origin_path": ""}}),
+    "MAX_PATHS_PER_INVALIDATION": "1000",
+}
+
+
+class StubCloudFront:
+    def __init__(self) -> None:
+        self.calls: list[Mapping[str, Any]] = []
+
+    def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
+        self.calls.append(kwargs)
+        return {"Invalidation": {"Id": f"I{len(self.calls)}", "Status": "InProgress"}}
+
+
+def site_keys(count: int) -> list[str]:
+    """A site tree: sections, nested folders, an index.html per folder, some names with spaces/Unicode."""
+    keys = []
+    for i in range(count):
+        section, folder = f"section-{i % 12}", f"topic {i % 40}"
+        name = "index.html" if i % 25 == 0 else f"page-{i}-é.html" if i % 7 == 0 else f"page-{i}.html"
+        keys.append(f"docs/{section}/{folder}/{name}" if i % 3 else f"{section}/{folder}/{name}")
+    return keys
+
+
+def sqs_event(keys: list[str]) -> dict[str, Any]:
+    records = []
+    for i, key in enumerate(keys):
+        body = {
+            "Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": quote_plus(key, "/")}}}]
+        }
+        records.append({"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps(body)})
+    return {"Records": records}
+
+
+def run_batch(event: dict[str, Any]) -> StubCloudFront:
+    cloudfront = StubCloudFront()
+    response = process_batch(event, CONFIG, cloudfront, lambda: 60_000)
+    assert response == {"batchItemFailures": []}
+    return cloudfront
+
+
+def cpu_ms(event: dict[str, Any], repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        start = time.process_time()
+        run_batch(event)
+        samples.append((time.process_time() - start) * 1000)
+    return statistics.median(samples)
+
+
+def peak_mb(event: dict[str, Any]) -> float:
+    tracemalloc.start()
+    run_batch(event)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1_000_000
+
+
+def import_ms(repeats: int = 7) -> float:
+    """Median time to import the handler in a fresh interpreter that has already imported boto3."""
+    code = (
+        "import time, boto3, botocore.config, botocore.exceptions\n"
+        "start = time.perf_counter()\n"
+        "import cf_invalidator.handler\n"
+        "print((time.perf_counter() - start) * 1000)\n"
+    )
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT / "lambda_src"), "AWS_DEFAULT_REGION": "us-east-1"}
+    samples = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(repeats)
+    ]
+    return statistics.median(samples)
+
+
+def main() -> dict[str, float]:
+    print("== Handler: CPU, memory, calls (CloudFront stubbed) ==")
+    results: dict[str, float] = {}
+    for size, repeats in ((1_000, 15), (10_000, 5)):
+        event = sqs_event(site_keys(size))
+        cloudfront = run_batch(event)
+        per_thousand = cpu_ms(event, repeats) / (size / 1000)
+        paths = [len(call["InvalidationBatch"]["Paths"]["Items"]) for call in cloudfront.calls]
+        print(
+            f"{size:>6} records: {per_thousand:6.1f} ms CPU per 1,000 records (target <= 20); "
+            f"{len(cloudfront.calls)} CreateInvalidation calls, paths per call {paths}"
+        )
+        results[f"cpu_ms_per_1000_at_{size}"] = per_thousand
+        if size == 10_000:
+            results["peak_mb_10000"] = peak_mb(event)
+            print(f"{size:>6} records: {results['peak_mb_10000']:6.1f} MB peak traced memory (target <= 20)")
+    results["import_ms"] = import_ms()
+    print(f"import of cf_invalidator.handler beyond boto3: {results['import_ms']:.1f} ms (target <= 10)")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""`make bench`: every benchmark, one after the other. Figures are printed, never asserted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import handler_bench
+
+if __name__ == "__main__":
+    handler_bench.main()
