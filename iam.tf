@@ -1,0 +1,63 @@
+# The function's role: exactly what the handler does, on the resources this module owns or was given.
+# The policies are built with jsonencode (not aws_iam_policy_document) so that a plan shows the document
+# itself, and tests/iam.tftest.hcl can compare it with tests/golden/*.json.
+
+locals {
+  distribution_arns = sort(distinct([
+    for d in values(var.distributions) :
+    "arn:${data.aws_partition.current.partition}:cloudfront::${data.aws_caller_identity.current.account_id}:distribution/${d.id}"
+  ]))
+
+  lambda_statements = concat(
+    [
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${aws_cloudwatch_log_group.this.arn}:*"
+      },
+      {
+        Sid      = "ConsumeOwnQueue"
+        Effect   = "Allow"
+        Action   = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+        Resource = aws_sqs_queue.this.arn
+      },
+      {
+        Sid      = "InvalidateGivenDistributions"
+        Effect   = "Allow"
+        Action   = "cloudfront:CreateInvalidation"
+        Resource = local.distribution_arns
+      },
+    ],
+    # Messages of a KMS-encrypted queue are decrypted for the function that receives them.
+    var.kms_key_arn == null ? [] : [
+      {
+        Sid      = "DecryptQueueMessages"
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = var.kms_key_arn
+      },
+    ],
+  )
+}
+
+resource "aws_iam_role" "this" {
+  name        = var.name
+  description = "Runs the ${var.name} Lambda function: reads its queue, writes its logs, invalidates CloudFront"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "LambdaService"
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = var.name
+  role   = aws_iam_role.this.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.lambda_statements })
+}

@@ -1,0 +1,196 @@
+# S3 bucket events -> SQS queue (batching window) -> Lambda -> CloudFront CreateInvalidation.
+# Failed messages return to the queue and, after maxReceiveCount receives, rest in the dead-letter queue.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  package    = "${path.module}/dist/cf_invalidator.zip"
+  bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
+  # The queue's visibility timeout must cover the batching window plus every retry of a timed-out invocation.
+  visibility_timeout_seconds = 6 * var.lambda_timeout + var.batching_window_seconds
+  # Where bucket events come from: the bucket itself, or (eventbridge mode) the module's rule.
+  event_sender = var.notification_mode == "eventbridge" ? "events.amazonaws.com" : "s3.amazonaws.com"
+  event_source = var.notification_mode == "eventbridge" ? aws_cloudwatch_event_rule.this[0].arn : local.bucket_arn
+  # Changes to what a viewer gets: created or overwritten, deleted, expired by a lifecycle rule.
+  s3_events = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"]
+}
+
+# --- Queues ---------------------------------------------------------------------------------------------
+
+resource "aws_sqs_queue" "this" {
+  name                       = var.name
+  visibility_timeout_seconds = local.visibility_timeout_seconds
+  sqs_managed_sse_enabled    = var.kms_key_arn == null ? true : null
+  kms_master_key_id          = var.kms_key_arn
+  # No redrive_allow_policy on the dead-letter queue: the redrive policy alone is enough.
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
+    maxReceiveCount     = 5
+  })
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = !var.enable_bucket_eventbridge || var.notification_mode == "eventbridge"
+      error_message = "enable_bucket_eventbridge = true only works with notification_mode = \"eventbridge\"; remove it or set that mode."
+    }
+  }
+}
+
+resource "aws_sqs_queue" "dead_letter" {
+  name                      = "${var.name}-dlq"
+  message_retention_seconds = 1209600 # 14 days, the most SQS keeps: time to inspect and redrive
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  kms_master_key_id         = var.kms_key_arn
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue_policy" "this" {
+  queue_url = aws_sqs_queue.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "BucketEventsFromThisAccount"
+      Effect    = "Allow"
+      Principal = { Service = local.event_sender }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.this.arn
+      Condition = {
+        ArnEquals    = { "aws:SourceArn" = local.event_source }
+        StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id }
+      }
+    }]
+  })
+}
+
+# --- Bucket events: one of three modes --------------------------------------------------------------------
+
+# S3 keeps ONE notification configuration per bucket: this resource replaces whatever the bucket had
+# (mode "s3"), or, with enable_bucket_eventbridge, replaces it with "send everything to EventBridge".
+resource "aws_s3_bucket_notification" "this" {
+  count = var.notification_mode == "s3" || var.enable_bucket_eventbridge ? 1 : 0
+
+  bucket      = var.bucket_name
+  eventbridge = var.enable_bucket_eventbridge
+
+  dynamic "queue" {
+    for_each = var.notification_mode == "s3" ? [aws_sqs_queue.this.arn] : []
+    content {
+      queue_arn = queue.value
+      events    = local.s3_events
+    }
+  }
+
+  # S3 sends a test event when the configuration is written; the queue must already admit it.
+  depends_on = [aws_sqs_queue_policy.this]
+}
+
+resource "aws_cloudwatch_event_rule" "this" {
+  count = var.notification_mode == "eventbridge" ? 1 : 0
+
+  name        = var.name
+  description = "Object Created / Object Deleted events of ${var.bucket_name}, to the invalidation queue"
+  event_pattern = jsonencode({
+    source        = ["aws.s3"]
+    "detail-type" = ["Object Created", "Object Deleted"]
+    detail        = { bucket = { name = [var.bucket_name] } }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  count = var.notification_mode == "eventbridge" ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.this[0].name
+  target_id = "invalidation-queue"
+  arn       = aws_sqs_queue.this.arn
+}
+
+# --- Lambda ---------------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days input; 30 days suits an invalidation log.
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_50:X-Ray adds cost and a Resource "*" grant; the JSON logs trace every invalidation.
+  #checkov:skip=CKV_AWS_115:Concurrency is bounded by the event source mapping's maximum_concurrency; reserving it would take from the account's pool.
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by SQS only; failed messages reach the queue's dead-letter queue, a function DLQ would never be used.
+  #checkov:skip=CKV_AWS_117:Calls only the public CloudFront API; a VPC would add a NAT gateway and nothing to protect.
+  #checkov:skip=CKV_AWS_173:The environment holds distribution ids and settings, no secrets; Lambda encrypts it at rest with its own key.
+  #checkov:skip=CKV_AWS_272:The package is the reproducible zip committed with the module; code signing would need a signer profile per user.
+  function_name    = var.name
+  description      = "Invalidates CloudFront paths for changed objects of ${var.bucket_name}"
+  role             = aws_iam_role.this.arn
+  filename         = local.package
+  source_code_hash = filebase64sha256(local.package)
+  handler          = "cf_invalidator.handler.lambda_handler"
+  runtime          = "python3.13"
+  architectures    = ["arm64"]
+  memory_size      = var.lambda_memory_size
+  timeout          = var.lambda_timeout
+
+  environment {
+    variables = {
+      DISTRIBUTIONS              = jsonencode(var.distributions)
+      INDEX_DOCUMENT             = var.index_document
+      MAX_PATHS_PER_INVALIDATION = tostring(var.max_paths_per_invalidation)
+    }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  tags = var.tags
+
+  # The function logs from its first invocation: its permissions exist before it does.
+  depends_on = [aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_event_source_mapping" "this" {
+  event_source_arn                   = aws_sqs_queue.this.arn
+  function_name                      = aws_lambda_function.this.arn
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.maximum_concurrency
+  }
+
+  # Lambda checks the role's queue permissions when the mapping is created.
+  depends_on = [aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.batch_size <= 10 || var.batching_window_seconds >= 1
+      error_message = "A batch_size above 10 needs batching_window_seconds of at least 1 (an AWS rule); raise the window or lower the batch size."
+    }
+  }
+}
+
+# --- Alarm ------------------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  alarm_name          = "${var.name}-dead-letters"
+  alarm_description   = "S3 changes whose CloudFront invalidation failed wait in ${aws_sqs_queue.dead_letter.name}; see the function's logs, then redrive."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dead_letter.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+}

@@ -1,0 +1,47 @@
+# Known values for what AWS would compute, so that plans show whole ARNs and policies.
+mock_data "aws_caller_identity" {
+  defaults = {
+    account_id = "123456789012"
+  }
+}
+
+mock_data "aws_partition" {
+  defaults = {
+    partition = "aws"
+  }
+}
+
+override_resource {
+  target          = aws_sqs_queue.this
+  override_during = plan
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:site-invalidator"
+    id  = "https://sqs.eu-west-1.amazonaws.com/123456789012/site-invalidator"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/site-invalidator"
+  }
+}
+
+override_resource {
+  target          = aws_sqs_queue.dead_letter
+  override_during = plan
+  values = {
+    arn  = "arn:aws:sqs:eu-west-1:123456789012:site-invalidator-dlq"
+    name = "site-invalidator-dlq"
+  }
+}
+
+override_resource {
+  target          = aws_cloudwatch_log_group.this
+  override_during = plan
+  values = {
+    arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/site-invalidator"
+  }
+}
+
+override_resource {
+  target          = aws_cloudwatch_event_rule.this
+  override_during = plan
+  values = {
+    arn = "arn:aws:events:eu-west-1:123456789012:rule/site-invalidator"
+  }
+}

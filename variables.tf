@@ -1,0 +1,193 @@
+variable "alarm_actions" {
+  type        = list(string)
+  description = "ARNs notified when the dead-letter queue holds messages (e.g. an SNS topic); none by default."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.alarm_actions : can(regex("^arn:", arn))])
+    error_message = "Each alarm action must be an ARN, e.g. \"arn:aws:sns:eu-west-1:123456789012:alerts\"."
+  }
+}
+
+variable "batch_size" {
+  type        = number
+  description = "Most SQS messages (S3 events) per Lambda invocation; above 10 needs batching_window_seconds >= 1."
+  default     = 1000
+  nullable    = false
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10000 && floor(var.batch_size) == var.batch_size
+    error_message = "batch_size must be a whole number from 1 to 10000 (SQS event source mapping limits)."
+  }
+}
+
+variable "batching_window_seconds" {
+  type        = number
+  description = "Seconds the event source mapping gathers S3 events before invoking the Lambda."
+  default     = 20
+  nullable    = false
+
+  validation {
+    condition = (
+      var.batching_window_seconds >= 0 && var.batching_window_seconds <= 300 &&
+      floor(var.batching_window_seconds) == var.batching_window_seconds
+    )
+    error_message = "batching_window_seconds must be a whole number from 0 to 300."
+  }
+}
+
+variable "bucket_name" {
+  type        = string
+  description = "Name of the existing S3 bucket that holds the site."
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be an S3 bucket name (3-63 characters: a-z, 0-9, '.', '-'), not an ARN or URL."
+  }
+}
+
+variable "distributions" {
+  type = map(object({
+    id          = string
+    origin_path = optional(string, "")
+  }))
+  description = "CloudFront distributions serving the bucket: label => { id, origin_path (\"\" or \"/prefix\") }."
+  nullable    = false
+
+  validation {
+    condition     = length(var.distributions) > 0
+    error_message = "distributions must name at least one distribution, e.g. { site = { id = \"E2QWRUHAPOMQZL\" } }."
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.distributions) : can(regex("^[A-Z0-9]{1,128}$", d.id))])
+    error_message = "Each distribution id must be a CloudFront distribution id (capital letters and digits, e.g. \"E2QWRUHAPOMQZL\"), not its ARN or domain name."
+  }
+
+  validation {
+    condition = alltrue([
+      for d in values(var.distributions) : d.origin_path == "" || can(regex("^/.*[^/]$", d.origin_path))
+    ])
+    error_message = "Each origin_path must be \"\" or start with \"/\" and not end with \"/\", e.g. \"/site\" (as in the distribution's origin settings)."
+  }
+}
+
+variable "enable_bucket_eventbridge" {
+  type        = bool
+  description = "With notification_mode \"eventbridge\", turn on the bucket's EventBridge delivery (replaces its notification configuration)."
+  default     = false
+  nullable    = false
+}
+
+variable "index_document" {
+  type        = string
+  description = "Index document name: a change to dir/index.html also invalidates /dir/."
+  default     = "index.html"
+  nullable    = false
+
+  validation {
+    condition     = length(var.index_document) > 0 && !strcontains(var.index_document, "/")
+    error_message = "index_document must be a file name without \"/\", e.g. \"index.html\"."
+  }
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "ARN of a KMS key for the queues and the log group; null uses SSE-SQS and CloudWatch Logs' own encryption."
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a key ARN like \"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\" (not an alias or key id), or null."
+  }
+}
+
+variable "lambda_memory_size" {
+  type        = number
+  description = "Memory of the Lambda function in MB."
+  default     = 128
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240 && floor(var.lambda_memory_size) == var.lambda_memory_size
+    error_message = "lambda_memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "lambda_timeout" {
+  type        = number
+  description = "Timeout of the Lambda function in seconds; the queue's visibility timeout is 6 times this plus the batching window."
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_timeout >= 1 && var.lambda_timeout <= 900 && floor(var.lambda_timeout) == var.lambda_timeout
+    error_message = "lambda_timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Days CloudWatch Logs keeps the function's logs."
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "max_paths_per_invalidation" {
+  type        = number
+  description = "Most paths in one invalidation before directories collapse into wildcards (each path past 1,000 a month is billed)."
+  default     = 100
+  nullable    = false
+
+  validation {
+    condition     = var.max_paths_per_invalidation >= 1 && var.max_paths_per_invalidation <= 3000 && floor(var.max_paths_per_invalidation) == var.max_paths_per_invalidation
+    error_message = "max_paths_per_invalidation must be a whole number from 1 to 3000 (CloudFront's limit of paths in progress)."
+  }
+}
+
+variable "maximum_concurrency" {
+  type        = number
+  description = "Most concurrent Lambda invocations the queue drives; low keeps a deploy in few invalidations."
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000 && floor(var.maximum_concurrency) == var.maximum_concurrency
+    error_message = "maximum_concurrency must be a whole number from 2 (the least AWS allows) to 1000."
+  }
+}
+
+variable "name" {
+  type        = string
+  description = "Name of the Lambda function and prefix of every other resource name."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1-64 characters of letters, digits, '-' and '_', e.g. \"site-cf-invalidator\"."
+  }
+}
+
+variable "notification_mode" {
+  type        = string
+  description = "How bucket events reach the queue: \"s3\" (bucket notification), \"eventbridge\" (a rule) or \"none\" (wire it yourself)."
+  default     = "s3"
+  nullable    = false
+
+  validation {
+    condition     = contains(["s3", "eventbridge", "none"], var.notification_mode)
+    error_message = "notification_mode must be \"s3\", \"eventbridge\" or \"none\"; use \"eventbridge\" or \"none\" when the bucket's notification configuration is managed elsewhere."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource that takes tags."
+  default     = {}
+  nullable    = false
+}
