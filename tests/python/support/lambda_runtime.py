@@ -1,0 +1,178 @@
+"""The deployed Lambda function, run from its zip in a subprocess that plays the Lambda Python runtime.
+
+moto stores the function but cannot run it (no Docker). `DeployedFunction` reads the function's
+configuration from moto (handler, timeout, memory, environment), checks that the code moto holds is the
+committed zip (moto's CodeSha256 against the file's base64 SHA-256: moto does not serve the bytes of a
+directly uploaded zip, so the hash is what ties the two together), and returns a handler callable for
+`SqsEventSource`. Each call runs a fresh interpreter with only the extracted zip and boto3 (with its
+dependencies) importable, the function's environment plus AWS_ENDPOINT_URL pointing at moto, the event
+on stdin and the response on stdout. The repository's lambda_src is never on that path.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import json
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from support.moto_server import FAKE_CREDENTIALS, REGION
+
+# boto3 and what it imports: the part of the runtime's own libraries a handler may use.
+RUNTIME_LIBRARIES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+PROCESS_GRACE_SECONDS = 10
+
+BOOTSTRAP = r"""
+import importlib, json, os, sys, time, traceback, uuid
+
+class Context:
+    def __init__(self, timeout_seconds):
+        self._deadline = time.monotonic() + timeout_seconds
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = os.environ["EMULATED_FUNCTION_ARN"]
+        self.memory_limit_in_mb = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = "/aws/lambda/" + self.function_name
+        self.log_stream_name = "emulated"
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+event = json.load(sys.stdin)
+response_stream, sys.stdout = sys.stdout, sys.stderr  # the handler's prints go to the log, not the response
+try:
+    module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+    handler = getattr(importlib.import_module(module_name), function_name)
+    result = {"ok": True, "response": handler(event, Context(float(os.environ["EMULATED_TIMEOUT"])))}
+    text = json.dumps(result)
+except Exception as error:
+    text = json.dumps({"ok": False, "errorType": type(error).__name__, "errorMessage": str(error),
+                       "stackTrace": traceback.format_exc()})
+response_stream.write(text)
+"""
+
+
+class DeployedCodeMismatchError(AssertionError):
+    """The code moto holds is not the committed zip."""
+
+
+class InvocationError(RuntimeError):
+    """The function raised, timed out, or answered with something that is not JSON."""
+
+
+def base64_sha256(path: Path) -> str:
+    """What Lambda reports as CodeSha256 (and Terraform's filebase64sha256) for a file."""
+    return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode("ascii")
+
+
+def link_runtime_libraries(destination: Path) -> Path:
+    """A directory holding (symlinks to) boto3 and its dependencies from this interpreter's environment."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(
+                f"{name} is not installed: the emulated runtime needs boto3 and its dependencies"
+            )
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (destination / source.name).symlink_to(source)
+    return destination
+
+
+@dataclass
+class DeployedFunction:
+    """A function deployed in moto, runnable from the committed zip."""
+
+    name: str
+    arn: str
+    handler: str
+    timeout: int
+    memory_size: int
+    environment: dict[str, str]
+    task_root: Path
+    runtime_root: Path
+    endpoint_url: str
+    logs: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_moto(
+        cls, lambda_client: Any, function_name: str, committed_zip: Path, workdir: Path, endpoint_url: str
+    ) -> DeployedFunction:
+        """Read the function from moto, check its code is `committed_zip`, extract the zip to `workdir`."""
+        configuration = lambda_client.get_function(FunctionName=function_name)["Configuration"]
+        expected = base64_sha256(committed_zip)
+        if configuration["CodeSha256"] != expected:
+            raise DeployedCodeMismatchError(
+                f"{function_name} runs code with CodeSha256 {configuration['CodeSha256']}, "
+                f"but {committed_zip} has {expected}"
+            )
+        task_root = workdir / "task"
+        with zipfile.ZipFile(committed_zip) as archive:
+            archive.extractall(task_root)
+        return cls(
+            name=configuration["FunctionName"],
+            arn=configuration["FunctionArn"],
+            handler=configuration["Handler"],
+            timeout=int(configuration["Timeout"]),
+            memory_size=int(configuration["MemorySize"]),
+            environment=dict(configuration.get("Environment", {}).get("Variables", {})),
+            task_root=task_root,
+            runtime_root=link_runtime_libraries(workdir / "runtime"),
+            endpoint_url=endpoint_url,
+        )
+
+    def process_environment(self) -> dict[str, str]:
+        """The function's variables plus what the Lambda runtime sets, and moto as every AWS endpoint."""
+        return {
+            **self.environment,
+            **FAKE_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_LAMBDA_FUNCTION_NAME": self.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "LAMBDA_TASK_ROOT": str(self.task_root),
+            "PYTHONPATH": f"{self.task_root}:{self.runtime_root}",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUTF8": "1",
+            "_HANDLER": self.handler,
+            "EMULATED_FUNCTION_ARN": self.arn,
+            "EMULATED_TIMEOUT": str(self.timeout),
+        }
+
+    def __call__(self, event: dict[str, Any]) -> Any:
+        """Invoke the function with `event`; return its response or raise InvocationError."""
+        try:
+            result = subprocess.run(
+                [sys.executable, "-S", "-c", BOOTSTRAP],  # -S: no site-packages beyond PYTHONPATH
+                input=json.dumps(event),
+                capture_output=True,
+                text=True,
+                cwd=self.task_root,
+                env=self.process_environment(),
+                timeout=self.timeout + PROCESS_GRACE_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise InvocationError(f"{self.name}: task timed out after {self.timeout} s") from error
+        self.logs.append(result.stderr)
+        try:
+            payload = json.loads(result.stdout)
+        except json.JSONDecodeError as error:
+            raise InvocationError(
+                f"{self.name} exited {result.returncode} without a response:\n{result.stderr[-4000:]}"
+            ) from error
+        if not payload["ok"]:
+            raise InvocationError(f"{self.name} raised {payload['errorType']}: {payload['errorMessage']}")
+        return payload["response"]

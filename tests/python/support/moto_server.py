@@ -1,0 +1,164 @@
+"""A moto server on 127.0.0.1, started as a subprocess, for everything that talks to AWS over HTTP.
+
+Terraform (the aws provider) and the emulated Lambda runtime both need a real endpoint, which moto's
+in-process `mock_aws` cannot give. One server serves a whole test session; `reset()` empties it between
+tests (`POST /moto-api/reset`), which is much faster than `terraform destroy` and avoids moto's
+force_destroy loop on keys holding `+`.
+
+moto differs from AWS in ways that matter to Terraform; where the difference is moto's formatting and
+not behaviour, `serve()` (what the subprocess runs) patches it to what AWS returns, so that a plan after
+apply shows the module's own drift and not moto's:
+- SQS RedrivePolicy: moto answers `json.dumps` with spaces (`{"deadLetterTargetArn": "...", ...}`);
+  SQS answers the compact JSON it was given, which is what the aws provider compares with its
+  `jsonencode` value. Without the patch every plan shows a "whitespace changes" update of the queue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import boto3
+
+SERVE_CODE = "from support.moto_server import serve; serve()"
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+START_TIMEOUT_SECONDS = 30.0
+
+
+class MotoServerError(RuntimeError):
+    """The moto server could not be started or answered badly."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def compact_redrive_policy() -> None:
+    """Make moto's SQS answer RedrivePolicy as compact JSON, as SQS does."""
+    from moto.sqs.models import Queue  # noqa: PLC0415 (moto loads slowly; only the server needs it)
+
+    original = Queue.attributes
+
+    def attributes(queue: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original.fget(queue)  # type: ignore[attr-defined]
+        if "RedrivePolicy" in result:
+            result["RedrivePolicy"] = json.dumps(queue.redrive_policy, separators=(",", ":"))
+        return result
+
+    Queue.attributes = property(attributes)  # type: ignore[assignment, method-assign]
+
+
+def serve() -> None:
+    """The moto_server command (arguments from sys.argv), with the patches above."""
+    from moto.server import main  # noqa: PLC0415
+
+    compact_redrive_policy()
+    main(sys.argv[1:])
+
+
+class MotoServer:
+    """A moto server subprocess. Use as a context manager, or call start() and stop()."""
+
+    def __init__(self, log_path: Path | None = None) -> None:
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_path = log_path
+        self._log: IO[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> MotoServer:
+        self.port = free_port()
+        self._log = open(self._log_path, "wb") if self._log_path else None  # noqa: SIM115
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", SERVE_CODE, "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                **FAKE_CREDENTIALS,
+                "AWS_DEFAULT_REGION": REGION,
+                "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            },
+        )
+        self._wait_until_ready()
+        return self
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise MotoServerError(f"moto_server exited with {self._process.returncode} at start-up")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/", timeout=2):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        self.stop()
+        raise MotoServerError(
+            f"moto_server did not answer on {self.endpoint_url} in {START_TIMEOUT_SECONDS}s"
+        )
+
+    def reset(self) -> None:
+        """Forget every resource (all services, all regions)."""
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            if response.status != 200:
+                raise MotoServerError(f"moto reset answered HTTP {response.status}")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` that talks to this server with fake credentials."""
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        )
+
+    def __enter__(self) -> MotoServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
