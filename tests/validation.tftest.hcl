@@ -1,0 +1,380 @@
+# Every input is checked at plan time: a bad value is rejected (expect_failures) and the edge values pass.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  name        = "site-invalidator"
+  bucket_name = "example-site"
+  distributions = {
+    www = { id = "E2QWRUHAPOMQZL" }
+  }
+}
+
+run "lowest_edge_values_are_accepted" {
+  command = plan
+
+  variables {
+    name                       = "a"
+    bucket_name                = "abc"
+    distributions              = { www = { id = "E", origin_path = "/s" } }
+    batch_size                 = 1
+    batching_window_seconds    = 0
+    lambda_memory_size         = 128
+    lambda_timeout             = 1
+    log_retention_days         = 1
+    max_paths_per_invalidation = 1
+    maximum_concurrency        = 2
+    index_document             = "i"
+    alarm_actions              = []
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.function_name == "a" && aws_lambda_event_source_mapping.this.batch_size == 1
+    error_message = "The lowest allowed values must reach the plan."
+  }
+}
+
+run "highest_edge_values_are_accepted" {
+  command = plan
+
+  variables {
+    name        = join("", [for i in range(16) : "abcd"])
+    bucket_name = join("", [for i in range(9) : "abcdefg"])
+    distributions = {
+      www  = { id = "E2QWRUHAPOMQZL", origin_path = "" }
+      docs = { id = "E1DOCSEXAMPLE1", origin_path = "/a/b.c" }
+    }
+    batch_size                 = 10000
+    batching_window_seconds    = 300
+    lambda_memory_size         = 10240
+    lambda_timeout             = 900
+    log_retention_days         = 3653
+    max_paths_per_invalidation = 3000
+    maximum_concurrency        = 1000
+    kms_key_arn                = "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    alarm_actions              = ["arn:aws:sns:eu-west-1:123456789012:alerts"]
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.function_name) == 64 && length(aws_s3_bucket_notification.this[0].bucket) == 63
+    error_message = "A 64-character name and a 63-character bucket name must be accepted."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.this.visibility_timeout_seconds == 5700
+    error_message = "The longest timeout and window must give a 5700 s visibility timeout."
+  }
+}
+
+run "rejects_alarm_action_that_is_not_an_arn" {
+  command = plan
+
+  variables {
+    alarm_actions = ["alerts"]
+  }
+
+  expect_failures = [var.alarm_actions]
+}
+
+run "rejects_batch_size_of_zero" {
+  command = plan
+
+  variables {
+    batch_size = 0
+  }
+
+  expect_failures = [var.batch_size]
+}
+
+run "rejects_batch_size_above_10000" {
+  command = plan
+
+  variables {
+    batch_size = 10001
+  }
+
+  expect_failures = [var.batch_size]
+}
+
+run "rejects_fractional_batch_size" {
+  command = plan
+
+  variables {
+    batch_size = 10.5
+  }
+
+  expect_failures = [var.batch_size]
+}
+
+run "rejects_negative_batching_window" {
+  command = plan
+
+  variables {
+    batching_window_seconds = -1
+  }
+
+  expect_failures = [var.batching_window_seconds]
+}
+
+run "rejects_batching_window_above_300" {
+  command = plan
+
+  variables {
+    batching_window_seconds = 301
+  }
+
+  expect_failures = [var.batching_window_seconds]
+}
+
+run "rejects_bucket_arn_as_bucket_name" {
+  command = plan
+
+  variables {
+    bucket_name = "arn:aws:s3:::example-site"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_bucket_name_with_capitals" {
+  command = plan
+
+  variables {
+    bucket_name = "Example-Site"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_empty_distributions" {
+  command = plan
+
+  variables {
+    distributions = {}
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_distribution_arn_as_id" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL" } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_distribution_domain_as_id" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "d111111abcdef8.cloudfront.net" } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_origin_path_without_leading_slash" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "E2QWRUHAPOMQZL", origin_path = "site" } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_origin_path_with_trailing_slash" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "E2QWRUHAPOMQZL", origin_path = "/site/" } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_origin_path_of_a_lone_slash" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "E2QWRUHAPOMQZL", origin_path = "/" } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_index_document_with_a_directory" {
+  command = plan
+
+  variables {
+    index_document = "docs/index.html"
+  }
+
+  expect_failures = [var.index_document]
+}
+
+run "rejects_empty_index_document" {
+  command = plan
+
+  variables {
+    index_document = ""
+  }
+
+  expect_failures = [var.index_document]
+}
+
+run "rejects_kms_alias_instead_of_key_arn" {
+  command = plan
+
+  variables {
+    kms_key_arn = "alias/site"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_lambda_memory_below_128" {
+  command = plan
+
+  variables {
+    lambda_memory_size = 127
+  }
+
+  expect_failures = [var.lambda_memory_size]
+}
+
+run "rejects_lambda_memory_above_10240" {
+  command = plan
+
+  variables {
+    lambda_memory_size = 10241
+  }
+
+  expect_failures = [var.lambda_memory_size]
+}
+
+run "rejects_lambda_timeout_of_zero" {
+  command = plan
+
+  variables {
+    lambda_timeout = 0
+  }
+
+  expect_failures = [var.lambda_timeout]
+}
+
+run "rejects_lambda_timeout_above_900" {
+  command = plan
+
+  variables {
+    lambda_timeout = 901
+  }
+
+  expect_failures = [var.lambda_timeout]
+}
+
+run "rejects_log_retention_cloudwatch_does_not_offer" {
+  command = plan
+
+  variables {
+    log_retention_days = 31
+  }
+
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_log_retention_of_zero" {
+  command = plan
+
+  variables {
+    log_retention_days = 0
+  }
+
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_path_budget_of_zero" {
+  command = plan
+
+  variables {
+    max_paths_per_invalidation = 0
+  }
+
+  expect_failures = [var.max_paths_per_invalidation]
+}
+
+run "rejects_path_budget_above_3000" {
+  command = plan
+
+  variables {
+    max_paths_per_invalidation = 3001
+  }
+
+  expect_failures = [var.max_paths_per_invalidation]
+}
+
+run "rejects_maximum_concurrency_below_2" {
+  command = plan
+
+  variables {
+    maximum_concurrency = 1
+  }
+
+  expect_failures = [var.maximum_concurrency]
+}
+
+run "rejects_maximum_concurrency_above_1000" {
+  command = plan
+
+  variables {
+    maximum_concurrency = 1001
+  }
+
+  expect_failures = [var.maximum_concurrency]
+}
+
+run "rejects_name_with_a_space" {
+  command = plan
+
+  variables {
+    name = "site invalidator"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "rejects_name_longer_than_64" {
+  command = plan
+
+  variables {
+    name = join("", [for i in range(13) : "abcde"])
+  }
+
+  expect_failures = [var.name]
+}
+
+run "rejects_unknown_notification_mode" {
+  command = plan
+
+  variables {
+    notification_mode = "sns"
+  }
+
+  expect_failures = [var.notification_mode]
+}
+
+run "rejects_batch_size_above_10_without_a_batching_window" {
+  command = plan
+
+  variables {
+    batch_size              = 11
+    batching_window_seconds = 0
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
+}
