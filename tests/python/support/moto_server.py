@@ -11,6 +11,9 @@ apply shows the module's own drift and not moto's:
 - SQS RedrivePolicy: moto answers `json.dumps` with spaces (`{"deadLetterTargetArn": "...", ...}`);
   SQS answers the compact JSON it was given, which is what the aws provider compares with its
   `jsonencode` value. Without the patch every plan shows a "whitespace changes" update of the queue.
+- Lambda LoggingConfig (log format and log group): moto drops it on CreateFunction and
+  UpdateFunctionConfiguration and never returns it; Lambda stores and returns it. Without the patch
+  every plan wants to add the function's `logging_config` block again.
 """
 
 from __future__ import annotations
@@ -68,11 +71,41 @@ def compact_redrive_policy() -> None:
     Queue.attributes = property(attributes)  # type: ignore[assignment, method-assign]
 
 
+def keep_lambda_logging_config() -> None:
+    """Make moto's Lambda store LoggingConfig and return it in the function's configuration."""
+    from moto.awslambda.models import LambdaFunction  # noqa: PLC0415
+
+    original_init = LambdaFunction.__init__
+    original_update = LambdaFunction.update_configuration
+    original_get = LambdaFunction.get_configuration
+
+    def init(function: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_init(function, account_id, spec, *args, **kwargs)
+        function.logging_config = spec.get("LoggingConfig")
+
+    def update_configuration(function: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "LoggingConfig" in config_updates:
+            function.logging_config = config_updates["LoggingConfig"]
+        result: dict[str, Any] = original_update(function, config_updates)
+        return result
+
+    def get_configuration(function: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config: dict[str, Any] = original_get(function, *args, **kwargs)
+        if getattr(function, "logging_config", None):
+            config["LoggingConfig"] = function.logging_config
+        return config
+
+    LambdaFunction.__init__ = init  # type: ignore[method-assign, assignment]
+    LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign, assignment]
+    LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign, assignment]
+
+
 def serve() -> None:
     """The moto_server command (arguments from sys.argv), with the patches above."""
     from moto.server import main  # noqa: PLC0415
 
     compact_redrive_policy()
+    keep_lambda_logging_config()
     main(sys.argv[1:])
 
 

@@ -1,0 +1,165 @@
+"""A site on moto (bucket + CloudFront distributions) and the module applied in front of it.
+
+Shared by the end-to-end tests and `make demo`: create what the module expects to exist, apply a root
+module with Terraform, check the plan is empty afterwards, then take over the event source mapping
+(see event_source.py) and run the deployed zip (see lambda_runtime.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from support.event_source import MappingSettings, SqsEventSource, disable_mapping, read_mapping
+from support.lambda_runtime import DeployedFunction
+from support.moto_server import MotoServer
+from support.terraform import REPO_ROOT, Terraform
+
+COMMITTED_ZIP = REPO_ROOT / "dist" / "cf_invalidator.zip"
+# AWS's managed "CachingOptimized" cache policy: a distribution needs one, and moto accepts it.
+CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+
+def create_bucket(server: MotoServer, bucket: str, *, eventbridge: bool = False) -> None:
+    """The site bucket the module is given; with `eventbridge`, it sends its events to EventBridge."""
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    if eventbridge:
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+
+
+def create_distribution(server: MotoServer, bucket: str, origin_path: str = "", comment: str = "site") -> str:
+    """A distribution with the bucket as its origin (no OAC, no custom certificate); return its id."""
+    distribution = server.client("cloudfront").create_distribution(
+        DistributionConfig={
+            "CallerReference": f"{bucket}{origin_path}-{comment}",
+            "Comment": comment,
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "site",
+                        "DomainName": f"{bucket}.s3.us-east-1.amazonaws.com",
+                        "OriginPath": origin_path,
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "site",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": CACHING_OPTIMIZED_POLICY_ID,
+            },
+        }
+    )["Distribution"]
+    distribution_id: str = distribution["Id"]
+    return distribution_id
+
+
+@dataclass(frozen=True)
+class Invalidation:
+    """One CreateInvalidation that CloudFront (moto) holds."""
+
+    id: str
+    caller_reference: str
+    paths: tuple[str, ...]
+
+
+def invalidations(server: MotoServer, distribution_id: str) -> dict[str, Invalidation]:
+    """Every invalidation of the distribution, by id."""
+    cloudfront = server.client("cloudfront")
+    found: dict[str, Invalidation] = {}
+    for page in cloudfront.get_paginator("list_invalidations").paginate(DistributionId=distribution_id):
+        for summary in page["InvalidationList"].get("Items") or []:
+            batch = cloudfront.get_invalidation(DistributionId=distribution_id, Id=summary["Id"])[
+                "Invalidation"
+            ]
+            found[summary["Id"]] = Invalidation(
+                id=summary["Id"],
+                caller_reference=batch["InvalidationBatch"]["CallerReference"],
+                paths=tuple(batch["InvalidationBatch"]["Paths"].get("Items") or ()),
+            )
+    return found
+
+
+@dataclass
+class InvalidationWatch:
+    """The invalidations created since the watch started, per distribution id."""
+
+    server: MotoServer
+    distribution_ids: tuple[str, ...]
+    seen: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.seen = {d: set(invalidations(self.server, d)) for d in self.distribution_ids}
+
+    def new(self) -> dict[str, list[Invalidation]]:
+        result: dict[str, list[Invalidation]] = {}
+        for distribution_id in self.distribution_ids:
+            current = invalidations(self.server, distribution_id)
+            result[distribution_id] = [
+                inv for inv_id, inv in current.items() if inv_id not in self.seen[distribution_id]
+            ]
+        return result
+
+    def new_paths(self) -> dict[str, set[str]]:
+        """Every path invalidated since the watch started, per distribution id."""
+        return {d: {path for inv in invs for path in inv.paths} for d, invs in self.new().items()}
+
+
+@dataclass
+class Deployment:
+    """The module applied on moto, with the event source mapping under the emulation's control."""
+
+    server: MotoServer
+    terraform: Terraform
+    outputs: dict[str, Any]
+    plan_exit_code: int
+    plan_text: str
+    mapping: MappingSettings
+    function: DeployedFunction
+    events: SqsEventSource
+
+
+def apply(
+    server: MotoServer, terraform: Terraform, variables: Mapping[str, Any]
+) -> tuple[dict[str, Any], int, str]:
+    """init + apply, then `plan -detailed-exitcode` (its code, and the plan's text when not 0)."""
+    terraform.set_variables(variables)
+    terraform.init()
+    terraform.apply()
+    exit_code = terraform.plan_exit_code()
+    plan_text = terraform.plan_changes() if exit_code != 0 else ""
+    return terraform.outputs(), exit_code, plan_text
+
+
+def take_over(
+    server: MotoServer, function_name: str, queue_url: str, workdir: Path
+) -> tuple[MappingSettings, DeployedFunction, SqsEventSource]:
+    """Read and disable the deployed mapping; return it, the runnable function and the emulated mapping."""
+    lambda_client = server.client("lambda")
+    function_arn = lambda_client.get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
+    mapping = read_mapping(lambda_client, function_arn)
+    disable_mapping(lambda_client, mapping)
+    function = DeployedFunction.from_moto(
+        lambda_client, function_name, COMMITTED_ZIP, workdir, server.endpoint_url
+    )
+    events = SqsEventSource.for_mapping(server.client("sqs"), queue_url, function, mapping)
+    return mapping, function, events
+
+
+def deploy(server: MotoServer, workdir: Path, variables: Mapping[str, Any], runtime_dir: Path) -> Deployment:
+    """Apply the root module in `workdir` (staged by support.terraform) and take over its mapping.
+
+    The module's outputs give the function and the queue; the plan check runs before the mapping is
+    disabled (a disabled mapping is, rightly, drift).
+    """
+    terraform = Terraform(workdir, server.endpoint_url)
+    outputs, plan_exit_code, plan_text = apply(server, terraform, variables)
+    mapping, function, events = take_over(server, outputs["function_name"], outputs["queue_url"], runtime_dir)
+    return Deployment(server, terraform, outputs, plan_exit_code, plan_text, mapping, function, events)
