@@ -24,7 +24,7 @@ output "log_group_name" {
 }
 
 output "queue_arn" {
-  description = "ARN of the event queue; with notification_mode \"none\", the destination of your bucket's s3:ObjectCreated:* and s3:ObjectRemoved:* notifications."
+  description = "ARN of the event queue; with notification_mode \"none\", where to send the bucket's object created and removed notifications."
   value       = aws_sqs_queue.this.arn
 }
 
