@@ -1,0 +1,52 @@
+"""The module's defaults, read from variables.tf and main.tf so that tests and benchmarks follow them.
+
+Only the settings the fault tests and the deploy-storm benchmark model are read: the event source
+mapping's batching, the Lambda timeout and path budget, and the queue's redrive and visibility.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class ModuleDefaults:
+    batch_size: int
+    batching_window_seconds: int
+    lambda_timeout: int
+    max_paths_per_invalidation: int
+    maximum_concurrency: int
+    max_receive_count: int
+
+    @property
+    def visibility_timeout_seconds(self) -> int:
+        """As main.tf computes it: 6 x the Lambda timeout + the batching window."""
+        return 6 * self.lambda_timeout + self.batching_window_seconds
+
+
+def variable_default(variables_tf: str, name: str) -> int:
+    """The numeric default of `variable "name"` in variables.tf."""
+    block = re.search(rf'^variable "{name}" {{\n(.*?)^}}', variables_tf, re.DOTALL | re.MULTILINE)
+    match = re.search(r"^\s*default\s*=\s*(\d+)\s*$", block.group(1), re.MULTILINE) if block else None
+    if match is None:
+        raise ValueError(f"variables.tf has no numeric default for {name}")
+    return int(match.group(1))
+
+
+def module_defaults(root: Path = ROOT) -> ModuleDefaults:
+    variables_tf = (root / "variables.tf").read_text()
+    receive_count = re.search(r"maxReceiveCount\s*=\s*(\d+)", (root / "main.tf").read_text())
+    if receive_count is None:
+        raise ValueError("main.tf sets no maxReceiveCount in the queue's redrive policy")
+    return ModuleDefaults(
+        batch_size=variable_default(variables_tf, "batch_size"),
+        batching_window_seconds=variable_default(variables_tf, "batching_window_seconds"),
+        lambda_timeout=variable_default(variables_tf, "lambda_timeout"),
+        max_paths_per_invalidation=variable_default(variables_tf, "max_paths_per_invalidation"),
+        maximum_concurrency=variable_default(variables_tf, "maximum_concurrency"),
+        max_receive_count=int(receive_count.group(1)),
+    )
