@@ -10,8 +10,16 @@ locals {
   bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
   # The queue's visibility timeout must cover the batching window plus every retry of a timed-out invocation.
   visibility_timeout_seconds = 6 * var.lambda_timeout + var.batching_window_seconds
-  # Where bucket events come from: the bucket itself, or (eventbridge mode) the module's rule.
+  # Who sends bucket events to the queue: S3 itself, or (eventbridge mode) the module's rule.
   event_sender = var.notification_mode == "eventbridge" ? "events.amazonaws.com" : "s3.amazonaws.com"
+  # S3 names the bucket's account (aws:SourceAccount) besides the bucket, whose ARN has no account in it;
+  # EventBridge is admitted by the rule's ARN alone (AWS's documented condition), which names the account.
+  event_conditions = merge(
+    { ArnEquals = { "aws:SourceArn" = local.event_source } },
+    var.notification_mode == "eventbridge" ? {} : {
+      StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id }
+    },
+  )
   event_source = var.notification_mode == "eventbridge" ? aws_cloudwatch_event_rule.this[0].arn : local.bucket_arn
   # Changes to what a viewer gets: created or overwritten, deleted, expired by a lifecycle rule.
   s3_events = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"]
@@ -57,10 +65,7 @@ resource "aws_sqs_queue_policy" "this" {
       Principal = { Service = local.event_sender }
       Action    = "sqs:SendMessage"
       Resource  = aws_sqs_queue.this.arn
-      Condition = {
-        ArnEquals    = { "aws:SourceArn" = local.event_source }
-        StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id }
-      }
+      Condition = local.event_conditions
     }]
   })
 }

@@ -106,8 +106,7 @@ run "eventbridge_mode_queue_policy_admits_only_the_rule" {
 
   assert {
     condition = jsondecode(aws_sqs_queue_policy.this.policy).Statement[0].Condition == {
-      ArnEquals    = { "aws:SourceArn" = "arn:aws:events:eu-west-1:123456789012:rule/site-invalidator" }
-      StringEquals = { "aws:SourceAccount" = "123456789012" }
+      ArnEquals = { "aws:SourceArn" = "arn:aws:events:eu-west-1:123456789012:rule/site-invalidator" }
     }
     error_message = "In mode eventbridge the queue must admit the module's rule only: ${aws_sqs_queue_policy.this.policy}"
   }
