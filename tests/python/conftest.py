@@ -1,12 +1,47 @@
-"""Shared fixtures: one moto server for the whole session (started only when a test asks for it)."""
+"""Shared fixtures: one moto server per session and the examples applied on it once, in parallel.
+
+Applying takes most of the end-to-end time (the aws provider waits ~25 s per SQS queue for its
+attributes to settle), so the three deployments (examples/basic in mode "s3", examples/multi-distribution
+in mode "eventbridge", and a small root module in mode "none") are applied side by side on one server,
+each with its own bucket, names and state, and shared by every test that uses them. Tests leave the
+queues drained and tell their invalidations apart by watching for new ones.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from support.moto_server import MotoServer
+from support.deployment import Deployment, deploy, prepare_site
+from support.moto_server import REGION, MotoServer
+from support.terraform import stage_example, stage_root_module
+
+MODE_NONE_ROOT_MODULE = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = ">= 5.0" }
+  }
+}
+
+variable "bucket_name" { type = string }
+variable "distribution_id" { type = string }
+
+module "invalidation" {
+  source            = "../.."
+  name              = "site-wired-by-hand"
+  bucket_name       = var.bucket_name
+  distributions     = { site = { id = var.distribution_id } }
+  notification_mode = "none"
+}
+
+output "function_name" { value = module.invalidation.function_name }
+output "queue_arn" { value = module.invalidation.queue_arn }
+output "queue_url" { value = module.invalidation.queue_url }
+output "dead_letter_queue_url" { value = module.invalidation.dead_letter_queue_url }
+"""
 
 
 @pytest.fixture(scope="session")
@@ -16,8 +51,65 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
         yield server
 
 
-@pytest.fixture
-def fresh_moto(moto_server: MotoServer) -> MotoServer:
-    """The session's moto server, emptied of every resource."""
+def deploy_basic(server: MotoServer, root: Path) -> Deployment:
+    bucket = "e2e-basic-site"
+    distributions = prepare_site(server, bucket, {"site": ""})
+    return deploy(
+        server,
+        stage_example(root / "stage", "basic"),
+        {"bucket_name": bucket, "distribution_id": distributions["site"], "region": REGION},
+        bucket=bucket,
+        distributions=distributions,
+        runtime_dir=root / "runtime",
+    )
+
+
+def deploy_multi_distribution(server: MotoServer, root: Path) -> Deployment:
+    bucket = "e2e-multi-site"
+    distributions = prepare_site(server, bucket, {"site": "", "docs": "/docs"})
+    variables = {
+        "bucket_name": bucket,
+        "site_distribution_id": distributions["site"],
+        "docs_distribution_id": distributions["docs"],
+        "region": REGION,
+    }
+    return deploy(
+        server,
+        stage_example(root / "stage", "multi-distribution"),
+        variables,
+        bucket=bucket,
+        distributions=distributions,
+        runtime_dir=root / "runtime",
+    )
+
+
+def deploy_mode_none(server: MotoServer, root: Path) -> Deployment:
+    bucket = "e2e-none-site"
+    distributions = prepare_site(server, bucket, {"site": ""})
+    return deploy(
+        server,
+        stage_root_module(root / "stage", "mode-none", MODE_NONE_ROOT_MODULE),
+        {"bucket_name": bucket, "distribution_id": distributions["site"]},
+        bucket=bucket,
+        distributions=distributions,
+        runtime_dir=root / "runtime",
+    )
+
+
+DEPLOYERS: dict[str, Callable[[MotoServer, Path], Deployment]] = {
+    "basic": deploy_basic,
+    "multi-distribution": deploy_multi_distribution,
+    "none": deploy_mode_none,
+}
+
+
+@pytest.fixture(scope="session")
+def deployments(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Deployment]:
+    """Every end-to-end deployment, applied once per session in parallel on an emptied moto server."""
     moto_server.reset()
-    return moto_server
+    root = tmp_path_factory.mktemp("e2e")
+    with ThreadPoolExecutor(max_workers=len(DEPLOYERS)) as pool:
+        futures = {
+            name: pool.submit(deployer, moto_server, root / name) for name, deployer in DEPLOYERS.items()
+        }
+        return {name: future.result() for name, future in futures.items()}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from support.event_source import MappingSettings, SqsEventSource, disable_mapping, read_mapping
+from support.event_source import BatchOutcome, MappingSettings, SqsEventSource, disable_mapping, read_mapping
 from support.lambda_runtime import DeployedFunction
 from support.moto_server import MotoServer
 from support.terraform import REPO_ROOT, Terraform
@@ -112,11 +112,22 @@ class InvalidationWatch:
         return {d: {path for inv in invs for path in inv.paths} for d, invs in self.new().items()}
 
 
+def prepare_site(server: MotoServer, bucket: str, origin_paths: Mapping[str, str]) -> dict[str, str]:
+    """The bucket and one distribution per label (label => origin path); return label => distribution id."""
+    create_bucket(server, bucket)
+    return {
+        label: create_distribution(server, bucket, path, comment=label)
+        for label, path in origin_paths.items()
+    }
+
+
 @dataclass
 class Deployment:
     """The module applied on moto, with the event source mapping under the emulation's control."""
 
     server: MotoServer
+    bucket: str
+    distributions: dict[str, str]  # label => distribution id
     terraform: Terraform
     outputs: dict[str, Any]
     plan_exit_code: int
@@ -124,11 +135,21 @@ class Deployment:
     mapping: MappingSettings
     function: DeployedFunction
     events: SqsEventSource
+    # What the queue held right after apply (e.g. S3's s3:TestEvent), delivered before any test ran.
+    settling_outcomes: list[BatchOutcome]
+    settling_invalidations: dict[str, list[Invalidation]]
+
+    def watch(self) -> InvalidationWatch:
+        """Start recording the invalidations created from now on, on every distribution."""
+        return InvalidationWatch(self.server, tuple(self.distributions.values()))
+
+    def new_paths_by_label(self, watch: InvalidationWatch) -> dict[str, set[str]]:
+        """The paths invalidated since `watch` started, per distribution label."""
+        paths = watch.new_paths()
+        return {label: paths[distribution_id] for label, distribution_id in self.distributions.items()}
 
 
-def apply(
-    server: MotoServer, terraform: Terraform, variables: Mapping[str, Any]
-) -> tuple[dict[str, Any], int, str]:
+def apply(terraform: Terraform, variables: Mapping[str, Any]) -> tuple[dict[str, Any], int, str]:
     """init + apply, then `plan -detailed-exitcode` (its code, and the plan's text when not 0)."""
     terraform.set_variables(variables)
     terraform.init()
@@ -153,13 +174,36 @@ def take_over(
     return mapping, function, events
 
 
-def deploy(server: MotoServer, workdir: Path, variables: Mapping[str, Any], runtime_dir: Path) -> Deployment:
-    """Apply the root module in `workdir` (staged by support.terraform) and take over its mapping.
+def deploy(
+    server: MotoServer,
+    workdir: Path,
+    variables: Mapping[str, Any],
+    *,
+    bucket: str,
+    distributions: Mapping[str, str],
+    runtime_dir: Path,
+) -> Deployment:
+    """Apply the root module staged in `workdir` (see support.terraform) and take over its mapping.
 
-    The module's outputs give the function and the queue; the plan check runs before the mapping is
-    disabled (a disabled mapping is, rightly, drift).
+    The root module must output function_name and queue_url. The plan check runs before the mapping
+    is disabled (a disabled mapping is, rightly, drift).
     """
     terraform = Terraform(workdir, server.endpoint_url)
-    outputs, plan_exit_code, plan_text = apply(server, terraform, variables)
+    outputs, plan_exit_code, plan_text = apply(terraform, variables)
     mapping, function, events = take_over(server, outputs["function_name"], outputs["queue_url"], runtime_dir)
-    return Deployment(server, terraform, outputs, plan_exit_code, plan_text, mapping, function, events)
+    watch = InvalidationWatch(server, tuple(distributions.values()))
+    settling_outcomes = events.drain()
+    return Deployment(
+        server=server,
+        bucket=bucket,
+        distributions=dict(distributions),
+        terraform=terraform,
+        outputs=outputs,
+        plan_exit_code=plan_exit_code,
+        plan_text=plan_text,
+        mapping=mapping,
+        function=function,
+        events=events,
+        settling_outcomes=settling_outcomes,
+        settling_invalidations=watch.new(),
+    )

@@ -14,6 +14,9 @@ apply shows the module's own drift and not moto's:
 - Lambda LoggingConfig (log format and log group): moto drops it on CreateFunction and
   UpdateFunctionConfiguration and never returns it; Lambda stores and returns it. Without the patch
   every plan wants to add the function's `logging_config` block again.
+- S3 EventBridgeConfiguration: moto stores it (and sends the bucket's events to EventBridge) but
+  GetBucketNotificationConfiguration leaves it out; S3 returns `<EventBridgeConfiguration/>`. Without the
+  patch every plan wants to set the bucket notification's `eventbridge = true` again.
 """
 
 from __future__ import annotations
@@ -100,12 +103,39 @@ def keep_lambda_logging_config() -> None:
     LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign, assignment]
 
 
+def return_bucket_eventbridge_configuration() -> None:
+    """Make moto's GetBucketNotificationConfiguration include EventBridgeConfiguration when it is set."""
+    from moto.s3.responses import S3Response  # noqa: PLC0415
+
+    original = S3Response.get_bucket_notification
+
+    def get_bucket_notification(response: Any) -> Any:
+        status, headers, body = original(response)
+        configuration = response.backend.get_bucket_notification_configuration(response.bucket_name)
+        text = body.decode() if isinstance(body, bytes) else body
+        if configuration is not None and configuration.event_bridge is not None and "EventBridge" not in text:
+            closing = "</NotificationConfiguration>"
+            if closing in text:
+                text = text.replace(closing, f"<EventBridgeConfiguration/>{closing}")
+            else:  # an empty result: no element at all
+                text = (
+                    '<?xml version="1.0" encoding="UTF-8"?>\n'
+                    '<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                    "<EventBridgeConfiguration/></NotificationConfiguration>"
+                )
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+        return status, headers, text
+
+    S3Response.get_bucket_notification = get_bucket_notification  # type: ignore[method-assign, assignment]
+
+
 def serve() -> None:
     """The moto_server command (arguments from sys.argv), with the patches above."""
     from moto.server import main  # noqa: PLC0415
 
     compact_redrive_policy()
     keep_lambda_logging_config()
+    return_bucket_eventbridge_configuration()
     main(sys.argv[1:])
 
 
@@ -175,8 +205,11 @@ class MotoServer:
             self._log = None
 
     def client(self, service: str) -> Any:
-        """A boto3 client for `service` that talks to this server with fake credentials."""
-        return boto3.client(
+        """A boto3 client for `service` that talks to this server with fake credentials.
+
+        Each client comes from its own session: boto3's default session is not thread-safe.
+        """
+        return boto3.session.Session().client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint_url,
             region_name=REGION,

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ MOTO_SERVICES = ("cloudfront", "cloudwatch", "events", "iam", "kms", "lambda", "
 VARIABLES_FILE = "moto.auto.tfvars.json"
 PROVIDER_BLOCK = re.compile(r'^\s*provider\s+"aws"\s*\{', re.MULTILINE)
 ERROR_TAIL_CHARS = 6000
+# Terraform's plugin cache is not safe for concurrent `terraform init`; applies may run in parallel.
+INIT_LOCK = threading.Lock()
 
 
 class TerraformError(RuntimeError):
@@ -157,7 +160,8 @@ class Terraform:
         (self.workdir / VARIABLES_FILE).write_text(json.dumps(variables, indent=2), encoding="utf-8")
 
     def init(self) -> None:
-        self.run("init", "init", "-input=false", "-no-color", "-backend=false")
+        with INIT_LOCK:
+            self.run("init", "init", "-input=false", "-no-color", "-backend=false")
 
     def apply(self) -> None:
         self.run("apply", "apply", "-input=false", "-no-color", "-auto-approve")

@@ -1,0 +1,88 @@
+"""examples/basic on moto (mode "s3"): real uploads, overwrites, copies and deletes end in invalidations."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from urllib.parse import unquote_plus
+
+import pytest
+
+from support.deployment import Deployment
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def basic(deployments: dict[str, Deployment]) -> Deployment:
+    return deployments["basic"]
+
+
+def test_bucket_notifies_the_queue_of_created_and_removed_objects(basic: Deployment) -> None:
+    configuration = basic.server.client("s3").get_bucket_notification_configuration(Bucket=basic.bucket)
+    [queue] = configuration["QueueConfigurations"]
+    assert queue["QueueArn"] == basic.outputs["queue_arn"]
+    assert {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"} <= set(queue["Events"])
+
+
+def test_site_changes_become_one_invalidation_of_their_viewer_paths(basic: Deployment) -> None:
+    # GIVEN a site with keys holding a space, a "+" and non-ASCII characters
+    s3 = basic.server.client("s3")
+    for key in ("old.html", "docs/a b.html"):
+        s3.put_object(Bucket=basic.bucket, Key=key, Body=b"v1")
+    basic.events.drain()
+    watch = basic.watch()
+    # WHEN a deploy uploads, overwrites, copies and deletes
+    for key in ("index.html", "docs/index.html", "docs/c+d.html", "café/menu.html"):
+        s3.put_object(Bucket=basic.bucket, Key=key, Body=b"<p>new</p>")
+    s3.put_object(Bucket=basic.bucket, Key="docs/a b.html", Body=b"v2")
+    s3.copy_object(
+        Bucket=basic.bucket,
+        Key="copies/menu.html",
+        CopySource={"Bucket": basic.bucket, "Key": "café/menu.html"},
+    )
+    s3.delete_object(Bucket=basic.bucket, Key="old.html")
+    outcomes = basic.events.drain()
+    # THEN one batch, no failure, and one invalidation holding exactly the changed viewer paths
+    assert [(len(o.message_ids), o.failed_ids, o.error) for o in outcomes] == [(7, set(), None)]
+    [invalidation] = watch.new()[basic.distributions["site"]]
+    assert set(invalidation.paths) == {
+        "/",
+        "/index.html",
+        "/docs/",
+        "/docs/index.html",
+        "/docs/c+d.html",
+        "/docs/a%20b.html",
+        "/caf%C3%A9/menu.html",
+        "/copies/menu.html",
+        "/old.html",
+    }
+
+
+def test_failing_invalidations_keep_the_change_until_the_dead_letter_queue_holds_it(
+    basic: Deployment,
+) -> None:
+    # GIVEN the deployed function configured with a distribution CloudFront does not know
+    missing = json.dumps({"site": {"id": "E0000000000000", "origin_path": ""}})
+    broken = dataclasses.replace(
+        basic.function, environment={**basic.function.environment, "DISTRIBUTIONS": missing}
+    )
+    events = dataclasses.replace(basic.events, handler=broken, outcomes=[])
+    watch = basic.watch()
+    # WHEN an upload is delivered until the queue is empty
+    basic.server.client("s3").put_object(Bucket=basic.bucket, Key="lost/page.html", Body=b"x")
+    outcomes = events.drain()
+    # THEN every receive reported the message as failed, and after five receives it rests in the DLQ
+    assert len(outcomes) == 5
+    assert all(o.failed_ids == set(o.message_ids) and o.error is None for o in outcomes)
+    sqs = basic.server.client("sqs")
+    dead = sqs.receive_message(QueueUrl=basic.outputs["dead_letter_queue_url"], MaxNumberOfMessages=10)[
+        "Messages"
+    ]
+    dead_keys = [unquote_plus(json.loads(m["Body"])["Records"][0]["s3"]["object"]["key"]) for m in dead]
+    assert dead_keys == ["lost/page.html"]
+    assert watch.new_paths() == {basic.distributions["site"]: set()}
+    for message in dead:
+        sqs.delete_message(
+            QueueUrl=basic.outputs["dead_letter_queue_url"], ReceiptHandle=message["ReceiptHandle"]
+        )

@@ -1,0 +1,67 @@
+"""What every applied deployment must show on moto, whatever its notification mode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from support.deployment import COMMITTED_ZIP, Deployment
+from support.lambda_runtime import base64_sha256
+
+pytestmark = pytest.mark.e2e
+
+DEPLOYMENTS = ["basic", "multi-distribution", "none"]
+
+
+@pytest.fixture(params=DEPLOYMENTS)
+def deployment(request: pytest.FixtureRequest, deployments: dict[str, Deployment]) -> Deployment:
+    return deployments[request.param]
+
+
+def test_plan_after_apply_shows_no_changes(deployment: Deployment) -> None:
+    assert deployment.plan_exit_code == 0, deployment.plan_text
+
+
+def test_deployed_function_runs_the_committed_zip(deployment: Deployment) -> None:
+    configuration = deployment.server.client("lambda").get_function(
+        FunctionName=deployment.outputs["function_name"]
+    )
+    assert configuration["Configuration"]["CodeSha256"] == base64_sha256(COMMITTED_ZIP)
+    assert configuration["Configuration"]["Runtime"] == "python3.13"
+    assert configuration["Configuration"]["Handler"] == "cf_invalidator.handler.lambda_handler"
+
+
+def test_function_environment_names_every_distribution_with_its_origin_path(deployment: Deployment) -> None:
+    distributions = json.loads(deployment.function.environment["DISTRIBUTIONS"])
+    assert {label: entry["id"] for label, entry in distributions.items()} == deployment.distributions
+    assert all(entry["origin_path"] in ("", "/docs") for entry in distributions.values())
+    assert deployment.function.environment["INDEX_DOCUMENT"] == "index.html"
+    assert int(deployment.function.environment["MAX_PATHS_PER_INVALIDATION"]) >= 1
+
+
+def test_event_source_mapping_batches_the_queue_and_reports_item_failures(deployment: Deployment) -> None:
+    mapping = deployment.mapping
+    assert mapping.event_source_arn == deployment.outputs["queue_arn"]
+    assert mapping.function_arn == deployment.function.arn
+    assert (mapping.batch_size, mapping.batching_window_seconds) == (1000, 20)
+    assert mapping.function_response_types == ("ReportBatchItemFailures",)
+
+
+def test_queue_redrives_to_the_dead_letter_queue_after_five_receives(deployment: Deployment) -> None:
+    sqs = deployment.server.client("sqs")
+    attributes = sqs.get_queue_attributes(QueueUrl=deployment.outputs["queue_url"], AttributeNames=["All"])
+    redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
+    dead_letter = sqs.get_queue_attributes(
+        QueueUrl=deployment.outputs["dead_letter_queue_url"], AttributeNames=["QueueArn"]
+    )
+    assert redrive == {"deadLetterTargetArn": dead_letter["Attributes"]["QueueArn"], "maxReceiveCount": 5}
+    assert int(attributes["Attributes"]["VisibilityTimeout"]) >= 6 * deployment.function.timeout + 20
+
+
+def test_events_queued_by_the_apply_itself_are_handled_without_invalidations(deployment: Deployment) -> None:
+    # S3 sends s3:TestEvent when a notification configuration is written; the handler ignores it.
+    assert all(
+        outcome.failed_ids == set() and outcome.error is None for outcome in deployment.settling_outcomes
+    )
+    assert all(created == [] for created in deployment.settling_invalidations.values())

@@ -1,0 +1,66 @@
+"""examples/multi-distribution on moto (mode "eventbridge"): one bucket, two distributions, one origin path.
+
+Keys here read the same encoded or not (no space, "+" or "%"): AWS does not document whether EventBridge
+S3 keys are URL-encoded, and moto delivers them raw.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from support.deployment import Deployment
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def multi(deployments: dict[str, Deployment]) -> Deployment:
+    return deployments["multi-distribution"]
+
+
+def test_bucket_sends_its_events_to_eventbridge_and_a_rule_targets_the_queue(multi: Deployment) -> None:
+    configuration = multi.server.client("s3").get_bucket_notification_configuration(Bucket=multi.bucket)
+    assert "EventBridgeConfiguration" in configuration
+    assert not configuration.get("QueueConfigurations")
+    events = multi.server.client("events")
+    [rule] = events.list_rules(NamePrefix=multi.outputs["function_name"])["Rules"]
+    pattern = json.loads(rule["EventPattern"])
+    assert pattern["source"] == ["aws.s3"]
+    assert pattern["detail"]["bucket"]["name"] == [multi.bucket]
+    [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"] == multi.outputs["queue_arn"]
+
+
+def test_each_distribution_invalidates_the_paths_it_serves(multi: Deployment) -> None:
+    # GIVEN an old page under the docs/ prefix
+    s3 = multi.server.client("s3")
+    s3.put_object(Bucket=multi.bucket, Key="docs/old.html", Body=b"v1")
+    multi.events.drain()
+    watch = multi.watch()
+    # WHEN the site and the docs change: uploads, a copy and a delete
+    for key in ("index.html", "about/team.html", "docs/index.html", "docs/guide/install.html"):
+        s3.put_object(Bucket=multi.bucket, Key=key, Body=b"<p>new</p>")
+    s3.copy_object(
+        Bucket=multi.bucket, Key="docs/guide/setup.html", CopySource=f"{multi.bucket}/docs/index.html"
+    )
+    s3.delete_object(Bucket=multi.bucket, Key="docs/old.html")
+    outcomes = multi.events.drain()
+    # THEN one batch, no failure, one invalidation per distribution, each with the paths its viewers use
+    assert [(len(o.message_ids), o.failed_ids, o.error) for o in outcomes] == [(6, set(), None)]
+    created = watch.new()
+    assert [len(created[multi.distributions[label]]) for label in ("site", "docs")] == [1, 1]
+    assert multi.new_paths_by_label(watch) == {
+        "site": {
+            "/",
+            "/index.html",
+            "/about/team.html",
+            "/docs/",
+            "/docs/index.html",
+            "/docs/guide/install.html",
+            "/docs/guide/setup.html",
+            "/docs/old.html",
+        },
+        "docs": {"/", "/index.html", "/guide/install.html", "/guide/setup.html", "/old.html"},
+    }
