@@ -67,7 +67,7 @@ tf-test: $(TF_CLI_CONFIG)
 	@if ls tests/*.tftest.hcl >/dev/null 2>&1; then $(TF) init -backend=false -input=false >/dev/null && $(TF) test; fi
 
 checkov: $(CHECKOV_VENV)/.installed
-	@if ls *.tf >/dev/null 2>&1; then $(CHECKOV_VENV)/bin/checkov --quiet --compact -d . --framework terraform --skip-path examples --skip-path tests; fi
+	@if ls *.tf >/dev/null 2>&1; then $(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download -d . --framework terraform --skip-path examples --skip-path tests; fi
 
 pytest: $(VENV)/.installed $(TF_CLI_CONFIG)
 	$(PY) -m pytest
