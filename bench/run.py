@@ -8,6 +8,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import handler_bench
+import storm
 
 if __name__ == "__main__":
     handler_bench.main()
+    print()
+    storm.main()
