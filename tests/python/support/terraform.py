@@ -141,6 +141,10 @@ class Terraform:
         self, step: str, *args: str, ok_codes: tuple[int, ...] = (0,)
     ) -> subprocess.CompletedProcess[str]:
         """Run `terraform <args>`; raise TerraformError unless its exit code is in ok_codes."""
+        if shutil.which("terraform") is None:
+            raise TerraformError(
+                step, self.workdir, 127, "", "terraform is not on PATH: install Terraform >= 1.5"
+            )
         started = time.monotonic()
         result = subprocess.run(
             ["terraform", *args],

@@ -1,0 +1,123 @@
+"""The SQS event source emulation behaves as Lambda's mapping does (in-process moto, no Terraform)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from support.event_source import SqsEventSource, failed_message_ids
+from support.lambda_runtime import DeployedCodeMismatchError, DeployedFunction, base64_sha256
+
+
+@pytest.fixture
+def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, str]]:
+    """An SQS client, a queue redriving to a DLQ after 3 receives, and the DLQ's URL."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        dead_letter = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+        dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter, AttributeNames=["QueueArn"])
+        redrive = {"deadLetterTargetArn": dead_letter_arn["Attributes"]["QueueArn"], "maxReceiveCount": 3}
+        queue = sqs.create_queue(QueueName="events", Attributes={"RedrivePolicy": json.dumps(redrive)})[
+            "QueueUrl"
+        ]
+        yield sqs, queue, dead_letter
+
+
+def send(sqs: Any, queue: str, *bodies: str) -> None:
+    for body in bodies:
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+
+
+def test_records_carry_the_lambda_sqs_event_fields(queues: tuple[Any, str, str]) -> None:
+    sqs, queue, _ = queues
+    send(sqs, queue, "one")
+    events: list[dict[str, Any]] = []
+    SqsEventSource(sqs, queue, events.append).drain()
+    [record] = events[0]["Records"]
+    assert record["body"] == "one"
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"].endswith(":events")
+    assert record["awsRegion"] == "us-east-1"
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert {"messageId", "receiptHandle", "md5OfBody", "messageAttributes"} <= set(record)
+
+
+def test_batches_hold_at_most_batch_size_messages_and_successes_are_deleted(
+    queues: tuple[Any, str, str],
+) -> None:
+    sqs, queue, _ = queues
+    send(sqs, queue, *[f"m{n}" for n in range(25)])
+    outcomes = SqsEventSource(
+        sqs, queue, lambda event: {"batchItemFailures": []}, batch_size=12, batching_window_seconds=5
+    ).drain()
+    assert [len(o.message_ids) for o in outcomes] == [12, 12, 1]
+    assert sqs.receive_message(QueueUrl=queue).get("Messages", []) == []
+
+
+def test_reported_failures_are_retried_until_the_dead_letter_queue_takes_them(
+    queues: tuple[Any, str, str],
+) -> None:
+    sqs, queue, dead_letter = queues
+    send(sqs, queue, "good", "bad")
+
+    def handler(event: dict[str, Any]) -> dict[str, Any]:
+        bad = [r["messageId"] for r in event["Records"] if r["body"] == "bad"]
+        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in bad]}
+
+    outcomes = SqsEventSource(sqs, queue, handler).drain()
+    assert [len(o.message_ids) for o in outcomes] == [2, 1, 1]  # maxReceiveCount 3
+    dead = sqs.receive_message(QueueUrl=dead_letter, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in dead] == ["bad"]
+
+
+def test_an_exception_fails_the_whole_batch(queues: tuple[Any, str, str]) -> None:
+    sqs, queue, _ = queues
+    send(sqs, queue, "a", "b")
+
+    def handler(event: dict[str, Any]) -> None:
+        raise RuntimeError("boom")
+
+    outcome = SqsEventSource(sqs, queue, handler).poll()
+    assert outcome is not None
+    assert outcome.failed_ids == set(outcome.message_ids)
+    assert outcome.error == "RuntimeError: boom"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"batchItemFailures": [{"itemIdentifier": "not-in-batch"}]},
+        {"batchItemFailures": [{"itemIdentifier": ""}]},
+        "ok",
+    ],
+)
+def test_an_invalid_response_fails_the_whole_batch(response: Any) -> None:
+    failed, error = failed_message_ids(response, ["m1", "m2"])
+    assert failed == {"m1", "m2"}
+    assert error is not None
+
+
+@pytest.mark.parametrize("response", [None, {}, {"batchItemFailures": []}, {"batchItemFailures": None}])
+def test_an_empty_response_is_full_success(response: Any) -> None:
+    assert failed_message_ids(response, ["m1"]) == (set(), None)
+
+
+def test_a_function_whose_code_is_not_the_committed_zip_is_refused(tmp_path: Path) -> None:
+    committed = tmp_path / "committed.zip"
+    committed.write_bytes(b"committed bytes")
+
+    class Lambda:
+        def get_function(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803 (boto3's argument name)
+            return {"Configuration": {"CodeSha256": base64_sha256(tmp_path / "other.zip")}}
+
+    (tmp_path / "other.zip").write_bytes(b"other bytes")
+    with pytest.raises(DeployedCodeMismatchError, match="CodeSha256"):
+        DeployedFunction.from_moto(Lambda(), "f", committed, tmp_path / "work", "http://127.0.0.1:1")
