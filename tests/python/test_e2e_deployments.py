@@ -33,9 +33,11 @@ def test_deployed_function_runs_the_committed_zip(deployment: Deployment) -> Non
 
 
 def test_function_environment_names_every_distribution_with_its_origin_path(deployment: Deployment) -> None:
-    distributions = json.loads(deployment.function.environment["DISTRIBUTIONS"])
-    assert {label: entry["id"] for label, entry in distributions.items()} == deployment.distributions
-    assert all(entry["origin_path"] in ("", "/docs") for entry in distributions.values())
+    origin_paths = {"site": "", "docs": "/docs"}  # as the examples and conftest set them up
+    assert json.loads(deployment.function.environment["DISTRIBUTIONS"]) == {
+        label: {"id": distribution_id, "origin_path": origin_paths[label]}
+        for label, distribution_id in deployment.distributions.items()
+    }
     assert deployment.function.environment["INDEX_DOCUMENT"] == "index.html"
     assert int(deployment.function.environment["MAX_PATHS_PER_INVALIDATION"]) >= 1
 
