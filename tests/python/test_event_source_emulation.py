@@ -12,7 +12,13 @@ import pytest
 from moto import mock_aws
 
 from support.event_source import SqsEventSource, failed_message_ids
-from support.lambda_runtime import DeployedCodeMismatchError, DeployedFunction, base64_sha256
+from support.lambda_runtime import (
+    DeployedCodeMismatchError,
+    DeployedFunction,
+    InvocationError,
+    base64_sha256,
+    link_runtime_libraries,
+)
 
 
 @pytest.fixture
@@ -121,3 +127,59 @@ def test_a_function_whose_code_is_not_the_committed_zip_is_refused(tmp_path: Pat
     (tmp_path / "other.zip").write_bytes(b"other bytes")
     with pytest.raises(DeployedCodeMismatchError, match="CodeSha256"):
         DeployedFunction.from_moto(Lambda(), "f", committed, tmp_path / "work", "http://127.0.0.1:1")
+
+
+def test_emulated_runtime_imports_only_the_zip_boto3_and_the_standard_library(tmp_path: Path) -> None:
+    # GIVEN a function whose handler reports which modules it can import, and its timeout
+    task = tmp_path / "task"
+    (task / "probe").mkdir(parents=True)
+    (task / "probe" / "__init__.py").write_text("")
+    (task / "probe" / "main.py").write_text(
+        "import importlib.util, os\n"
+        "def handler(event, context):\n"
+        "    names = ['boto3', 'json', 'moto', 'pytest', 'cf_invalidator']\n"
+        "    return {'importable': [n for n in names if importlib.util.find_spec(n)],\n"
+        "            'remaining_ms': context.get_remaining_time_in_millis(),\n"
+        "            'endpoint': os.environ['AWS_ENDPOINT_URL'], 'setting': os.environ['SETTING'],\n"
+        "            'event': event}\n"
+    )
+    function = DeployedFunction(
+        name="probe",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:probe",
+        handler="probe.main.handler",
+        timeout=7,
+        memory_size=128,
+        environment={"SETTING": "from the function"},
+        task_root=task,
+        runtime_root=link_runtime_libraries(tmp_path / "runtime"),
+        endpoint_url="http://127.0.0.1:1",
+    )
+    # WHEN it is invoked
+    response = function({"Records": []})
+    # THEN neither the test environment nor the repository's sources are importable
+    assert response["importable"] == ["boto3", "json"]
+    assert 0 < response["remaining_ms"] <= 7000
+    assert (response["endpoint"], response["setting"], response["event"]) == (
+        "http://127.0.0.1:1",
+        "from the function",
+        {"Records": []},
+    )
+
+
+def test_an_exception_in_the_deployed_handler_is_an_invocation_error(tmp_path: Path) -> None:
+    task = tmp_path / "task"
+    task.mkdir()
+    (task / "failing.py").write_text("def handler(event, context):\n    raise ValueError('bad setting')\n")
+    function = DeployedFunction(
+        name="failing",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:failing",
+        handler="failing.handler",
+        timeout=3,
+        memory_size=128,
+        environment={},
+        task_root=task,
+        runtime_root=link_runtime_libraries(tmp_path / "runtime"),
+        endpoint_url="http://127.0.0.1:1",
+    )
+    with pytest.raises(InvocationError, match="ValueError: bad setting"):
+        function({})
