@@ -19,7 +19,7 @@ locals {
       {
         Sid      = "ConsumeOwnQueue"
         Effect   = "Allow"
-        Action   = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+        Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
         Resource = aws_sqs_queue.this.arn
       },
       {

@@ -2,7 +2,8 @@
 
 A message is reported as failed (so SQS redelivers it, and after maxReceiveCount moves it to the
 dead-letter queue) when its body cannot be understood, or when any distribution serving one of its keys
-could not be invalidated. Everything else is deleted by the event source mapping.
+could not be invalidated. Everything else is deleted by the event source mapping. The messages that
+failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from .config import Config
 from .events import MalformedMessageError, changed_keys
-from .invalidate import CloudFront, invalidate
+from .invalidate import CloudFront, Outcome, invalidate
 from .paths import served_key
 from .plan import plan_requests
 
@@ -30,14 +31,21 @@ def process_batch(
     *,
     sleep: Callable[[float], None] = time.sleep,
     jitter: Callable[[], float] = random.random,
+    postpone: Callable[[Sequence[Mapping[str, Any]]], None] | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     keys_by_message, failed = read_messages(records)
+    retry_later: set[str] = set()
     for request in plan_requests(keys_by_message, config):
-        if not invalidate(cloudfront, request, remaining_ms, sleep, jitter):
+        outcome = invalidate(cloudfront, request, remaining_ms, sleep, jitter)
+        if outcome is not Outcome.CREATED:
             failed.update(request.message_ids)
+        if outcome is Outcome.RETRY_LATER:
+            retry_later.update(request.message_ids)
     _log_unserved(keys_by_message, config)
+    if postpone is not None and retry_later:
+        postpone([record for record in records if record["messageId"] in retry_later])
     return {
         "batchItemFailures": [
             {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed

@@ -10,11 +10,13 @@ import functools
 import json
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
 
+from . import redelivery
 from .batch import process_batch
 from .config import load_config
 from .invalidate import CloudFront
@@ -27,13 +29,24 @@ _LOG_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
-    return process_batch(event, CONFIG, cloudfront(), context.get_remaining_time_in_millis)
+    remaining_ms = context.get_remaining_time_in_millis
+
+    def postpone_retries(records: Sequence[Mapping[str, Any]]) -> None:
+        client = sqs()
+        redelivery.postpone(client, client.meta.endpoint_url, records, remaining_ms)
+
+    return process_batch(event, CONFIG, cloudfront(), remaining_ms, postpone=postpone_retries)
 
 
 @functools.cache
 def cloudfront() -> CloudFront:
     client: CloudFront = boto3.client("cloudfront", config=CLIENT_CONFIG)
     return client
+
+
+@functools.cache
+def sqs() -> Any:
+    return boto3.client("sqs", config=CLIENT_CONFIG)
 
 
 class JsonLines(logging.Formatter):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from enum import Enum
 from typing import Any, Protocol
 
 from botocore.exceptions import (
@@ -41,6 +42,12 @@ MAX_DELAY_S = 8.0
 RESERVE_MS = 3000  # kept back for one more call and the reply to Lambda
 
 
+class Outcome(Enum):
+    CREATED = "created"
+    RETRY_LATER = "retry_later"  # retryable, but this invocation ran out of time for it
+    REFUSED = "refused"  # CloudFront said no (missing distribution, access denied, bad request)
+
+
 class CloudFront(Protocol):
     def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]: ...
 
@@ -51,8 +58,8 @@ def invalidate(
     remaining_ms: Callable[[], int],
     sleep: Callable[[float], None],
     jitter: Callable[[], float],
-) -> bool:
-    """Create the invalidation; False when this delivery gives up (its messages must be retried)."""
+) -> Outcome:
+    """Create the invalidation, or say why this delivery gives up (its messages must be retried)."""
     attempt = 0
     while True:
         attempt += 1
@@ -65,7 +72,7 @@ def invalidate(
             delay = jitter() * min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (attempt - 1))
             if not retryable or remaining_ms() - delay * 1000 < RESERVE_MS:
                 _log_given_up(request, code, retryable, attempt)
-                return False
+                return Outcome.RETRY_LATER if retryable else Outcome.REFUSED
             _log(
                 logging.WARNING,
                 "invalidation_retrying",
@@ -85,7 +92,7 @@ def invalidate(
             status=invalidation.get("Status"),
             attempts=attempt,
         )
-        return True
+        return Outcome.CREATED
 
 
 def classify(error: Exception) -> tuple[str, bool]:
@@ -99,7 +106,7 @@ def classify(error: Exception) -> tuple[str, bool]:
 
 def _log_given_up(request: Request, code: str, retryable: bool, attempts: int) -> None:
     level = logging.WARNING if retryable else logging.ERROR
-    outcome = "retried on redelivery" if retryable else "reaches the dead-letter queue unless it recovers"
+    outcome = "redelivered with backoff" if retryable else "reaches the dead-letter queue unless it recovers"
     _log(
         level,
         "invalidation_abandoned",

@@ -11,10 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from cf_invalidator.config import ConfigError
-from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
+from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event, sqs_record
 
 
 class Context:
@@ -154,3 +155,38 @@ def test_client_is_created_once_per_container(
 ) -> None:
     handler = load_handler(monkeypatch, distributions)
     assert handler.cloudfront() is handler.cloudfront()
+
+
+class ShortContext:
+    def get_remaining_time_in_millis(self) -> int:
+        return 2_000  # too little to back off inside the invocation
+
+
+class Throttled:
+    def create_invalidation(self, **kwargs: Any) -> Any:
+        error: Any = {
+            "Error": {"Code": "Throttling", "Message": "Rate exceeded"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        raise ClientError(error, "CreateInvalidation")
+
+
+def test_throttled_batch_is_reported_and_its_redelivery_postponed_in_sqs(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = load_handler(monkeypatch, distributions)
+    monkeypatch.setattr(handler, "cloudfront", Throttled)
+    handler.sqs.cache_clear()
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="site-q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.send_message(QueueUrl=url, MessageBody=s3_body("about.html"))
+    [message] = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"])["Messages"]
+    record = {**sqs_record(message["Body"], message["MessageId"]), "receiptHandle": message["ReceiptHandle"]}
+    record.update(eventSourceARN=arn, attributes=message["Attributes"])
+
+    response = handler.lambda_handler({"Records": [record]}, ShortContext())
+
+    assert failed_ids(response) == [message["MessageId"]]
+    # The queue's own timeout is 0: only the handler's postponement keeps the message from coming back now.
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []

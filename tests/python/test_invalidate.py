@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from botocore.stub import Stubber
 
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.invalidate import RESERVE_MS, classify, invalidate
+from cf_invalidator.invalidate import RESERVE_MS, Outcome, classify, invalidate
 from cf_invalidator.plan import Request, plan_requests
 
 CONFIG = Config(distributions=(Distribution("www", "EWWW"),), max_paths=100)
@@ -56,7 +56,7 @@ class Clock:
         self.remaining -= int(seconds * 1000)
 
 
-def run(cloudfront: ScriptedCloudFront, clock: Clock, jitter: float = 1.0) -> bool:
+def run(cloudfront: ScriptedCloudFront, clock: Clock, jitter: float = 1.0) -> Outcome:
     return invalidate(cloudfront, REQUEST, clock.remaining_ms, clock.sleep, lambda: jitter)
 
 
@@ -75,7 +75,7 @@ def run(cloudfront: ScriptedCloudFront, clock: Clock, jitter: float = 1.0) -> bo
 def test_retryable_error_is_retried_with_the_same_request_until_it_succeeds(error: Exception) -> None:
     cloudfront = ScriptedCloudFront(error, error, CREATED)
     clock = Clock(60_000)
-    assert run(cloudfront, clock) is True
+    assert run(cloudfront, clock) is Outcome.CREATED
     assert len(cloudfront.calls) == 3
     assert cloudfront.calls[0] == cloudfront.calls[2]  # same CallerReference: a retry is never billed twice
     assert clock.sleeps == [0.5, 1.0]
@@ -84,7 +84,7 @@ def test_retryable_error_is_retried_with_the_same_request_until_it_succeeds(erro
 def test_backoff_is_jittered_and_capped() -> None:
     throttled = [client_error("Throttling", 400)] * 7
     clock = Clock(600_000)
-    assert run(ScriptedCloudFront(*throttled, CREATED), clock, jitter=0.5) is True
+    assert run(ScriptedCloudFront(*throttled, CREATED), clock, jitter=0.5) is Outcome.CREATED
     assert clock.sleeps == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
 
 
@@ -105,7 +105,7 @@ def test_non_retryable_error_gives_up_at_once_and_logs_the_distribution(
     cloudfront = ScriptedCloudFront(client_error(code, status))
     clock = Clock(60_000)
     with caplog.at_level(logging.INFO):
-        assert run(cloudfront, clock) is False
+        assert run(cloudfront, clock) is Outcome.REFUSED
     assert len(cloudfront.calls) == 1
     assert clock.sleeps == []
     [record] = [r for r in caplog.records if getattr(r, "decision", None) == "invalidation_abandoned"]
@@ -117,7 +117,7 @@ def test_non_retryable_error_gives_up_at_once_and_logs_the_distribution(
 def test_retries_stop_when_the_lambda_would_run_out_of_time() -> None:
     cloudfront = ScriptedCloudFront(*[client_error("Throttling", 400)] * 100)
     clock = Clock(RESERVE_MS + 2_000)
-    assert run(cloudfront, clock) is False
+    assert run(cloudfront, clock) is Outcome.RETRY_LATER
     assert clock.remaining >= RESERVE_MS  # what was left is enough to answer Lambda
     assert 1 < len(cloudfront.calls) < 10
 
@@ -125,13 +125,13 @@ def test_retries_stop_when_the_lambda_would_run_out_of_time() -> None:
 def test_no_attempt_to_wait_when_no_time_is_left() -> None:
     cloudfront = ScriptedCloudFront(client_error("Throttling", 400))
     clock = Clock(RESERVE_MS)
-    assert run(cloudfront, clock) is False
+    assert run(cloudfront, clock) is Outcome.RETRY_LATER
     assert clock.sleeps == []
 
 
 def test_created_invalidation_is_logged_with_id_and_path_count(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO):
-        assert run(ScriptedCloudFront(CREATED), Clock(60_000)) is True
+        assert run(ScriptedCloudFront(CREATED), Clock(60_000)) is Outcome.CREATED
     [record] = [r for r in caplog.records if getattr(r, "decision", None) == "invalidation_created"]
     assert (vars(record)["invalidation_id"], vars(record)["path_count"]) == ("I1", 1)
 
@@ -156,7 +156,7 @@ def test_request_matches_botocore_service_model() -> None:
             },
         }
         stub.add_response("create_invalidation", full, expected)
-        assert invalidate(client, REQUEST, lambda: 60_000, lambda s: None, lambda: 0.0) is True
+        assert invalidate(client, REQUEST, lambda: 60_000, lambda s: None, lambda: 0.0) is Outcome.CREATED
         stub.assert_no_pending_responses()
 
 
