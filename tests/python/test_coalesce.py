@@ -51,16 +51,21 @@ def test_directory_wildcard_covers_the_directory_index_path() -> None:
     assert_all_covered(result, paths)
 
 
-def test_never_more_than_fifteen_wildcards_even_when_budget_allows() -> None:
+def test_never_more_than_five_wildcards_even_when_budget_allows() -> None:
     paths = [f"/top{t}/sub{s}/p{p}.html" for t in range(2) for s in range(20) for p in range(10)]
     result = coalesce(paths, budget=100)
-    assert len(result) <= 100
-    wildcards = [r for r in result if r.endswith("*")]
-    # The deeper level gives 34 wildcards; the level above merges just enough of them, not everything.
-    assert len(wildcards) == MAX_WILDCARDS
-    assert "/top0/*" in wildcards
-    assert "/top1/*" not in wildcards
+    assert MAX_WILDCARDS == 5
+    assert result == ["/top0/*", "/top1/*"]
     assert_all_covered(result, paths)
+
+
+def test_level_above_merges_only_the_directories_needed_to_meet_the_wildcard_limit() -> None:
+    busy = [f"/busy/sub{s}/p{p}.html" for s in range(20) for p in range(10)]
+    quiet = [f"/quiet/sub{s}/p{p}.html" for s in range(3) for p in range(10)]
+    result = coalesce(busy + quiet, budget=100)
+    # The deeper level leaves 15 wildcards under /busy/; merging that one directory is enough.
+    assert result == ["/busy/*", *sorted(quiet)]
+    assert_all_covered(result, busy + quiet)
 
 
 def test_ten_thousand_paths_fit_the_default_budget() -> None:
