@@ -155,6 +155,14 @@ def test_more_than_ten_messages_are_postponed_in_batches_of_ten(queue: tuple[Any
     assert sizes == [10, 2]
 
 
+FAILED_RECORD = {
+    "messageId": "m0",
+    "receiptHandle": "h",
+    "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+    "attributes": {"ApproximateReceiveCount": "1"},
+}
+
+
 def test_sqs_error_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     class Broken:
         def change_message_visibility_batch(self, **kwargs: Any) -> Mapping[str, Any]:
@@ -162,14 +170,8 @@ def test_sqs_error_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> Non
                 {"Error": {"Code": "AccessDenied", "Message": "no"}}, "ChangeMessageVisibilityBatch"
             )
 
-    record = {
-        "messageId": "m0",
-        "receiptHandle": "h",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-        "attributes": {"ApproximateReceiveCount": "1"},
-    }
     with caplog.at_level(logging.INFO):
-        redelivery.postpone(Broken(), "https://sqs.us-east-1.amazonaws.com", [record], lambda: 60_000)
+        redelivery.postpone(Broken(), "https://sqs.us-east-1.amazonaws.com", [FAILED_RECORD], lambda: 60_000)
     [logged] = [r for r in caplog.records if getattr(r, "decision", None) == "redelivery_postponed"]
     assert logged.levelno == logging.WARNING
     assert vars(logged)["errors"] == ["AccessDenied"]
@@ -180,12 +182,6 @@ def test_no_sqs_call_when_the_invocation_is_out_of_time(caplog: pytest.LogCaptur
         def change_message_visibility_batch(self, **kwargs: Any) -> Mapping[str, Any]:
             raise AssertionError("called without time left")
 
-    record = {
-        "messageId": "m0",
-        "receiptHandle": "h",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-        "attributes": {"ApproximateReceiveCount": "1"},
-    }
     with caplog.at_level(logging.INFO):
-        redelivery.postpone(Unreachable(), "https://sqs", [record], lambda: 500)
+        redelivery.postpone(Unreachable(), "https://sqs", [FAILED_RECORD], lambda: 500)
     assert [getattr(r, "decision", None) for r in caplog.records] == ["redelivery_not_postponed"]
