@@ -17,13 +17,13 @@ import tracemalloc
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lambda_src"))
+sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python")]
 
 from cf_invalidator.batch import process_batch  # noqa: E402
 from cf_invalidator.config import Config, Distribution  # noqa: E402
+from support.sqs_events import s3_body, sqs_event  # noqa: E402
 
 CONFIG = Config(
     distributions=(Distribution("www", "EWWW"), Distribution("docs", "EDOCS", "/docs")),
@@ -52,16 +52,6 @@ def site_keys(count: int) -> list[str]:
         name = "index.html" if i % 25 == 0 else f"page-{i}-é.html" if i % 7 == 0 else f"page-{i}.html"
         keys.append(f"docs/{section}/{folder}/{name}" if i % 3 else f"{section}/{folder}/{name}")
     return keys
-
-
-def sqs_event(keys: list[str]) -> dict[str, Any]:
-    records = []
-    for i, key in enumerate(keys):
-        body = {
-            "Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": quote_plus(key, "/")}}}]
-        }
-        records.append({"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps(body)})
-    return {"Records": records}
 
 
 def run_batch(event: dict[str, Any]) -> StubCloudFront:
@@ -112,7 +102,7 @@ def main() -> dict[str, float]:
     print("== Handler: CPU, memory, calls (CloudFront stubbed) ==")
     results: dict[str, float] = {}
     for size, repeats in ((1_000, 15), (10_000, 5)):
-        event = sqs_event(site_keys(size))
+        event = sqs_event(s3_body(key) for key in site_keys(size))
         cloudfront = run_batch(event)
         per_thousand = cpu_ms(event, repeats) / (size / 1000)
         paths = [len(call["InvalidationBatch"]["Paths"]["Items"]) for call in cloudfront.calls]
