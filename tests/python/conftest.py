@@ -1,4 +1,5 @@
-"""Shared fixtures: one moto server per session and the examples applied on it once, in parallel.
+"""Shared fixtures: in-process moto for unit tests; one moto server per session and the examples applied
+on it once, in parallel.
 
 Applying takes most of the end-to-end time (the aws provider waits ~25 s per SQS queue for its
 attributes to settle), so the three deployments (examples/basic in mode "s3", examples/multi-distribution
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from support.deployment import Deployment, deploy, prepare_site
-from support.moto_server import REGION, MotoServer
+from support.moto_server import FAKE_CREDENTIALS, REGION, MotoServer
 from support.terraform import stage_example, stage_root_module
 
 MODE_NONE_ROOT_MODULE = """
@@ -42,6 +43,17 @@ output "queue_arn" { value = module.invalidation.queue_arn }
 output "queue_url" { value = module.invalidation.queue_url }
 output "dead_letter_queue_url" { value = module.invalidation.dead_letter_queue_url }
 """
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """In-process moto (`mock_aws`) with fake credentials and the region in the environment."""
+    from moto import mock_aws  # noqa: PLC0415 (moto loads slowly; only the tests that use it pay)
+
+    for name, value in {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
 
 
 @pytest.fixture(scope="session")

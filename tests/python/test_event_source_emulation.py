@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from support.event_source import SqsEventSource, failed_message_ids
 from support.lambda_runtime import (
@@ -22,19 +20,16 @@ from support.lambda_runtime import (
 
 
 @pytest.fixture
-def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, str]]:
+def queues(mocked_aws: None) -> tuple[Any, str, str]:
     """An SQS client, a queue redriving to a DLQ after 3 receives, and the DLQ's URL."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        dead_letter = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-        dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter, AttributeNames=["QueueArn"])
-        redrive = {"deadLetterTargetArn": dead_letter_arn["Attributes"]["QueueArn"], "maxReceiveCount": 3}
-        queue = sqs.create_queue(QueueName="events", Attributes={"RedrivePolicy": json.dumps(redrive)})[
-            "QueueUrl"
-        ]
-        yield sqs, queue, dead_letter
+    sqs = boto3.client("sqs")
+    dead_letter = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter, AttributeNames=["QueueArn"])
+    redrive = {"deadLetterTargetArn": dead_letter_arn["Attributes"]["QueueArn"], "maxReceiveCount": 3}
+    queue = sqs.create_queue(QueueName="events", Attributes={"RedrivePolicy": json.dumps(redrive)})[
+        "QueueUrl"
+    ]
+    return sqs, queue, dead_letter
 
 
 def send(sqs: Any, queue: str, *bodies: str) -> None:

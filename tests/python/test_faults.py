@@ -14,7 +14,7 @@ import json
 import logging
 import random
 import string
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -22,7 +22,6 @@ from urllib.parse import unquote
 import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
-from moto import mock_aws
 
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
@@ -120,24 +119,20 @@ class Queues:
 
 
 @pytest.fixture
-def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[Queues]:
+def queues(mocked_aws: None) -> Queues:
     """A queue with the module's redrive policy to a dead-letter queue, in moto."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        sqs = boto3.client("sqs")
-        dlq_url = sqs.create_queue(QueueName="site-dlq")["QueueUrl"]
-        dlq = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]
-        redrive = {"deadLetterTargetArn": dlq["QueueArn"], "maxReceiveCount": DEFAULTS.max_receive_count}
-        url = sqs.create_queue(
-            QueueName="site",
-            Attributes={
-                "RedrivePolicy": json.dumps(redrive),
-                "VisibilityTimeout": str(DEFAULTS.visibility_timeout_seconds),
-            },
-        )["QueueUrl"]
-        yield Queues(sqs, url, dlq_url)
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.create_queue(QueueName="site-dlq")["QueueUrl"]
+    dlq = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]
+    redrive = {"deadLetterTargetArn": dlq["QueueArn"], "maxReceiveCount": DEFAULTS.max_receive_count}
+    url = sqs.create_queue(
+        QueueName="site",
+        Attributes={
+            "RedrivePolicy": json.dumps(redrive),
+            "VisibilityTimeout": str(DEFAULTS.visibility_timeout_seconds),
+        },
+    )["QueueUrl"]
+    return Queues(sqs, url, dlq_url)
 
 
 def uncovered_keys(

@@ -5,14 +5,12 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from cf_invalidator.config import ConfigError
 from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event, sqs_record
@@ -50,16 +48,8 @@ def invalidated_paths(cloudfront: Any, distribution_id: str) -> list[list[str]]:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield boto3.client("cloudfront")
+def aws(mocked_aws: None) -> Any:
+    return boto3.client("cloudfront")
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from cf_invalidator import redelivery
 from cf_invalidator.batch import process_batch
@@ -83,15 +82,11 @@ def test_nothing_is_postponed_when_everything_is_invalidated() -> None:
 
 
 @pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, str]]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        sqs = boto3.client("sqs")
-        url = sqs.create_queue(QueueName="site-q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        yield sqs, url, arn
+def queue(mocked_aws: None) -> tuple[Any, str, str]:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="site-q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return sqs, url, arn
 
 
 def received_records(sqs: Any, url: str, arn: str, count: int, hold_s: int = 0) -> list[dict[str, Any]]:
