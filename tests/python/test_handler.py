@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cf_invalidator.config import ConfigError
-from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event, sqs_record
+from support.event_source import lambda_record
+from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
 
 
 class Context:
@@ -172,10 +173,8 @@ def test_throttled_batch_is_reported_and_its_redelivery_postponed_in_sqs(
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sqs.send_message(QueueUrl=url, MessageBody=s3_body("about.html"))
     [message] = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"])["Messages"]
-    record = {**sqs_record(message["Body"], message["MessageId"]), "receiptHandle": message["ReceiptHandle"]}
-    record.update(eventSourceARN=arn, attributes=message["Attributes"])
 
-    response = handler.lambda_handler({"Records": [record]}, ShortContext())
+    response = handler.lambda_handler({"Records": [lambda_record(message, arn)]}, ShortContext())
 
     assert failed_ids(response) == [message["MessageId"]]
     # The queue's own timeout is 0: only the handler's postponement keeps the message from coming back now.

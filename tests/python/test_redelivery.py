@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from cf_invalidator import redelivery
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
+from support.event_source import lambda_record
 from support.sqs_events import failed_ids, s3_body, sqs_event
 
 CONFIG = Config(
@@ -96,15 +97,7 @@ def received_records(sqs: Any, url: str, arn: str, count: int, hold_s: int = 0) 
     messages = sqs.receive_message(
         QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"], VisibilityTimeout=hold_s
     )
-    return [
-        {
-            "messageId": m["MessageId"],
-            "receiptHandle": m["ReceiptHandle"],
-            "eventSourceARN": arn,
-            "attributes": m["Attributes"],
-        }
-        for m in messages["Messages"]
-    ]
+    return [lambda_record(message, arn) for message in messages["Messages"]]
 
 
 def test_postponed_messages_stay_invisible_in_sqs(queue: tuple[Any, str, str]) -> None:

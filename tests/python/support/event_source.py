@@ -69,7 +69,7 @@ def disable_mapping(lambda_client: Any, settings: MappingSettings) -> None:
     lambda_client.update_event_source_mapping(UUID=settings.uuid, Enabled=False)
 
 
-def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+def lambda_record(message: dict[str, Any], queue_arn: str, region: str = REGION) -> dict[str, Any]:
     """One record of the Lambda SQS event, from a ReceiveMessage message."""
     return {
         "messageId": message["MessageId"],
@@ -187,7 +187,7 @@ class SqsEventSource:
 
     def invoke(self, messages: list[dict[str, Any]]) -> BatchOutcome:
         """Call the handler with one batch and settle its messages (delete, or make visible again)."""
-        event = {"Records": [sqs_record(message, self.queue_arn, self.region) for message in messages]}
+        event = {"Records": [lambda_record(message, self.queue_arn, self.region) for message in messages]}
         message_ids = [message["MessageId"] for message in messages]
         outcome = BatchOutcome(message_ids=message_ids, failed_ids=set())
         try:

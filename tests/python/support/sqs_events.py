@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
+from support.event_source import lambda_record
+from support.moto_server import ACCOUNT_ID, REGION
+
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
-QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:site-invalidation"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:site-invalidation"
 
 
 def fixture_body(name: str) -> str:
@@ -24,7 +27,7 @@ def s3_body(*keys: str, event_name: str = "ObjectCreated:Put", bucket: str = "ex
         {
             "eventVersion": "2.1",
             "eventSource": "aws:s3",
-            "awsRegion": "us-east-1",
+            "awsRegion": REGION,
             "eventName": event_name,
             "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/")}},
         }
@@ -45,17 +48,15 @@ def eventbridge_body(key: str, detail_type: str = "Object Created", bucket: str 
 
 
 def sqs_record(body: str, message_id: str) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"handle-{message_id}",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795590000000"},
-        "messageAttributes": {},
-        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": QUEUE_ARN,
-        "awsRegion": "us-east-1",
+    """The Lambda SQS event record of `body` received for the first time, as the event source gives it."""
+    message = {
+        "MessageId": message_id,
+        "ReceiptHandle": f"handle-{message_id}",
+        "Body": body,
+        "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795590000000"},
+        "MD5OfBody": hashlib.md5(body.encode()).hexdigest(),
     }
+    return lambda_record(message, QUEUE_ARN)
 
 
 def sqs_event(bodies: Iterable[str], id_prefix: str = "m") -> dict[str, Any]:
