@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cf_invalidator.config import ConfigError
+from support.deployment import create_distribution, invalidations
 from support.event_source import lambda_record
 from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
 
@@ -22,30 +23,9 @@ class Context:
         return 60_000
 
 
-def create_distribution(cloudfront: Any, comment: str) -> str:
-    origin = {
-        "Id": "site",
-        "DomainName": "example-site.s3.us-east-1.amazonaws.com",
-        "S3OriginConfig": {"OriginAccessIdentity": ""},
-    }
-    config = {
-        "CallerReference": comment,
-        "Comment": comment,
-        "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin]},
-        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0},
-    }
-    return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
-
-
 def invalidated_paths(cloudfront: Any, distribution_id: str) -> list[list[str]]:
-    """The paths of each invalidation on the distribution, oldest first."""
-    listing = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
-    batches = []
-    for summary in reversed(listing.get("Items", [])):
-        invalidation = cloudfront.get_invalidation(DistributionId=distribution_id, Id=summary["Id"])
-        batches.append(sorted(invalidation["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]))
-    return batches
+    """The paths of each invalidation on the distribution, in the order moto lists them (oldest first)."""
+    return [sorted(inv.paths) for inv in invalidations(cloudfront, distribution_id).values()]
 
 
 @pytest.fixture
@@ -55,7 +35,7 @@ def aws(mocked_aws: None) -> Any:
 
 @pytest.fixture
 def distributions(aws: Any) -> dict[str, str]:
-    return {"www": create_distribution(aws, "www"), "blog": create_distribution(aws, "blog")}
+    return {label: create_distribution(aws, "example-site", comment=label) for label in ("www", "blog")}
 
 
 def load_handler(

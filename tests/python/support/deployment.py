@@ -14,7 +14,7 @@ from typing import Any
 
 from support.event_source import BatchOutcome, MappingSettings, SqsEventSource, disable_mapping, read_mapping
 from support.lambda_runtime import DeployedFunction
-from support.moto_server import MotoServer
+from support.moto_server import REGION, MotoServer
 from support.terraform import REPO_ROOT, Terraform
 
 COMMITTED_ZIP = REPO_ROOT / "dist" / "cf_invalidator.zip"
@@ -32,9 +32,9 @@ def create_bucket(server: MotoServer, bucket: str, *, eventbridge: bool = False)
         )
 
 
-def create_distribution(server: MotoServer, bucket: str, origin_path: str = "", comment: str = "site") -> str:
+def create_distribution(cloudfront: Any, bucket: str, origin_path: str = "", comment: str = "site") -> str:
     """A distribution with the bucket as its origin (no OAC, no custom certificate); return its id."""
-    distribution = server.client("cloudfront").create_distribution(
+    distribution = cloudfront.create_distribution(
         DistributionConfig={
             "CallerReference": f"{bucket}{origin_path}-{comment}",
             "Comment": comment,
@@ -44,7 +44,7 @@ def create_distribution(server: MotoServer, bucket: str, origin_path: str = "", 
                 "Items": [
                     {
                         "Id": "site",
-                        "DomainName": f"{bucket}.s3.us-east-1.amazonaws.com",
+                        "DomainName": f"{bucket}.s3.{REGION}.amazonaws.com",
                         "OriginPath": origin_path,
                         "S3OriginConfig": {"OriginAccessIdentity": ""},
                     }
@@ -70,9 +70,8 @@ class Invalidation:
     paths: tuple[str, ...]
 
 
-def invalidations(server: MotoServer, distribution_id: str) -> dict[str, Invalidation]:
-    """Every invalidation of the distribution, by id."""
-    cloudfront = server.client("cloudfront")
+def invalidations(cloudfront: Any, distribution_id: str) -> dict[str, Invalidation]:
+    """Every invalidation of the distribution, by id, in the order CloudFront lists them."""
     found: dict[str, Invalidation] = {}
     for page in cloudfront.get_paginator("list_invalidations").paginate(DistributionId=distribution_id):
         for summary in page["InvalidationList"].get("Items") or []:
@@ -96,12 +95,14 @@ class InvalidationWatch:
     seen: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.seen = {d: set(invalidations(self.server, d)) for d in self.distribution_ids}
+        cloudfront = self.server.client("cloudfront")
+        self.seen = {d: set(invalidations(cloudfront, d)) for d in self.distribution_ids}
 
     def new(self) -> dict[str, list[Invalidation]]:
+        cloudfront = self.server.client("cloudfront")
         result: dict[str, list[Invalidation]] = {}
         for distribution_id in self.distribution_ids:
-            current = invalidations(self.server, distribution_id)
+            current = invalidations(cloudfront, distribution_id)
             result[distribution_id] = [
                 inv for inv_id, inv in current.items() if inv_id not in self.seen[distribution_id]
             ]
@@ -115,8 +116,9 @@ class InvalidationWatch:
 def prepare_site(server: MotoServer, bucket: str, origin_paths: Mapping[str, str]) -> dict[str, str]:
     """The bucket and one distribution per label (label => origin path); return label => distribution id."""
     create_bucket(server, bucket)
+    cloudfront = server.client("cloudfront")
     return {
-        label: create_distribution(server, bucket, path, comment=label)
+        label: create_distribution(cloudfront, bucket, path, comment=label)
         for label, path in origin_paths.items()
     }
 
