@@ -23,9 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
-from support.deployment import Deployment, Invalidation, deploy, prepare_site  # noqa: E402
+from support.deployment import (  # noqa: E402
+    EXAMPLE_SITES,
+    Deployment,
+    Invalidation,
+    deploy,
+    example_variables,
+    prepare_site,
+)
 from support.event_source import BatchOutcome  # noqa: E402
-from support.moto_server import REGION, MotoServer  # noqa: E402
+from support.moto_server import MotoServer  # noqa: E402
 from support.terraform import stage_example  # noqa: E402
 
 BUCKET = "demo-site"
@@ -143,14 +150,13 @@ def run(workdir: Path) -> Report:
         print(f"      {server.endpoint_url} (log: {workdir / 'moto_server.log'})")
     try:
         with step(2, total, f"create bucket {BUCKET!r} and a CloudFront distribution in front of it"):
-            distributions = prepare_site(server, BUCKET, {"site": ""})
+            distributions = prepare_site(server, BUCKET, EXAMPLE_SITES["basic"])
             print(f"      distribution {distributions['site']}")
         with step(3, total, "terraform apply examples/basic (the provider waits ~25 s per SQS queue)"):
-            variables = {"bucket_name": BUCKET, "distribution_id": distributions["site"], "region": REGION}
             deployment = deploy(
                 server,
                 stage_example(workdir / "stage", "basic"),
-                variables,
+                example_variables("basic", BUCKET, distributions),
                 bucket=BUCKET,
                 distributions=distributions,
                 runtime_dir=workdir / "runtime",

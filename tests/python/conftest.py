@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support.deployment import Deployment, deploy, prepare_site
+from support.deployment import EXAMPLE_SITES, Deployment, deploy, example_variables, prepare_site
 from support.moto_server import FAKE_CREDENTIALS, REGION, MotoServer
 from support.terraform import stage_example, stage_root_module
 
@@ -63,32 +63,12 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
         yield server
 
 
-def deploy_basic(server: MotoServer, root: Path) -> Deployment:
-    bucket = "e2e-basic-site"
-    distributions = prepare_site(server, bucket, {"site": ""})
+def deploy_example(server: MotoServer, root: Path, example: str, bucket: str) -> Deployment:
+    distributions = prepare_site(server, bucket, EXAMPLE_SITES[example])
     return deploy(
         server,
-        stage_example(root / "stage", "basic"),
-        {"bucket_name": bucket, "distribution_id": distributions["site"], "region": REGION},
-        bucket=bucket,
-        distributions=distributions,
-        runtime_dir=root / "runtime",
-    )
-
-
-def deploy_multi_distribution(server: MotoServer, root: Path) -> Deployment:
-    bucket = "e2e-multi-site"
-    distributions = prepare_site(server, bucket, {"site": "", "docs": "/docs"})
-    variables = {
-        "bucket_name": bucket,
-        "site_distribution_id": distributions["site"],
-        "docs_distribution_id": distributions["docs"],
-        "region": REGION,
-    }
-    return deploy(
-        server,
-        stage_example(root / "stage", "multi-distribution"),
-        variables,
+        stage_example(root / "stage", example),
+        example_variables(example, bucket, distributions),
         bucket=bucket,
         distributions=distributions,
         runtime_dir=root / "runtime",
@@ -109,8 +89,10 @@ def deploy_mode_none(server: MotoServer, root: Path) -> Deployment:
 
 
 DEPLOYERS: dict[str, Callable[[MotoServer, Path], Deployment]] = {
-    "basic": deploy_basic,
-    "multi-distribution": deploy_multi_distribution,
+    "basic": lambda server, root: deploy_example(server, root, "basic", "e2e-basic-site"),
+    "multi-distribution": lambda server, root: deploy_example(
+        server, root, "multi-distribution", "e2e-multi-site"
+    ),
     "none": deploy_mode_none,
 }
 

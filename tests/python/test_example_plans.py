@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from support.deployment import COMMITTED_ZIP, prepare_site
+from support.deployment import COMMITTED_ZIP, EXAMPLE_SITES, example_variables, prepare_site
 from support.lambda_runtime import base64_sha256
-from support.moto_server import REGION, MotoServer
+from support.moto_server import MotoServer
 from support.terraform import Terraform, stage_example
 
 MODULE = "module.cloudfront_invalidation"
@@ -32,20 +32,11 @@ COMMON_RESOURCES = {
 }
 
 
-def saved_plan(server: MotoServer, root: Path, example: str, origin_paths: dict[str, str]) -> dict[str, Any]:
+def saved_plan(server: MotoServer, root: Path, example: str) -> dict[str, Any]:
     bucket = f"plan-{example}"
-    ids = prepare_site(server, bucket, origin_paths)
-    if example == "basic":
-        variables = {"bucket_name": bucket, "distribution_id": ids["site"], "region": REGION}
-    else:
-        variables = {
-            "bucket_name": bucket,
-            "site_distribution_id": ids["site"],
-            "docs_distribution_id": ids["docs"],
-            "region": REGION,
-        }
+    ids = prepare_site(server, bucket, EXAMPLE_SITES[example])
     terraform = Terraform(stage_example(root, example), server.endpoint_url)
-    terraform.set_variables(variables)
+    terraform.set_variables(example_variables(example, bucket, ids))
     terraform.init()
     plan = terraform.saved_plan()
     plan["test_inputs"] = {"bucket": bucket, "distributions": ids}
@@ -55,12 +46,8 @@ def saved_plan(server: MotoServer, root: Path, example: str, origin_paths: dict[
 @pytest.fixture(scope="module")
 def plans(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     root = tmp_path_factory.mktemp("plans")
-    examples = {"basic": {"site": ""}, "multi-distribution": {"site": "", "docs": "/docs"}}
-    with ThreadPoolExecutor(max_workers=len(examples)) as pool:
-        futures = {
-            name: pool.submit(saved_plan, moto_server, root / name, name, paths)
-            for name, paths in examples.items()
-        }
+    with ThreadPoolExecutor(max_workers=len(EXAMPLE_SITES)) as pool:
+        futures = {name: pool.submit(saved_plan, moto_server, root / name, name) for name in EXAMPLE_SITES}
         return {name: future.result() for name, future in futures.items()}
 
 

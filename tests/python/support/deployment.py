@@ -123,6 +123,24 @@ def prepare_site(server: MotoServer, bucket: str, origin_paths: Mapping[str, str
     }
 
 
+# What each example fronts: its distribution labels and their origin paths.
+EXAMPLE_SITES: dict[str, dict[str, str]] = {
+    "basic": {"site": ""},
+    "multi-distribution": {"site": "", "docs": "/docs"},
+}
+
+
+def example_variables(example: str, bucket: str, distributions: Mapping[str, str]) -> dict[str, Any]:
+    """The input variables of examples/<example> for the bucket and its distributions (label => id)."""
+    if example == "basic":
+        ids = {"distribution_id": distributions["site"]}
+    else:
+        ids = {
+            f"{label}_distribution_id": distribution_id for label, distribution_id in distributions.items()
+        }
+    return {"bucket_name": bucket, **ids, "region": REGION}
+
+
 @dataclass
 class Deployment:
     """The module applied on moto, with the event source mapping under the emulation's control."""
