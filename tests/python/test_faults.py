@@ -15,7 +15,7 @@ import logging
 import random
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -62,7 +62,7 @@ class VirtualLambda:
 
     @property
     def visibility_timeout(self) -> int:
-        return 6 * self.timeout + DEFAULTS.batching_window_seconds
+        return replace(DEFAULTS, lambda_timeout=self.timeout).visibility_timeout_seconds
 
     def __call__(self, event: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
         clock = self.model.clock
