@@ -10,9 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from cf_invalidator.config import ConfigError
+from support.cloudfront_model import CloudFrontModel
 from support.deployment import create_distribution, invalidations
 from support.event_source import lambda_record
 from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
@@ -133,20 +133,13 @@ class ShortContext:
         return 2_000  # too little to back off inside the invocation
 
 
-class Throttled:
-    def create_invalidation(self, **kwargs: Any) -> Any:
-        error: Any = {
-            "Error": {"Code": "Throttling", "Message": "Rate exceeded"},
-            "ResponseMetadata": {"HTTPStatusCode": 400},
-        }
-        raise ClientError(error, "CreateInvalidation")
-
-
 def test_throttled_batch_is_reported_and_its_redelivery_postponed_in_sqs(
     aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = load_handler(monkeypatch, distributions)
-    monkeypatch.setattr(handler, "cloudfront", Throttled)
+    throttled = CloudFrontModel(distributions.values())
+    throttled.inject("Throttling")
+    monkeypatch.setattr(handler, "cloudfront", lambda: throttled)
     handler.sqs.cache_clear()
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="site-q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from cf_invalidator import redelivery
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
+from support.cloudfront_model import CloudFrontModel
 from support.event_source import lambda_record
 from support.sqs_events import failed_ids, s3_body, sqs_event
 
@@ -34,30 +35,17 @@ def test_queue_url_is_built_from_the_event_source_arn() -> None:
     assert url == "https://sqs.eu-west-1.amazonaws.com/123456789012/site-q"
 
 
-class CloudFrontAnswering:
-    """Refuses or throttles chosen distributions, creates on the others."""
-
-    def __init__(self, errors: Mapping[str, tuple[str, int]]) -> None:
-        self.errors = errors
-
-    def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
-        if kwargs["DistributionId"] in self.errors:
-            code, status = self.errors[kwargs["DistributionId"]]
-            error: Any = {
-                "Error": {"Code": code, "Message": code},
-                "ResponseMetadata": {"HTTPStatusCode": status},
-            }
-            raise ClientError(error, "CreateInvalidation")
-        return {"Invalidation": {"Id": "I1", "Status": "InProgress"}}
-
-
-def run_batch(errors: Mapping[str, tuple[str, int]], bodies: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The failed message ids, and the ids handed to postpone."""
+def run_batch(errors: Mapping[str, str], bodies: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The failed message ids, and the ids handed to postpone, when CloudFront answers the
+    distributions in `errors` (id => error code) with that error and creates on the others."""
+    cloudfront = CloudFrontModel(d.id for d in CONFIG.distributions)
+    for distribution_id, code in errors.items():
+        cloudfront.inject(code, distribution_id=distribution_id)
     postponed: list[str] = []
     response = process_batch(
         sqs_event(bodies),
         CONFIG,
-        CloudFrontAnswering(errors),
+        cloudfront,
         lambda: 2_000,  # too little time to back off inside the invocation
         sleep=lambda seconds: None,
         postpone=lambda records: postponed.extend(record["messageId"] for record in records),
@@ -67,13 +55,13 @@ def run_batch(errors: Mapping[str, tuple[str, int]], bodies: Sequence[str]) -> t
 
 def test_only_messages_that_failed_for_a_retryable_reason_are_postponed() -> None:
     bodies = [s3_body("blog/a.html"), s3_body("about.html"), "not json"]
-    failed, postponed = run_batch({"EBLOG": ("TooManyInvalidationsInProgress", 400)}, bodies)
+    failed, postponed = run_batch({"EBLOG": "TooManyInvalidationsInProgress"}, bodies)
     assert failed == ["m0", "m2"]
     assert postponed == ["m0"]
 
 
 def test_refused_and_unreadable_messages_keep_the_queue_timeout() -> None:
-    failed, postponed = run_batch({"EBLOG": ("AccessDenied", 403)}, [s3_body("blog/a.html"), "{}"])
+    failed, postponed = run_batch({"EBLOG": "AccessDenied"}, [s3_body("blog/a.html"), "{}"])
     assert failed == ["m0", "m1"]
     assert postponed == []
 
