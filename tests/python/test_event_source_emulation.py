@@ -17,6 +17,7 @@ from support.lambda_runtime import (
     base64_sha256,
     link_runtime_libraries,
 )
+from support.moto_server import ACCOUNT_ID, REGION
 
 
 @pytest.fixture
@@ -124,6 +125,23 @@ def test_a_function_whose_code_is_not_the_committed_zip_is_refused(tmp_path: Pat
         DeployedFunction.from_moto(Lambda(), "f", committed, tmp_path / "work", "http://127.0.0.1:1")
 
 
+def emulated_function(
+    tmp_path: Path, name: str, handler: str, timeout: int, **environment: str
+) -> DeployedFunction:
+    """A function whose code is already in tmp_path/task, run by the emulated runtime."""
+    return DeployedFunction(
+        name=name,
+        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
+        handler=handler,
+        timeout=timeout,
+        memory_size=128,
+        environment=environment,
+        task_root=tmp_path / "task",
+        runtime_root=link_runtime_libraries(tmp_path / "runtime"),
+        endpoint_url="http://127.0.0.1:1",
+    )
+
+
 def test_emulated_runtime_imports_only_the_zip_boto3_and_the_standard_library(tmp_path: Path) -> None:
     # GIVEN a function whose handler reports which modules it can import, and its timeout
     task = tmp_path / "task"
@@ -138,17 +156,7 @@ def test_emulated_runtime_imports_only_the_zip_boto3_and_the_standard_library(tm
         "            'endpoint': os.environ['AWS_ENDPOINT_URL'], 'setting': os.environ['SETTING'],\n"
         "            'event': event}\n"
     )
-    function = DeployedFunction(
-        name="probe",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:probe",
-        handler="probe.main.handler",
-        timeout=7,
-        memory_size=128,
-        environment={"SETTING": "from the function"},
-        task_root=task,
-        runtime_root=link_runtime_libraries(tmp_path / "runtime"),
-        endpoint_url="http://127.0.0.1:1",
-    )
+    function = emulated_function(tmp_path, "probe", "probe.main.handler", 7, SETTING="from the function")
     # WHEN it is invoked
     response = function({"Records": []})
     # THEN neither the test environment nor the repository's sources are importable
@@ -165,16 +173,6 @@ def test_an_exception_in_the_deployed_handler_is_an_invocation_error(tmp_path: P
     task = tmp_path / "task"
     task.mkdir()
     (task / "failing.py").write_text("def handler(event, context):\n    raise ValueError('bad setting')\n")
-    function = DeployedFunction(
-        name="failing",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:failing",
-        handler="failing.handler",
-        timeout=3,
-        memory_size=128,
-        environment={},
-        task_root=task,
-        runtime_root=link_runtime_libraries(tmp_path / "runtime"),
-        endpoint_url="http://127.0.0.1:1",
-    )
+    function = emulated_function(tmp_path, "failing", "failing.handler", 3)
     with pytest.raises(InvocationError, match="ValueError: bad setting"):
         function({})
