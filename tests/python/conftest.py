@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from support.deployment import EXAMPLE_SITES, Deployment, deploy, example_variables, prepare_site
-from support.moto_server import FAKE_CREDENTIALS, REGION, MotoServer
+from support.moto_server import FAKE_AWS_ENVIRONMENT, MotoServer
 from support.terraform import stage_example, stage_root_module
 
 MODE_NONE_ROOT_MODULE = """
@@ -50,7 +50,7 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """In-process moto (`mock_aws`) with fake credentials and the region in the environment."""
     from moto import mock_aws  # noqa: PLC0415 (moto loads slowly; only the tests that use it pay)
 
-    for name, value in {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION}.items():
+    for name, value in FAKE_AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         yield

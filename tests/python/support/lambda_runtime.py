@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from support.moto_server import FAKE_CREDENTIALS, REGION
+from support.moto_server import FAKE_AWS_ENVIRONMENT
 
 # boto3 and what it imports: the part of the runtime's own libraries a handler may use.
 RUNTIME_LIBRARIES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
@@ -133,10 +133,8 @@ class DeployedFunction:
         """The function's variables plus what the Lambda runtime sets, and moto as every AWS endpoint."""
         return {
             **self.environment,
-            **FAKE_CREDENTIALS,
+            **FAKE_AWS_ENVIRONMENT,
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
             "AWS_CONFIG_FILE": "/dev/null",
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
             "AWS_LAMBDA_FUNCTION_NAME": self.name,

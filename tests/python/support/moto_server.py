@@ -44,6 +44,8 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+# What every AWS client started for the tests finds in its environment: the fake credentials and the region.
+FAKE_AWS_ENVIRONMENT = {**FAKE_CREDENTIALS, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
 START_TIMEOUT_SECONDS = 30.0
 
 
@@ -161,8 +163,7 @@ class MotoServer:
             stderr=subprocess.STDOUT,
             env={
                 **os.environ,
-                **FAKE_CREDENTIALS,
-                "AWS_DEFAULT_REGION": REGION,
+                **FAKE_AWS_ENVIRONMENT,
                 "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
             },
         )

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from support.moto_server import FAKE_CREDENTIALS, REGION
+from support.moto_server import FAKE_AWS_ENVIRONMENT, FAKE_CREDENTIALS, REGION
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # Every service the module and its examples call; the provider would otherwise go to real AWS.
@@ -128,9 +128,7 @@ class Terraform:
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
         return {
             **inherited,
-            **FAKE_CREDENTIALS,
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
+            **FAKE_AWS_ENVIRONMENT,
             "AWS_EC2_METADATA_DISABLED": "true",
             "TF_CLI_CONFIG_FILE": str(cli_config_file()),
             "TF_IN_AUTOMATION": "1",
