@@ -56,7 +56,12 @@ from cf_invalidator.batch import process_batch  # noqa: E402
 from cf_invalidator.config import Config, Distribution  # noqa: E402
 from cf_invalidator.paths import viewer_paths  # noqa: E402
 from cf_invalidator.redelivery import redelivery_delay  # noqa: E402
-from support.cloudfront_model import CloudFrontModel, VirtualClock  # noqa: E402
+from support.cloudfront_model import (  # noqa: E402
+    FREE_PATHS_PER_MONTH,
+    PRICE_PER_PATH,
+    CloudFrontModel,
+    VirtualClock,
+)
 from support.module_defaults import ModuleDefaults, module_defaults  # noqa: E402
 from support.sqs_events import failed_ids, s3_body, sqs_record  # noqa: E402
 
@@ -70,8 +75,6 @@ SCENARIOS: dict[str, tuple[float, int] | None] = {
     "documented quotas": None,
     f"quotas + {RATE_LIMIT[0]:g} calls/s (burst {RATE_LIMIT[1]})": RATE_LIMIT,
 }
-FREE_PATHS_PER_MONTH = 1000
-PRICE_PER_PATH = 0.005
 DEPLOYS_PER_MONTH = 30
 INDEX_DOCUMENT = "index.html"
 CHART = ROOT / "docs" / "storm.png"

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
+from support.cloudfront_model import FREE_PATHS_PER_MONTH, PRICE_PER_PATH  # noqa: E402
 from support.deployment import (  # noqa: E402
     EXAMPLE_SITES,
     Deployment,
@@ -36,8 +37,6 @@ from support.moto_server import MotoServer  # noqa: E402
 from support.terraform import stage_example  # noqa: E402
 
 BUCKET = "demo-site"
-FREE_PATHS_PER_MONTH = 1000
-PRICE_PER_PATH = 0.005  # USD per invalidation path past the free 1,000 each month
 SHOWN_PATHS = 12
 # Folders of the demo site: spaces and non-ASCII characters included, as real sites have them.
 FOLDERS = (

@@ -30,7 +30,8 @@ The AWS facts it models, and where they come from:
   non-ASCII character. An empty batch is rejected the same way (a model choice).
 - Price (developer guide, "Paying for file invalidation"): every path of every new invalidation is
   billed once; a wildcard path counts as one path. A deduplicated retry creates nothing, so costs
-  nothing.
+  nothing. The first 1,000 paths of a month are free and each one after costs $0.005
+  (FREE_PATHS_PER_MONTH, PRICE_PER_PATH): the model counts paths, its callers price them.
 - Throttling: AWS publishes no rate; here a token bucket (`calls_per_second`, `burst`), off by default.
 - Completion takes from seconds to over ten minutes; here a fixed `completion_seconds` of virtual time.
 
@@ -60,6 +61,8 @@ MAX_WILDCARDS_PER_REQUEST: Final = 15
 MAX_FILE_PATHS_IN_PROGRESS: Final = 3000
 MAX_WILDCARD_PATHS_IN_PROGRESS: Final = 15
 MAX_PATH_LENGTH: Final = 4000
+FREE_PATHS_PER_MONTH: Final = 1000  # per account; the price applies to paths beyond them
+PRICE_PER_PATH: Final = 0.005  # USD
 EPOCH: Final = datetime(2025, 1, 1, tzinfo=UTC)  # virtual time 0.0, as CreateTime sees it
 
 # Error code -> (HTTP status, message). Messages are close to AWS's wording where it is known (Throttling,
