@@ -27,6 +27,7 @@ from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.invalidate import RESERVE_MS
 from cf_invalidator.paths import viewer_paths
+from cf_invalidator.redelivery import redelivery_delay
 from support.cloudfront_model import CloudFrontModel
 from support.event_source import SqsEventSource
 from support.module_defaults import module_defaults
@@ -52,22 +53,34 @@ class VirtualLambda:
     """The function as the event source mapping invokes it, on the model's virtual clock.
 
     Before a first delivery the clock moves by the batching window; before a redelivery, by the queue's
-    visibility timeout. Each invocation gets a deadline `timeout` seconds after it starts."""
+    visibility timeout, or, with `postponing`, by the visibility the handler asked for when it gave up
+    (as the deployed handler does with ChangeMessageVisibility). Each invocation gets a deadline
+    `timeout` seconds after it starts."""
 
     config: Config
     model: CloudFrontModel
     timeout: int = DEFAULTS.lambda_timeout
+    postponing: bool = False
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     invocations: list[tuple[float, float, float]] = field(default_factory=list)  # start, end, deadline
+    asked_delay_s: int | None = None
 
     @property
     def visibility_timeout(self) -> int:
         return replace(DEFAULTS, lambda_timeout=self.timeout).visibility_timeout_seconds
 
+    def postpone(self, records: Sequence[Mapping[str, Any]]) -> None:
+        receives = (int(record["attributes"]["ApproximateReceiveCount"]) for record in records)
+        self.asked_delay_s = max(redelivery_delay(count) for count in receives)
+
     def __call__(self, event: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
         clock = self.model.clock
         redelivery = any(int(r["attributes"]["ApproximateReceiveCount"]) > 1 for r in event["Records"])
-        clock.sleep(self.visibility_timeout if redelivery else DEFAULTS.batching_window_seconds)
+        if not redelivery:
+            clock.sleep(DEFAULTS.batching_window_seconds)
+        else:
+            clock.sleep(self.visibility_timeout if self.asked_delay_s is None else self.asked_delay_s)
+        self.asked_delay_s = None
         start = clock.now()
         response = process_batch(
             event,
@@ -76,6 +89,7 @@ class VirtualLambda:
             clock.lambda_deadline(self.timeout),
             sleep=clock.sleep,
             jitter=self.rng.random,
+            postpone=self.postpone if self.postponing else None,
         )
         self.invocations.append((start, clock.now(), start + self.timeout))
         return response
@@ -213,6 +227,31 @@ def test_transient_errors_for_longer_than_an_invocation_recover_on_redelivery_bi
     for distribution in config.distributions:
         created = model.paths_billed(distribution.id) - billed_before[distribution.id]
         assert created == len(distinct_paths(SITE_KEYS, config, distribution))
+
+
+QUOTA_HELD_S = 2400  # 40 minutes: longer than five receives at the queue's fixed visibility timeout
+
+
+@pytest.mark.parametrize(("postponing", "reaches_dlq"), [(True, False), (False, True)])
+def test_quota_held_for_forty_minutes_is_outlasted_only_by_postponed_redelivery(
+    queues: Queues, postponing: bool, reaches_dlq: bool
+) -> None:
+    config = config_of(WWW)
+    model = CloudFrontModel([WWW.id])
+    model.inject("TooManyInvalidationsInProgress", until=QUOTA_HELD_S)
+    sent = queues.send_keys(SITE_KEYS)
+
+    source = queues.drain(VirtualLambda(config, model, postponing=postponing))
+
+    dead = queues.dead_letters()
+    assert uncovered_keys(queues.keys_by_message, config, model, dead) == []
+    if reaches_dlq:  # 5 receives 380 s apart are spent within the 40 minutes
+        assert dead == set(sent)
+        assert model.invalidations(WWW.id) == []
+    else:  # 1, 4, 16 minutes apart, the 5th receive comes after the quota cleared
+        assert dead == set()
+        assert len(model.invalidations(WWW.id)) == 1
+        assert len(source.outcomes) == 5
 
 
 def test_rate_limited_calls_are_retried_within_the_invocation_and_nothing_is_redelivered(
