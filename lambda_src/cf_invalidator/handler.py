@@ -1,4 +1,4 @@
-"""The Lambda entry point: configuration at start-up, one CloudFront client per container, then the batch.
+"""The Lambda entry point: configuration at start-up, one client per service per container, then the batch.
 
 Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path"}), MAX_PATHS_PER_INVALIDATION,
 INDEX_DOCUMENT (default index.html). A missing or malformed one fails the start-up with its name.

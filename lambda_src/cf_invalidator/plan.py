@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,7 @@ class Request:
     message_ids: frozenset[str]
     changed_paths: int  # distinct viewer paths before coalescing
 
-    @property
+    @functools.cached_property  # a hash over every message id: computed once, read on every call and log
     def caller_reference(self) -> str:
         return caller_reference(self.distribution.id, self.paths, self.message_ids)
 

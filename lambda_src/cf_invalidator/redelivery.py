@@ -5,8 +5,9 @@ after maxReceiveCount receives. At a fixed timeout, a deploy that waits on Cloud
 wildcard paths in progress per distribution, invalidations taking up to ten minutes or more) can use up
 its receives within half an hour. So messages that failed for a retryable reason get a visibility
 timeout that grows with their receive count (ChangeMessageVisibility): 1, 4, 16, 64 minutes, which gives
-them more than an hour and a half before the fifth receive. Messages CloudFront refused, or that cannot
-be read, keep the queue's timeout and reach the dead-letter queue as soon as the redrive policy says.
+them 85 minutes before the fifth receive, against about 25 at the module's default timeout. Messages
+CloudFront refused, or that cannot be read, keep the queue's timeout and reach the dead-letter queue as
+soon as the redrive policy says.
 """
 
 from __future__ import annotations
