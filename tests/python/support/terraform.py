@@ -31,8 +31,11 @@ MOTO_SERVICES = ("cloudfront", "cloudwatch", "events", "iam", "kms", "lambda", "
 VARIABLES_FILE = "moto.auto.tfvars.json"
 PROVIDER_BLOCK = re.compile(r'^\s*provider\s+"aws"\s*\{', re.MULTILINE)
 ERROR_TAIL_CHARS = 6000
+LOCK_FILE = ".terraform.lock.hcl"
 # Terraform's plugin cache is not safe for concurrent `terraform init`; applies may run in parallel.
 INIT_LOCK = threading.Lock()
+# The first init's dependency lock file, given to every later init (see Terraform.init).
+_seed_lock_file: list[str] = []
 
 
 class TerraformError(RuntimeError):
@@ -162,8 +165,19 @@ class Terraform:
         (self.workdir / VARIABLES_FILE).write_text(json.dumps(variables, indent=2), encoding="utf-8")
 
     def init(self) -> None:
+        """`terraform init`, one at a time, every one after the first given the first's lock file.
+
+        An init without a lock file cannot check the plugin cache's copy of the provider, so it installs
+        the provider into the cache again, replacing the cached directory; a plan or apply of a parallel
+        test that reads the cache at that moment fails with "Required plugins are not installed". With
+        the lock file, init checks the cached copy against its hash and only links it.
+        """
         with INIT_LOCK:
+            if _seed_lock_file:
+                (self.workdir / LOCK_FILE).write_text(_seed_lock_file[0], encoding="utf-8")
             self.run("init", "init", "-input=false", "-no-color", "-backend=false")
+            if not _seed_lock_file:
+                _seed_lock_file.append((self.workdir / LOCK_FILE).read_text(encoding="utf-8"))
 
     def apply(self) -> None:
         self.run("apply", "apply", "-input=false", "-no-color", "-auto-approve")
