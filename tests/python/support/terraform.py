@@ -73,7 +73,7 @@ def stage_example(destination: Path, example: str) -> Path:
     shutil.copytree(
         REPO_ROOT / "examples" / example,
         workdir,
-        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl", "*.tfplan"),
+        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", LOCK_FILE, "*.tfplan"),
     )
     return workdir
 
