@@ -22,10 +22,18 @@ COMMITTED_ZIP = REPO_ROOT / "dist" / "cf_invalidator.zip"
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
 
-def create_bucket(server: MotoServer, bucket: str, *, eventbridge: bool = False) -> None:
-    """The site bucket the module is given; with `eventbridge`, it sends its events to EventBridge."""
+def create_bucket(
+    server: MotoServer, bucket: str, *, eventbridge: bool = False, versioned: bool = False
+) -> None:
+    """The site bucket the module is given.
+
+    With `eventbridge`, it sends its events to EventBridge; with `versioned`, it keeps every version of
+    its objects (versioning enabled, as change detection needs).
+    """
     s3 = server.client("s3")
     s3.create_bucket(Bucket=bucket)
+    if versioned:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     if eventbridge:
         s3.put_bucket_notification_configuration(
             Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
