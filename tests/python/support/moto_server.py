@@ -17,11 +17,23 @@ apply shows the module's own drift and not moto's:
 - S3 EventBridgeConfiguration: moto stores it (and sends the bucket's events to EventBridge) but
   GetBucketNotificationConfiguration leaves it out; S3 returns `<EventBridgeConfiguration/>`. Without the
   patch every plan wants to set the bucket notification's `eventbridge = true` again.
+
+It also differs in what S3 sends about versioned buckets, which change detection reads; `serve()` patches
+that to what S3 documents (Amazon S3 user guide: "Event message structure", "Supported event types"
+and "EventBridge event message structure"):
+- Notification records of a versioned bucket carry `s3.object.versionId`; moto leaves it out.
+- A delete without a version id in a versioned bucket creates a delete marker and sends
+  `ObjectRemoved:DeleteMarkerCreated` (EventBridge: "Object Deleted", deletion-type "Delete Marker
+  Created"); moto sends nothing. Deleting a given version sends `ObjectRemoved:Delete` ("Permanently
+  Deleted"); moto sends it only when the key's last version goes, and fails on a delete marker's.
+- EventBridge "Object Deleted" events carry `detail.deletion-type`; moto leaves it out.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -30,7 +42,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import IO, Any
 
 import boto3
@@ -131,6 +143,136 @@ def return_bucket_eventbridge_configuration() -> None:
     S3Response.get_bucket_notification = get_bucket_notification  # type: ignore[method-assign, assignment]
 
 
+def is_delete_marker(key: Any) -> bool:
+    """Whether moto's `key` is a delete marker (a version with no bytes: no size, no ETag)."""
+    from moto.s3.models import FakeDeleteMarker  # noqa: PLC0415
+
+    return isinstance(key, FakeDeleteMarker)
+
+
+def add_version_id_to_s3_records() -> None:
+    """Make the notification records of a versioned bucket carry `s3.object.versionId`, as S3 does.
+
+    Source: Amazon S3 user guide, "Event message structure": `versionId` is the "object version if bucket
+    is versioning-enabled, otherwise null". An unversioned bucket's records stay as moto writes them
+    (without the field; readers treat a missing one as null). A delete marker's record has no size and no
+    eTag (the marker has neither).
+    """
+    from moto.s3 import notifications  # noqa: PLC0415
+
+    original = notifications._get_s3_event
+
+    def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        marker = is_delete_marker(key)
+        formattable = SimpleNamespace(name=key.name, size=0, etag="") if marker else key
+        event: dict[str, Any] = original(event_name, bucket, formattable, notification_id)
+        for record in event["Records"]:
+            s3_object = record["s3"]["object"]
+            if marker:
+                del s3_object["size"], s3_object["eTag"]
+            if bucket.is_versioned:
+                s3_object["versionId"] = key.version_id
+        return event
+
+    notifications._get_s3_event = get_s3_event
+
+
+def send_versioned_delete_events() -> None:
+    """Make a delete in a versioned bucket notify as S3 does: a delete marker, or each version deleted.
+
+    Source: Amazon S3 user guide, "Supported event types": `s3:ObjectRemoved:DeleteMarkerCreated`
+    when a delete creates a delete marker for a versioned object (moto sends nothing), and
+    `s3:ObjectRemoved:Delete` when "a versioned object is permanently deleted" (moto sends it only when
+    the key's last version goes). DeleteObjects deletes through the same backend call.
+    """
+    from moto.s3 import notifications  # noqa: PLC0415
+    from moto.s3.models import S3Backend  # noqa: PLC0415
+
+    events = notifications.S3NotificationEvent
+    original = S3Backend.delete_object
+
+    def delete_object(
+        backend: Any, bucket_name: str, key_name: str, version_id: str | None = None, bypass: bool = False
+    ) -> tuple[bool, dict[str, Any]]:
+        bucket = backend.get_bucket(bucket_name)
+        versions = bucket.keys.getlist(key_name, [])
+        removed = [v for v in versions if version_id is not None and str(v.version_id) == str(version_id)]
+        deleted, meta = original(backend, bucket_name, key_name, version_id=version_id, bypass=bypass)
+        if not (deleted and bucket.is_versioned):
+            return deleted, meta
+        if version_id is None and meta.get("delete-marker") == "true":
+            marker = bucket.keys.get(key_name)
+            notifications.send_event(
+                backend.account_id, events.OBJECT_REMOVED_DELETE_MARKER_CREATED_EVENT, bucket, marker
+            )
+        elif removed and key_name in bucket.keys:  # moto has notified when the last version went
+            notifications.send_event(
+                backend.account_id, events.OBJECT_REMOVED_DELETE_EVENT, bucket, removed[0]
+            )
+        return deleted, meta
+
+    S3Backend.delete_object = delete_object  # type: ignore[method-assign, assignment]
+
+
+def send_eventbridge_deletion_type() -> None:
+    """Make S3's EventBridge events say how an object was deleted, and carry a delete marker's version.
+
+    Source: Amazon S3 user guide, "EventBridge event message structure": "Object Deleted" has
+    `detail.deletion-type` "Permanently Deleted" or "Delete Marker Created", and `detail.object.version-id`
+    (a delete marker's own). moto's sender has no deletion-type and drops an event about a delete marker
+    (it reads the marker's ETag); this is moto's sender with those two changes.
+    """
+    from moto.core.utils import unix_time  # noqa: PLC0415
+    from moto.events.models import events_backends  # noqa: PLC0415
+    from moto.events.utils import _BASE_EVENT_MESSAGE  # noqa: PLC0415
+    from moto.s3 import notifications  # noqa: PLC0415
+
+    marker_created = notifications.S3NotificationEvent.OBJECT_REMOVED_DELETE_MARKER_CREATED_EVENT
+
+    def detail(bucket: Any, event_name: str, key: Any) -> dict[str, Any]:
+        content = {} if is_delete_marker(key) else {"size": key.size, "eTag": key.etag.replace('"', "")}
+        result: dict[str, Any] = {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": {
+                "key": key.name,
+                **content,
+                "version-id": key.version_id,
+                "sequencer": "617f08299329d189",
+            },
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "source-ip-address": "1.2.3.4",
+            "reason": event_name.split(":")[1],
+        }
+        if notifications._detail_type(event_name) == "Object Deleted":
+            by_marker = event_name == marker_created
+            result["deletion-type"] = "Delete Marker Created" if by_marker else "Permanently Deleted"
+        return result
+
+    def send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+        try:  # delivery is asynchronous in AWS: a failure never fails the S3 request (as in moto)
+            event = copy.deepcopy(_BASE_EVENT_MESSAGE)
+            event.update(
+                {
+                    "detail-type": notifications._detail_type(event_name),
+                    "source": "aws.s3",
+                    "account": account_id,
+                    "time": unix_time(),
+                    "region": bucket.region_name,
+                    "resources": [bucket.arn],
+                    "detail": detail(bucket, event_name, key),
+                }
+            )
+            for event_bus in events_backends[account_id][bucket.region_name].event_buses.values():
+                for rule in event_bus.rules.values():
+                    rule.send_to_targets(event, transform_input=False)
+        except Exception:
+            logging.getLogger(__name__).exception("EventBridge delivery of an S3 event failed")
+
+    notifications._send_event_bridge_message = send_event_bridge_message
+
+
 def serve() -> None:
     """The moto_server command (arguments from sys.argv), with the patches above."""
     from moto.server import main  # noqa: PLC0415
@@ -138,6 +280,9 @@ def serve() -> None:
     compact_redrive_policy()
     keep_lambda_logging_config()
     return_bucket_eventbridge_configuration()
+    add_version_id_to_s3_records()
+    send_versioned_delete_events()
+    send_eventbridge_deletion_type()
     main(sys.argv[1:])
 
 
