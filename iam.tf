@@ -22,10 +22,11 @@ locals {
         Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
         Resource = aws_sqs_queue.this.arn
       },
+      # List/Get: the handler reads what is in progress to fit each request into CloudFront's quotas.
       {
         Sid      = "InvalidateGivenDistributions"
         Effect   = "Allow"
-        Action   = "cloudfront:CreateInvalidation"
+        Action   = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation", "cloudfront:ListInvalidations"]
         Resource = local.distribution_arns
       },
     ],

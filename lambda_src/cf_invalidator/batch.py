@@ -3,7 +3,9 @@
 A message is reported as failed (so SQS redelivers it, and after maxReceiveCount moves it to the
 dead-letter queue) when its body cannot be understood, or when any distribution serving one of its keys
 could not be invalidated. Everything else is deleted by the event source mapping. The messages that
-failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply.
+failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply. With
+`in_progress` (see in_progress.py), each request is fitted into what remains of CloudFront's quotas,
+and fitted again when CloudFront says they are full.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 
 from .config import Config
 from .events import MalformedMessageError, changed_keys
-from .invalidate import CloudFront, Outcome, invalidate
+from .in_progress import InProgressCache
+from .invalidate import CreatesInvalidations, Outcome, invalidate
 from .paths import served_key
-from .plan import plan_requests
+from .plan import Request, plan_requests, refit
 
 logger = logging.getLogger(__name__)
 
@@ -26,19 +29,22 @@ logger = logging.getLogger(__name__)
 def process_batch(
     event: Mapping[str, Any],
     config: Config,
-    cloudfront: CloudFront,
+    cloudfront: CreatesInvalidations,
     remaining_ms: Callable[[], int],
     *,
     sleep: Callable[[float], None] = time.sleep,
     jitter: Callable[[], float] = random.random,
     postpone: Callable[[Sequence[Mapping[str, Any]]], None] | None = None,
+    in_progress: InProgressCache | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     keys_by_message, failed = read_messages(records)
     retry_later: set[str] = set()
-    for request in plan_requests(keys_by_message, config):
-        outcome = invalidate(cloudfront, request, remaining_ms, sleep, jitter)
+    lookup = None if in_progress is None else in_progress.get
+    replan, created = _quota_hooks(config, in_progress)
+    for request in plan_requests(keys_by_message, config, in_progress=lookup):
+        outcome = invalidate(cloudfront, request, remaining_ms, sleep, jitter, replan=replan, created=created)
         if outcome is not Outcome.CREATED:
             failed.update(request.message_ids)
         if outcome is Outcome.RETRY_LATER:
@@ -51,6 +57,23 @@ def process_batch(
             {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed
         ]
     }
+
+
+def _quota_hooks(
+    config: Config, in_progress: InProgressCache | None
+) -> tuple[Callable[[Request], Request] | None, Callable[[Request, str], None] | None]:
+    """invalidate()'s `replan` (fit again to a fresh view when CloudFront says the quota is full) and
+    `created` (tell the view of the invalidation made); none without a view."""
+    if in_progress is None:
+        return None, None
+
+    def replan(stale: Request) -> Request:
+        return refit(stale, config.max_paths, in_progress.get(stale.distribution.id, refresh=True))
+
+    def created(made: Request, invalidation_id: str) -> None:
+        in_progress.record(made.distribution.id, invalidation_id, made.paths)
+
+    return replan, created
 
 
 def read_messages(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[str]], set[str]]:

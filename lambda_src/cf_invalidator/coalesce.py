@@ -1,35 +1,105 @@
-"""Viewer paths -> the request CloudFront gets: within the path budget, with few wildcards.
+"""Viewer paths -> the request CloudFront gets: within the path budget and what remains of the quotas.
 
 When there are more distinct paths than the budget, directories are collapsed into wildcards (`/dir/*`),
 deepest level first (least collateral), at each level the directories covering the most items first,
-until the count fits the budget and there are at most MAX_WILDCARDS wildcards; `/*` is the last resort.
-A wildcard `/dir/*` covers every path that starts with `/dir/`, so every input path stays covered.
+until the count fits the budget and the wildcard cap; `/*` is the last resort. A wildcard `/dir/*`
+covers every path that starts with `/dir/`, so every input path stays covered.
 
-Why 5 wildcards and not CloudFront's 15: that quota counts wildcard paths IN PROGRESS per distribution,
-and an invalidation can take ten minutes or more. A request using all 15 would block every other
-collapsed batch of a large deploy until it completes; at 5, three such batches are in progress at once.
-`make bench` measures the difference: a 10,000-object deploy with invalidations completing in 5 to 10
-minutes loses changes to the dead-letter queue at 15 and none at 5.
+CloudFront counts, per distribution, at most 15 wildcard paths and 3,000 file paths in progress at once
+(developer guide, "Concurrent invalidation request maximum"); an invalidation can take ten minutes or
+more. `fit` plans a request against what is in progress (see in_progress.py):
+- the request may hold at most a third of the wildcards that remain, rounded up (`wildcard_cap`): 5 on
+  an idle distribution, as before, so that one collapsed batch never takes the whole quota and leaves
+  the next batches of the same deploy waiting for it; as the quota fills each batch takes less (15 left:
+  5, then 4, 2, 2, 1, 1), so six collapsed batches are in progress before the quota is spent instead of
+  three, and a later batch still gets `/*` (one wildcard) rather than waiting.
+- the request may hold at most the file paths that remain (and never more than the budget).
+- when even `/*` does not fit (no wildcard left, and more paths than the budget or the file paths left)
+  nothing fits: `fit` says so and the caller sends today's request, which waits on CloudFront's quota.
+An invalidation in progress never counts as covering a new change, even `/*`: one created before the
+change was written may already have refreshed the old object, and nothing here can prove the order.
+
+Without a view of what is in progress (`coalesce` alone), a request holds at most MAX_WILDCARDS.
+`make bench` measured why not CloudFront's 15: a 10,000-object deploy with invalidations completing in
+5 to 10 minutes loses changes to the dead-letter queue at 15 and none at 5.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
 
 WILDCARDS_IN_PROGRESS = 15  # CloudFront: wildcard paths in progress per distribution at once
-MAX_WILDCARDS = WILDCARDS_IN_PROGRESS // 3  # per request, so that three requests fit in the quota
+FILES_IN_PROGRESS = 3000  # CloudFront: file paths in progress per distribution at once
+MAX_WILDCARDS = WILDCARDS_IN_PROGRESS // 3  # per request on an idle distribution: three fit in the quota
 EVERYTHING = "/*"
 
 
-def coalesce(paths: Iterable[str], budget: int) -> list[str]:
-    """The sorted paths to invalidate so that every one of `paths` is covered."""
+@dataclass(frozen=True)
+class InProgress:
+    """The paths CloudFront counts against a distribution's quotas right now."""
+
+    files: int = 0
+    wildcards: int = 0
+
+    @property
+    def files_left(self) -> int:
+        return max(0, FILES_IN_PROGRESS - self.files)
+
+    @property
+    def wildcards_left(self) -> int:
+        return max(0, WILDCARDS_IN_PROGRESS - self.wildcards)
+
+    def plus(self, paths: Iterable[str]) -> InProgress:
+        """This, with an invalidation of `paths` added."""
+        items = list(paths)
+        wildcards = _wildcards(items)
+        return InProgress(self.files + len(items) - wildcards, self.wildcards + wildcards)
+
+    def __add__(self, other: InProgress) -> InProgress:
+        return InProgress(self.files + other.files, self.wildcards + other.wildcards)
+
+
+class _Limits(NamedTuple):
+    paths: int
+    wildcards: int
+    files: int
+
+
+def wildcard_cap(wildcards_left: int) -> int:
+    """The most wildcards one request may hold when `wildcards_left` remain: a third, rounded up."""
+    return -(-wildcards_left // 3)
+
+
+def fit(paths: Iterable[str], budget: int, in_progress: InProgress) -> list[str] | None:
+    """The sorted paths to invalidate so that every one of `paths` is covered, within the budget and
+    what remains of the quotas; None when no request fits (no wildcard left and too many paths)."""
     items = set(paths)
-    if _fits(items, budget):
+    left = in_progress.wildcards_left
+    limits = _Limits(budget, wildcard_cap(left), in_progress.files_left)
+    if left == 0 and not _fits(items, limits):
+        return None  # even `/*` needs a wildcard
+    return coalesce(items, budget, max_wildcards=limits.wildcards, max_files=limits.files)
+
+
+def coalesce(
+    paths: Iterable[str],
+    budget: int,
+    *,
+    max_wildcards: int = MAX_WILDCARDS,
+    max_files: int = FILES_IN_PROGRESS,
+) -> list[str]:
+    """The sorted paths to invalidate so that every one of `paths` is covered: at most `budget` paths,
+    `max_wildcards` wildcards and `max_files` file paths, or `/*`."""
+    items = set(paths)
+    limits = _Limits(budget, max_wildcards, max_files)
+    if _fits(items, limits):
         return sorted(items)
     for depth in range(_deepest_directory(items), 0, -1):
-        _collapse_level(items, depth, budget)
-        if _fits(items, budget):
+        _collapse_level(items, depth, limits)
+        if _fits(items, limits):
             return sorted(items)
     return [EVERYTHING]
 
@@ -41,8 +111,13 @@ def covers(invalidation_path: str, viewer_path: str) -> bool:
     return viewer_path == invalidation_path
 
 
-def _fits(items: set[str], budget: int) -> bool:
-    return len(items) <= budget and _wildcards(items) <= MAX_WILDCARDS
+def _fits(items: set[str], limits: _Limits) -> bool:
+    wildcards = _wildcards(items)
+    return _within_paths(len(items), wildcards, limits) and wildcards <= limits.wildcards
+
+
+def _within_paths(count: int, wildcards: int, limits: _Limits) -> bool:
+    return count <= limits.paths and count - wildcards <= limits.files
 
 
 def _wildcards(items: Iterable[str]) -> int:
@@ -66,22 +141,22 @@ def _ancestor(path: str, depth: int) -> str:
     return path[:end]
 
 
-def _collapse_level(items: set[str], depth: int, budget: int) -> None:
+def _collapse_level(items: set[str], depth: int, limits: _Limits) -> None:
     """Replace groups under directories at `depth` by their wildcard while the request does not fit:
-    first the groups saving the most items while over the budget, then the groups merging the most
-    wildcards while over the wildcard limit."""
+    first the groups saving the most items while over the budget or the file limit, then the groups
+    merging the most wildcards while over the wildcard limit."""
     groups: dict[str, list[str]] = defaultdict(list)
     for item in items:
         if _directory_depth(item) >= depth:
             groups[_ancestor(item, depth)].append(item)
     wildcards = _wildcards(items)
     for directory in sorted(groups, key=lambda name: (-len(groups[name]), name)):
-        if len(items) <= budget:
+        if _within_paths(len(items), wildcards, limits):
             break
         if len(groups[directory]) > 1:
             wildcards += 1 - _wildcards(_replace(items, directory, groups))
     for directory in sorted(groups, key=lambda name: (-_wildcards(groups[name]), name)):
-        if wildcards <= MAX_WILDCARDS:
+        if wildcards <= limits.wildcards:
             break
         if _wildcards(groups[directory]) > 1:
             wildcards += 1 - _wildcards(_replace(items, directory, groups))

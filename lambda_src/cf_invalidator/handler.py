@@ -19,6 +19,7 @@ from botocore.config import Config as BotoConfig
 from . import redelivery
 from .batch import process_batch
 from .config import load_config
+from .in_progress import InProgressCache
 from .invalidate import CloudFront
 
 CONFIG = load_config(os.environ)
@@ -35,13 +36,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
         client = sqs()
         redelivery.postpone(client, client.meta.endpoint_url, records, remaining_ms)
 
-    return process_batch(event, CONFIG, cloudfront(), remaining_ms, postpone=postpone_retries)
+    return process_batch(
+        event, CONFIG, cloudfront(), remaining_ms, postpone=postpone_retries, in_progress=in_progress()
+    )
 
 
 @functools.cache
 def cloudfront() -> CloudFront:
     client: CloudFront = boto3.client("cloudfront", config=CLIENT_CONFIG)
     return client
+
+
+@functools.cache
+def in_progress() -> InProgressCache:
+    """What is in progress on each distribution, read at most every few seconds by this container."""
+    return InProgressCache(cloudfront())
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""CreateInvalidation with backoff: the only place that talks to CloudFront.
+"""CreateInvalidation with backoff, and the CloudFront calls the handler makes (the `CloudFront` protocol).
 
 Retryable answers (throttling, quota in progress, 5xx, connection trouble) are retried with full-jitter
 exponential backoff while the Lambda has time left; the CallerReference makes every retry safe, even
@@ -24,13 +24,16 @@ from .plan import Request
 
 logger = logging.getLogger(__name__)
 
+QUOTA_IN_PROGRESS = "TooManyInvalidationsInProgress"
+QUOTA_FULL = "QuotaFullInProgress"  # not from CloudFront: its quotas, as last read, leave no room
 RETRYABLE_CODES = frozenset(
     {
+        QUOTA_FULL,
         "Throttling",
         "ThrottlingException",
         "TooManyRequestsException",
         "RequestLimitExceeded",
-        "TooManyInvalidationsInProgress",
+        QUOTA_IN_PROGRESS,
         "ServiceUnavailable",
         "InternalError",
         "InternalFailure",
@@ -48,25 +51,37 @@ class Outcome(Enum):
     REFUSED = "refused"  # CloudFront said no (missing distribution, access denied, bad request)
 
 
-class CloudFront(Protocol):
+class CreatesInvalidations(Protocol):
     def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]: ...
 
 
+class CloudFront(CreatesInvalidations, Protocol):
+    """The calls the handler makes: create, and read what is in progress (see in_progress.py)."""
+
+    def get_invalidation(self, **kwargs: Any) -> Mapping[str, Any]: ...
+    def list_invalidations(self, **kwargs: Any) -> Mapping[str, Any]: ...
+
+
 def invalidate(
-    cloudfront: CloudFront,
+    cloudfront: CreatesInvalidations,
     request: Request,
     remaining_ms: Callable[[], int],
     sleep: Callable[[float], None],
     jitter: Callable[[], float],
+    *,
+    replan: Callable[[Request], Request] | None = None,
+    created: Callable[[Request, str], None] | None = None,
 ) -> Outcome:
-    """Create the invalidation, or say why this delivery gives up (its messages must be retried)."""
+    """Create the invalidation, or say why this delivery gives up (its messages must be retried).
+
+    After TooManyInvalidationsInProgress (nothing was created), or when the request does not fit what is
+    in progress (`request.fits` False: not sent), `replan` may fit the same changes into what is in
+    progress after the backoff; `created` hears of the invalidation made (request, invalidation id)."""
     attempt = 0
     while True:
         attempt += 1
         try:
-            response = cloudfront.create_invalidation(
-                DistributionId=request.distribution.id, InvalidationBatch=request.invalidation_batch()
-            )
+            response = _create(cloudfront, request)
         except (ClientError, *CONNECTION_ERRORS) as error:
             code, retryable = classify(error)
             delay = jitter() * min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (attempt - 1))
@@ -82,6 +97,8 @@ def invalidate(
                 delay_s=round(delay, 3),
             )
             sleep(delay)
+            if code in {QUOTA_IN_PROGRESS, QUOTA_FULL} and replan is not None:
+                request = _replanned(request, replan(request))
             continue
         invalidation = response["Invalidation"]
         _log(
@@ -92,7 +109,26 @@ def invalidate(
             status=invalidation.get("Status"),
             attempts=attempt,
         )
+        if created is not None:
+            created(request, invalidation["Id"])
         return Outcome.CREATED
+
+
+def _create(cloudfront: CreatesInvalidations, request: Request) -> Mapping[str, Any]:
+    """CreateInvalidation, unless what is in progress leaves no room: then wait as if CloudFront said
+    so, without a call that would be refused."""
+    if not request.fits:
+        message = "no room left in the quotas in progress, as last read"
+        raise ClientError({"Error": {"Code": QUOTA_FULL, "Message": message}}, "CreateInvalidation")
+    return cloudfront.create_invalidation(
+        DistributionId=request.distribution.id, InvalidationBatch=request.invalidation_batch()
+    )
+
+
+def _replanned(request: Request, replanned: Request) -> Request:
+    if replanned.paths != request.paths:
+        _log(logging.INFO, "invalidation_replanned", replanned, previous_path_count=len(request.paths))
+    return replanned
 
 
 def classify(error: Exception) -> tuple[str, bool]:
@@ -119,6 +155,7 @@ def _log_given_up(request: Request, code: str, retryable: bool, attempts: int) -
 
 
 def _log(level: int, decision: str, request: Request, **fields: object) -> None:
+    in_progress = request.in_progress
     logger.log(
         level,
         decision,
@@ -130,6 +167,8 @@ def _log(level: int, decision: str, request: Request, **fields: object) -> None:
             "changed_paths": request.changed_paths,
             "messages": len(request.message_ids),
             "caller_reference": request.caller_reference,
+            "wildcards_in_progress": None if in_progress is None else in_progress.wildcards,
+            "files_in_progress": None if in_progress is None else in_progress.files,
             **fields,
         },
     )

@@ -1,16 +1,26 @@
-"""A batch of messages -> one invalidation request per distribution, with a deterministic reference."""
+"""A batch of messages -> one invalidation request per distribution, with a deterministic reference.
+
+With a view of what is in progress on a distribution (`in_progress`), the request is fitted into what
+remains of CloudFront's quotas (coalesce.fit); without one (none given, or the lookup failed), or when
+nothing fits, it is coalesced as without the view. A request the view leaves no room for is not sent:
+it waits as one CloudFront refused with TooManyInvalidationsInProgress (backoff, fitted again to a
+fresh view, then redelivered later).
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
-from .coalesce import coalesce
+from .coalesce import InProgress, coalesce, fit
 from .config import Config, Distribution
 from .paths import viewer_paths
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,9 @@ class Request:
     paths: tuple[str, ...]
     message_ids: frozenset[str]
     changed_paths: int  # distinct viewer paths before coalescing
+    changed: frozenset[str] = frozenset()  # those paths, to fit them again
+    in_progress: InProgress | None = None  # what it was fitted into; None: planned without that view
+    fits: bool = True  # False: that view leaves no room for it, so it waits without being sent
 
     @functools.cached_property  # a hash over every message id: computed once, read on every call and log
     def caller_reference(self) -> str:
@@ -40,8 +53,14 @@ def caller_reference(distribution_id: str, paths: Sequence[str], message_ids: fr
     return "s3-" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
 
-def plan_requests(keys_by_message: Mapping[str, Sequence[str]], config: Config) -> list[Request]:
-    """One request per distribution that serves at least one changed key, in configuration order."""
+def plan_requests(
+    keys_by_message: Mapping[str, Sequence[str]],
+    config: Config,
+    *,
+    in_progress: Callable[[str], InProgress | None] | None = None,
+) -> list[Request]:
+    """One request per distribution that serves at least one changed key, in configuration order;
+    `in_progress(distribution_id)` tells what is in progress there (None: unknown)."""
     requests = []
     for distribution in config.distributions:
         paths: set[str] = set()
@@ -52,6 +71,47 @@ def plan_requests(keys_by_message: Mapping[str, Sequence[str]], config: Config) 
                 paths.update(served)
                 message_ids.add(message_id)
         if paths:
-            coalesced = tuple(coalesce(paths, config.max_paths))
-            requests.append(Request(distribution, coalesced, frozenset(message_ids), len(paths)))
+            state = None if in_progress is None else in_progress(distribution.id)
+            requests.append(fitted(distribution, paths, frozenset(message_ids), config.max_paths, state))
     return requests
+
+
+def fitted(
+    distribution: Distribution,
+    changed: Set[str],
+    message_ids: frozenset[str],
+    budget: int,
+    in_progress: InProgress | None,
+) -> Request:
+    """The request covering `changed`: fitted into what remains of the quotas when that is known and
+    something fits, else coalesced as without that view."""
+    fitting = None if in_progress is None else fit(changed, budget, in_progress)
+    paths = coalesce(changed, budget) if fitting is None else fitting
+    fits = in_progress is None or fitting is not None
+    request = Request(
+        distribution, tuple(paths), message_ids, len(changed), frozenset(changed), in_progress, fits
+    )
+    if not fits:
+        _log_quota_exhausted(request)
+    return request
+
+
+def refit(request: Request, budget: int, in_progress: InProgress | None) -> Request:
+    """The same changes and messages, fitted again (e.g. into what is in progress now)."""
+    return fitted(request.distribution, request.changed, request.message_ids, budget, in_progress)
+
+
+def _log_quota_exhausted(request: Request) -> None:
+    in_progress = request.in_progress or InProgress()
+    logger.warning(
+        "quota_exhausted",
+        extra={
+            "decision": "quota_exhausted",
+            "distribution": request.distribution.label,
+            "distribution_id": request.distribution.id,
+            "changed_paths": request.changed_paths,
+            "wildcards_in_progress": in_progress.wildcards,
+            "files_in_progress": in_progress.files,
+            "outcome": "not even /* fits: waits for invalidations in progress to complete",
+        },
+    )

@@ -410,3 +410,27 @@ def test_responses_are_copies_that_cannot_change_the_model(model: CloudFrontMode
 
     assert model.invalidations(DIST)[0].paths == ("/a",)
     assert not model.covers(DIST, "/b")
+
+
+def test_list_invalidations_pages_with_max_items_and_next_marker(model: CloudFrontModel) -> None:
+    ids = [invalidate(model, [f"/{n}"], f"ref-{n}")["Invalidation"]["Id"] for n in range(3)]
+
+    first = model.list_invalidations(DistributionId=DIST, MaxItems="2")["InvalidationList"]
+    rest = model.list_invalidations(DistributionId=DIST, MaxItems="2", Marker=first["NextMarker"])[
+        "InvalidationList"
+    ]
+
+    assert [item["Id"] for item in first["Items"]] == [ids[2], ids[1]]
+    assert (first["IsTruncated"], first["NextMarker"], first["MaxItems"], first["Marker"]) == (
+        True,
+        ids[1],
+        2,
+        "",
+    )
+    assert [item["Id"] for item in rest["Items"]] == [ids[0]]
+    assert (rest["IsTruncated"], rest["Marker"], "NextMarker" in rest) == (False, ids[1], False)
+
+
+def test_list_invalidations_takes_max_items_as_a_string_like_botocore(model: CloudFrontModel) -> None:
+    with pytest.raises(ParamValidationError):
+        model.list_invalidations(DistributionId=DIST, MaxItems=2)

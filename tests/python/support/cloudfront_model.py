@@ -2,10 +2,10 @@
 
 moto accepts any invalidation; this double enforces what AWS documents, so that retries, quotas and
 deduplication can be tested and the cost of a strategy measured. It stands in for the part of a boto3
-CloudFront client the handler uses: `create_invalidation`, plus `get_invalidation` and
-`list_invalidations` for assertions. Responses have botocore's shapes and errors are real
-`botocore.exceptions.ClientError`s (the modelled ones as the client's own subclasses, e.g.
-`model.exceptions.TooManyInvalidationsInProgress`).
+CloudFront client the handler uses: `create_invalidation`, `list_invalidations` (paged as botocore
+shapes it: MaxItems, Marker, IsTruncated, NextMarker) and `get_invalidation`. Responses have
+botocore's shapes and errors are real `botocore.exceptions.ClientError`s (the modelled ones as the
+client's own subclasses, e.g. `model.exceptions.TooManyInvalidationsInProgress`).
 
 The AWS facts it models, and where they come from:
 - Shapes, error names and HTTP statuses: botocore's service model
@@ -63,6 +63,7 @@ MAX_WILDCARD_PATHS_IN_PROGRESS: Final = 15
 MAX_PATH_LENGTH: Final = 4000
 FREE_PATHS_PER_MONTH: Final = 1000  # per account; the price applies to paths beyond them
 PRICE_PER_PATH: Final = 0.005  # USD
+DEFAULT_MAX_ITEMS: Final = 100  # ListInvalidations without MaxItems (moto's default too)
 EPOCH: Final = datetime(2025, 1, 1, tzinfo=UTC)  # virtual time 0.0, as CreateTime sees it
 
 # Error code -> (HTTP status, message). Messages are close to AWS's wording where it is known (Throttling,
@@ -218,22 +219,42 @@ class CloudFrontModel:
         response = {"Location": _location(invalidation), "Invalidation": self._shape(invalidation)}
         return response | {"ResponseMetadata": _metadata(201, {"location": _location(invalidation)})}
 
-    def get_invalidation(self, *, DistributionId: str, Id: str) -> dict[str, Any]:  # noqa: N803
-        distribution = self._distribution(DistributionId, "GetInvalidation")
+    def get_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+        """boto3's GetInvalidation: DistributionId=str, Id=str."""
+        (distribution_id, invalidation_id), _ = _checked_strings(kwargs, required=("DistributionId", "Id"))
+        distribution = self._distribution(distribution_id, "GetInvalidation")
         for invalidation in distribution.created:
-            if invalidation.id == Id:
+            if invalidation.id == invalidation_id:
                 return {"Invalidation": self._shape(invalidation), "ResponseMetadata": _metadata(200)}
         raise self._error("NoSuchInvalidation", "GetInvalidation")
 
-    def list_invalidations(self, *, DistributionId: str) -> dict[str, Any]:  # noqa: N803
-        """Every invalidation of the distribution, newest first, in one page (never truncated)."""
-        distribution = self._distribution(DistributionId, "ListInvalidations")
+    def list_invalidations(self, **kwargs: Any) -> dict[str, Any]:
+        """boto3's ListInvalidations: DistributionId=str, optional Marker=str and MaxItems=str (a string
+        in botocore's model; DEFAULT_MAX_ITEMS when absent). Newest first; a page ends after MaxItems
+        and then has IsTruncated and NextMarker (the Id of its last item, the next call's Marker)."""
+        (distribution_id,), (marker, max_items) = _checked_strings(
+            kwargs, required=("DistributionId",), optional=("Marker", "MaxItems")
+        )
+        distribution = self._distribution(distribution_id, "ListInvalidations")
+        size = DEFAULT_MAX_ITEMS if max_items is None else int(max_items)
+        newest_first = list(reversed(distribution.created))
+        ids = [invalidation.id for invalidation in newest_first]
+        start = ids.index(marker) + 1 if marker in ids else 0
+        page = newest_first[start : start + size]
         items = [
             {key: value for key, value in self._shape(invalidation).items() if key != "InvalidationBatch"}
-            for invalidation in reversed(distribution.created)
+            for invalidation in page
         ]
-        listing = {"Marker": "", "MaxItems": len(items), "IsTruncated": False, "Quantity": len(items)}
-        return {"InvalidationList": listing | {"Items": items}, "ResponseMetadata": _metadata(200)}
+        truncated = start + size < len(newest_first)
+        listing: dict[str, Any] = {
+            "Marker": marker or "",
+            "MaxItems": size,
+            "IsTruncated": truncated,
+            "Quantity": len(items),
+        }
+        listing |= {"NextMarker": page[-1].id} if truncated else {}
+        listing |= {"Items": items} if items else {}  # botocore leaves out an empty list
+        return {"InvalidationList": listing, "ResponseMetadata": _metadata(200)}
 
     # --- fault injection --------------------------------------------------------------------------
 
@@ -439,6 +460,19 @@ def _checked_request(kwargs: Mapping[str, Any]) -> tuple[str, str, int, list[str
     if problems:
         raise ParamValidationError(report="\n".join(problems))
     return cast("tuple[str, str, int, list[str]]", (distribution_id, reference, quantity, items))
+
+
+def _checked_strings(
+    kwargs: Mapping[str, Any], *, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> tuple[list[str], list[str | None]]:
+    """The values of `required`, and of `optional` (None when absent), or ParamValidationError as boto3
+    raises it: a missing or unknown parameter, or one that is not a string."""
+    problems = [f"Unknown parameter in input: {name!r}" for name in kwargs if name not in required + optional]
+    problems += [f"Missing required parameter in input: {name!r}" for name in required if name not in kwargs]
+    problems += [f"{name} must be a string" for name, value in kwargs.items() if not isinstance(value, str)]
+    if problems:
+        raise ParamValidationError(report="\n".join(problems))
+    return [kwargs[name] for name in required], [kwargs.get(name) for name in optional]
 
 
 def _valid_path(path: str) -> bool:

@@ -1,0 +1,234 @@
+"""GIVEN invalidations on a distribution WHEN the handler reads what is in progress THEN it counts the
+file and wildcard paths of those in progress with a bounded number of calls, keeps the answer briefly,
+and gives None (plan as without the view), logged once, when it cannot read it.
+
+Expected counts are worked out by hand from the invalidations each test creates."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import boto3
+import pytest
+
+from cf_invalidator import in_progress as module
+from cf_invalidator.coalesce import InProgress
+from cf_invalidator.in_progress import InProgressCache, InProgressLookupError, read_in_progress
+from support.cloudfront_model import CloudFrontModel, VirtualClock
+from support.deployment import create_distribution
+
+DIST = "EDIST"
+
+
+class Counting:
+    """The model, counting the calls the lookup makes."""
+
+    def __init__(self, model: CloudFrontModel) -> None:
+        self.model = model
+        self.lists = 0
+        self.gets = 0
+
+    def create_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+        return self.model.create_invalidation(**kwargs)
+
+    def list_invalidations(self, **kwargs: Any) -> dict[str, Any]:
+        self.lists += 1
+        return self.model.list_invalidations(**kwargs)
+
+    def get_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+        self.gets += 1
+        return self.model.get_invalidation(**kwargs)
+
+
+def create(model: CloudFrontModel, paths: list[str], reference: str) -> str:
+    batch = {"Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": reference}
+    response = model.create_invalidation(DistributionId=DIST, InvalidationBatch=batch)
+    return str(response["Invalidation"]["Id"])
+
+
+@pytest.fixture
+def model() -> CloudFrontModel:
+    return CloudFrontModel([DIST], VirtualClock(), completion_seconds=100)
+
+
+def test_counts_the_paths_of_invalidations_in_progress_only(model: CloudFrontModel) -> None:
+    create(model, ["/old.html", "/old/*"], "old")
+    model.clock.sleep(150)  # completed
+    create(model, ["/a.html", "/b.html", "/docs/*"], "one")
+    create(model, ["/*"], "two")
+
+    ids, state = read_in_progress(model, DIST, {})
+
+    assert state == InProgress(files=2, wildcards=2)
+    assert len(ids) == 2
+
+
+def test_pages_through_the_listing_while_pages_hold_invalidations_in_progress(
+    model: CloudFrontModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(module, "LIST_PAGE_SIZE", 2)
+    for n in range(5):
+        create(model, [f"/p{n}/*"], f"ref-{n}")
+    client = Counting(model)
+
+    _, state = read_in_progress(client, DIST, {})
+
+    assert state == InProgress(wildcards=5)
+    assert (client.lists, client.gets) == (3, 5)  # pages of 2, 2 and 1
+
+
+def test_stops_at_the_first_page_with_nothing_in_progress(
+    model: CloudFrontModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(module, "LIST_PAGE_SIZE", 2)
+    for n in range(6):
+        create(model, [f"/old{n}.html"], f"old-{n}")
+    model.clock.sleep(150)
+    create(model, ["/new.html"], "new")
+    client = Counting(model)
+
+    _, state = read_in_progress(client, DIST, {})
+
+    assert state == InProgress(files=1)
+    assert client.lists == 2  # [new, old5] then [old4, old3]: nothing in progress, stop
+
+
+def test_more_pages_in_progress_than_the_bound_is_a_failed_lookup(
+    model: CloudFrontModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(module, "LIST_PAGE_SIZE", 2)
+    for n in range(2 * module.MAX_LIST_PAGES + 1):
+        create(model, [f"/f{n}.html"], f"ref-{n}")
+    client = Counting(model)
+
+    with pytest.raises(InProgressLookupError, match="beyond"):
+        read_in_progress(client, DIST, {})
+    assert client.lists == module.MAX_LIST_PAGES
+
+
+def test_paths_already_known_are_not_read_again(model: CloudFrontModel) -> None:
+    first = create(model, ["/a.html"], "one")
+    known: dict[str, InProgress] = {first: InProgress(files=1)}
+    create(model, ["/b/*"], "two")
+    client = Counting(model)
+
+    _, state = read_in_progress(client, DIST, known)
+    _, again = read_in_progress(client, DIST, known)
+
+    assert state == again == InProgress(files=1, wildcards=1)
+    assert client.gets == 1  # only "two", once
+
+
+def test_too_many_new_invalidations_are_read_over_several_lookups(
+    model: CloudFrontModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(module, "MAX_PATH_READS", 3)
+    for n in range(5):
+        create(model, [f"/f{n}.html"], f"ref-{n}")
+    client = Counting(model)
+    known: dict[str, InProgress] = {}
+
+    with pytest.raises(InProgressLookupError, match="more than 3"):
+        read_in_progress(client, DIST, known)
+    _, state = read_in_progress(client, DIST, known)
+
+    assert state == InProgress(files=5)
+    assert client.gets == 5
+
+
+def test_completed_invalidations_are_forgotten(model: CloudFrontModel) -> None:
+    known: dict[str, InProgress] = {}
+    create(model, ["/a.html"], "one")
+    read_in_progress(model, DIST, known)
+    model.clock.sleep(150)
+
+    ids, state = read_in_progress(model, DIST, known)
+
+    assert (ids, state, known) == (frozenset(), InProgress(), {})
+
+
+def test_cache_answers_within_its_time_and_reads_again_after(model: CloudFrontModel) -> None:
+    client = Counting(model)
+    cache = InProgressCache(client, ttl_s=10, clock=model.clock.now)
+    create(model, ["/a/*"], "one")
+
+    assert cache.get(DIST) == InProgress(wildcards=1)
+    create(model, ["/b/*"], "two")  # made elsewhere: not seen until the cache expires
+    model.clock.sleep(9.9)
+    assert cache.get(DIST) == InProgress(wildcards=1)
+    assert client.lists == 1
+    model.clock.sleep(0.1)
+    assert cache.get(DIST) == InProgress(wildcards=2)
+    assert client.lists == 2
+
+
+def test_refresh_reads_again_at_once(model: CloudFrontModel) -> None:
+    client = Counting(model)
+    cache = InProgressCache(client, clock=model.clock.now)
+    cache.get(DIST)
+    create(model, ["/a/*"], "one")
+
+    assert cache.get(DIST, refresh=True) == InProgress(wildcards=1)
+    assert client.lists == 2
+
+
+def test_recorded_invalidation_is_counted_at_once_and_never_read(model: CloudFrontModel) -> None:
+    client = Counting(model)
+    cache = InProgressCache(client, clock=model.clock.now)
+    assert cache.get(DIST) == InProgress()
+    made = create(model, ["/a.html", "/b/*"], "one")
+
+    cache.record(DIST, made, ["/a.html", "/b/*"])
+    cache.record(DIST, made, ["/a.html", "/b/*"])  # the same one again (a deduplicated retry)
+
+    assert cache.get(DIST) == InProgress(files=1, wildcards=1)
+    assert cache.get(DIST, refresh=True) == InProgress(files=1, wildcards=1)
+    assert client.gets == 0
+
+
+def test_access_denied_gives_no_view_and_is_logged_once(
+    model: CloudFrontModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    class OldRole(Counting):
+        def list_invalidations(self, **kwargs: Any) -> dict[str, Any]:
+            self.lists += 1
+            raise self.model._error("AccessDenied", "ListInvalidations")
+
+    client = OldRole(model)
+    cache = InProgressCache(client, ttl_s=10, clock=model.clock.now)
+    caplog.set_level(logging.DEBUG, logger="cf_invalidator")
+
+    assert cache.get(DIST) is None
+    assert cache.get(DIST) is None  # kept like an answer: no second call
+    model.clock.sleep(10)
+    assert cache.get(DIST) is None
+
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [(r.decision, r.reason) for r in warnings] == [("quota_lookup_failed", "AccessDenied")]  # type: ignore[attr-defined]
+    assert client.lists == 2
+
+
+def test_moto_answers_the_lookup_in_the_shape_botocore_expects(mocked_aws: None) -> None:
+    """The end-to-end tests run the handler against moto: its listing must page and parse like AWS's."""
+    cloudfront = boto3.client("cloudfront")
+    distribution_id = create_distribution(cloudfront, "example-site")
+    for n in range(3):
+        batch = {"Paths": {"Quantity": 1, "Items": [f"/{n}.html"]}, "CallerReference": f"ref-{n}"}
+        cloudfront.create_invalidation(DistributionId=distribution_id, InvalidationBatch=batch)
+
+    first = cloudfront.list_invalidations(DistributionId=distribution_id, MaxItems="2")["InvalidationList"]
+    rest = cloudfront.list_invalidations(
+        DistributionId=distribution_id, MaxItems="2", Marker=first["NextMarker"]
+    )["InvalidationList"]
+    one = cloudfront.get_invalidation(DistributionId=distribution_id, Id=first["Items"][0]["Id"])
+
+    assert (first["IsTruncated"], len(first["Items"]), rest["IsTruncated"], len(rest["Items"])) == (
+        True,
+        2,
+        False,
+        1,
+    )
+    assert set(first["Items"][0]) == {"Id", "CreateTime", "Status"}
+    assert one["Invalidation"]["InvalidationBatch"]["Paths"]["Quantity"] == 1
+    assert read_in_progress(cloudfront, distribution_id, {})[1] == InProgress()  # moto: all completed
