@@ -69,6 +69,6 @@ output "role_arn" {
 }
 
 output "role_name" {
-  description = "Name of the function's IAM role: <name>-<region>."
+  description = "Name of the function's IAM role: the module's name, a dash and the region."
   value       = aws_iam_role.this.name
 }

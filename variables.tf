@@ -137,7 +137,7 @@ variable "lambda_timeout" {
 
 variable "log_group_kms_key_arn" {
   type        = string
-  description = "ARN of a KMS key for the function's log group (its policy must admit logs.<region>.amazonaws.com); null uses CloudWatch Logs' own encryption."
+  description = "ARN of a KMS key for the function's log group (its policy must admit the region's CloudWatch Logs); null uses CloudWatch Logs' own encryption."
   default     = null
 
   validation {
@@ -184,7 +184,7 @@ variable "maximum_concurrency" {
 
 variable "name" {
   type        = string
-  description = "Name of the Lambda function and prefix of every other resource name (the role is <name>-<region>)."
+  description = "Name of the Lambda function and prefix of every other resource name; the role is this name, a dash and the region."
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_-]{1,48}$", var.name))

@@ -6,7 +6,7 @@ terraform {
       source = "hashicorp/aws"
       # The floor is the newest of what the module uses (tested on 5.100.0; see README "Provider versions"):
       #   aws_lambda_function runtime = "python3.13" ........... 5.76.0 (the provider validates runtime)
-      #   aws_lambda_event_source_mapping tags ................. 5.70.0 (tagging of mappings; before 5.76.0)
+      #   aws_lambda_event_source_mapping tags ................. 5.70.0 (as remembered; below 5.76.0)
       #   aws_lambda_function logging_config ................... 5.32.0
       #   aws_lambda_event_source_mapping scaling_config ....... 4.x
       #   aws_s3_bucket_notification eventbridge ............... 3.x
