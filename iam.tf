@@ -3,6 +3,10 @@
 # itself, and tests/iam.tftest.hcl can compare it with tests/golden/*.json.
 
 locals {
+  # IAM role names are global to the account: the region in the name lets the same `name` apply in two
+  # regions. var.name is at most 48 characters, so "<name>-<region>" fits IAM's 64 in every region.
+  role_name = "${var.name}-${data.aws_region.current.name}"
+
   distribution_arns = sort(distinct([
     for d in values(var.distributions) :
     "arn:${data.aws_partition.current.partition}:cloudfront::${data.aws_caller_identity.current.account_id}:distribution/${d.id}"
@@ -43,8 +47,10 @@ locals {
 }
 
 resource "aws_iam_role" "this" {
-  name        = var.name
-  description = "Runs the ${var.name} Lambda function: reads its queue, writes its logs, invalidates CloudFront"
+  name                 = local.role_name
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Runs the ${var.name} Lambda function: reads its queue, writes its logs, invalidates CloudFront"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{

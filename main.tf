@@ -1,9 +1,21 @@
 # S3 bucket events -> SQS queue (batching window) -> Lambda -> CloudFront CreateInvalidation.
 # Failed messages return to the queue and, after maxReceiveCount receives, rest in the dead-letter queue.
+# Alarms: messages in the dead-letter queue, a queue nobody consumes, invocations that failed as a whole.
 
 data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+# The bucket's region: S3 sends notifications, and EventBridge the bucket's events, to that region only.
+# Mode "none" does not read the bucket: the module touches nothing of it there, and S3 itself refuses a
+# notification to a queue in another region when the user wires it.
+data "aws_s3_bucket" "this" {
+  count = var.notification_mode == "none" ? 0 : 1
+
+  bucket = var.bucket_name
+}
 
 locals {
   package    = "${path.module}/dist/cf_invalidator.zip"
@@ -23,6 +35,10 @@ locals {
   event_source = var.notification_mode == "eventbridge" ? aws_cloudwatch_event_rule.this[0].arn : local.bucket_arn
   # Changes to what a viewer gets: created or overwritten, deleted, expired by a lifecycle rule.
   s3_events = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"]
+  # The most SQS keeps a message. A message moved to the dead-letter queue keeps its first enqueue time,
+  # so both queues keep it 14 days from the bucket's event, consumed or not.
+  retention_seconds = 14 * 24 * 3600
+  bucket_region     = one(data.aws_s3_bucket.this[*].region)
 }
 
 # --- Queues ---------------------------------------------------------------------------------------------
@@ -30,6 +46,7 @@ locals {
 resource "aws_sqs_queue" "this" {
   name                       = var.name
   visibility_timeout_seconds = local.visibility_timeout_seconds
+  message_retention_seconds  = local.retention_seconds
   sqs_managed_sse_enabled    = var.kms_key_arn == null ? true : null
   kms_master_key_id          = var.kms_key_arn
   # No redrive_allow_policy on the dead-letter queue: the redrive policy alone is enough.
@@ -44,12 +61,17 @@ resource "aws_sqs_queue" "this" {
       condition     = !var.enable_bucket_eventbridge || var.notification_mode == "eventbridge"
       error_message = "enable_bucket_eventbridge = true only works with notification_mode = \"eventbridge\"; remove it or set that mode."
     }
+
+    precondition {
+      condition     = local.bucket_region == null || local.bucket_region == data.aws_region.current.name
+      error_message = "Bucket ${var.bucket_name} is in ${coalesce(local.bucket_region, "?")} but this module's provider is in ${data.aws_region.current.name}: S3 and EventBridge deliver a bucket's events only to a queue in the bucket's region. Give the module a provider for ${coalesce(local.bucket_region, "?")} (providers = { aws = aws.<alias> })."
+    }
   }
 }
 
 resource "aws_sqs_queue" "dead_letter" {
   name                      = "${var.name}-dlq"
-  message_retention_seconds = 1209600 # 14 days, the most SQS keeps: time to inspect and redrive
+  message_retention_seconds = local.retention_seconds # time to inspect and redrive
   sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
   kms_master_key_id         = var.kms_key_arn
   tags                      = var.tags
@@ -66,6 +88,24 @@ resource "aws_sqs_queue_policy" "this" {
       Action    = "sqs:SendMessage"
       Resource  = aws_sqs_queue.this.arn
       Condition = local.event_conditions
+    }]
+  })
+}
+
+# Mode "eventbridge": what the rule could not deliver to the queue, EventBridge sends here (the rule only).
+resource "aws_sqs_queue_policy" "dead_letter" {
+  count = var.notification_mode == "eventbridge" ? 1 : 0
+
+  queue_url = aws_sqs_queue.dead_letter.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "UndeliveredEventsFromTheRule"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.dead_letter.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.this[0].arn } }
     }]
   })
 }
@@ -111,6 +151,18 @@ resource "aws_cloudwatch_event_target" "this" {
   rule      = aws_cloudwatch_event_rule.this[0].name
   target_id = "invalidation-queue"
   arn       = aws_sqs_queue.this.arn
+
+  # EventBridge's longest: retried for 24 hours, then kept in the dead-letter queue, not dropped.
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dead_letter.arn
+  }
+
+  depends_on = [aws_sqs_queue_policy.dead_letter]
 }
 
 # --- Lambda ---------------------------------------------------------------------------------------------
@@ -119,7 +171,7 @@ resource "aws_cloudwatch_log_group" "this" {
   #checkov:skip=CKV_AWS_338:Retention is the log_retention_days input; 30 days suits an invalidation log.
   name              = "/aws/lambda/${var.name}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
+  kms_key_id        = var.log_group_kms_key_arn
   tags              = var.tags
 }
 
@@ -171,6 +223,8 @@ resource "aws_lambda_event_source_mapping" "this" {
     maximum_concurrency = var.maximum_concurrency
   }
 
+  tags = var.tags
+
   # Lambda checks the role's queue permissions when the mapping is created.
   depends_on = [aws_iam_role_policy.this]
 
@@ -182,20 +236,61 @@ resource "aws_lambda_event_source_mapping" "this" {
   }
 }
 
-# --- Alarm ------------------------------------------------------------------------------------------------
+# --- Alarms ---------------------------------------------------------------------------------------------
+
+locals {
+  # Each alarm: what it watches and when it fires. Every one notifies alarm_actions and ok_actions.
+  alarms = {
+    "dead-letters" = {
+      description = "S3 changes whose CloudFront invalidation failed wait in ${aws_sqs_queue.dead_letter.name}; see the function's logs, then redrive."
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = aws_sqs_queue.dead_letter.name }
+      statistic   = "Maximum"
+      threshold   = 0
+    }
+    # A queue nobody consumes (mapping disabled, key denied, Lambda throttled) moves nothing to the
+    # dead-letter queue: only the age of its oldest message tells, long before the retention drops it.
+    "queue-age" = {
+      description = "The oldest S3 change in ${aws_sqs_queue.this.name} waits longer than ${var.queue_age_alarm_seconds} s: the queue is not being consumed; check the event source mapping and the function."
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateAgeOfOldestMessage"
+      dimensions  = { QueueName = aws_sqs_queue.this.name }
+      statistic   = "Maximum"
+      threshold   = var.queue_age_alarm_seconds
+    }
+    "errors" = {
+      description = "Invocations of ${aws_lambda_function.this.function_name} failed as a whole (crash, timeout); their messages are retried, see the function's logs."
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      dimensions  = { FunctionName = aws_lambda_function.this.function_name }
+      statistic   = "Sum"
+      threshold   = 0
+    }
+  }
+}
 
 resource "aws_cloudwatch_metric_alarm" "this" {
-  alarm_name          = "${var.name}-dead-letters"
-  alarm_description   = "S3 changes whose CloudFront invalidation failed wait in ${aws_sqs_queue.dead_letter.name}; see the function's logs, then redrive."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.dead_letter.name }
-  statistic           = "Maximum"
+  for_each = local.alarms
+
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
   period              = 300
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
+  ok_actions          = var.ok_actions
   tags                = var.tags
+}
+
+# The dead-letter alarm was the module's only alarm before.
+moved {
+  from = aws_cloudwatch_metric_alarm.this
+  to   = aws_cloudwatch_metric_alarm.this["dead-letters"]
 }

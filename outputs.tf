@@ -1,11 +1,31 @@
+output "alarm_arns" {
+  description = "ARNs of the module's CloudWatch alarms, by alarm name (dead letters, queue age, function errors)."
+  value       = { for alarm in aws_cloudwatch_metric_alarm.this : alarm.alarm_name => alarm.arn }
+}
+
 output "dead_letter_queue_arn" {
   description = "ARN of the dead-letter queue: events whose invalidation kept failing (watched by the alarm)."
   value       = aws_sqs_queue.dead_letter.arn
 }
 
+output "dead_letter_queue_name" {
+  description = "Name of the dead-letter queue (the CloudWatch QueueName dimension)."
+  value       = aws_sqs_queue.dead_letter.name
+}
+
 output "dead_letter_queue_url" {
   description = "URL of the dead-letter queue, to inspect or redrive failed events."
   value       = aws_sqs_queue.dead_letter.url
+}
+
+output "event_rule_arn" {
+  description = "ARN of the EventBridge rule that sends the bucket's events to the queue; null unless notification_mode is \"eventbridge\"."
+  value       = one(aws_cloudwatch_event_rule.this[*].arn)
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the event source mapping from the queue to the function (to disable or inspect it)."
+  value       = aws_lambda_event_source_mapping.this.uuid
 }
 
 output "function_arn" {
@@ -18,6 +38,11 @@ output "function_name" {
   value       = aws_lambda_function.this.function_name
 }
 
+output "log_group_arn" {
+  description = "ARN of the function's CloudWatch log group."
+  value       = aws_cloudwatch_log_group.this.arn
+}
+
 output "log_group_name" {
   description = "CloudWatch log group of the function (JSON lines, one per invalidation decision)."
   value       = aws_cloudwatch_log_group.this.name
@@ -28,6 +53,11 @@ output "queue_arn" {
   value       = aws_sqs_queue.this.arn
 }
 
+output "queue_name" {
+  description = "Name of the event queue (the CloudWatch QueueName dimension)."
+  value       = aws_sqs_queue.this.name
+}
+
 output "queue_url" {
   description = "URL of the event queue (its policy admits S3 events from the bucket, or the module's EventBridge rule)."
   value       = aws_sqs_queue.this.url
@@ -36,4 +66,9 @@ output "queue_url" {
 output "role_arn" {
   description = "ARN of the function's IAM role."
   value       = aws_iam_role.this.arn
+}
+
+output "role_name" {
+  description = "Name of the function's IAM role: the module's name, a dash and the region."
+  value       = aws_iam_role.this.name
 }

@@ -1,6 +1,6 @@
 variable "alarm_actions" {
   type        = list(string)
-  description = "ARNs notified when the dead-letter queue holds messages (e.g. an SNS topic); none by default."
+  description = "ARNs notified when an alarm fires (e.g. an SNS topic): dead letters, queue age, function errors."
   default     = []
   nullable    = false
 
@@ -94,11 +94,19 @@ variable "index_document" {
 
 variable "kms_key_arn" {
   type        = string
-  description = "ARN of a KMS key for the queues and the log group; null uses SSE-SQS and CloudWatch Logs' own encryption."
+  description = "ARN of a customer managed KMS key for the two queues; null uses SSE-SQS."
   default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    condition     = var.kms_key_arn == null || !can(regex("(^|:)alias/aws/", var.kms_key_arn))
+    error_message = "kms_key_arn cannot be an AWS managed key (alias/aws/...): its key policy cannot be changed, so S3 and EventBridge cannot encrypt messages for the queue with it. Give a customer managed key's ARN, or null for SSE-SQS."
+  }
+
+  validation {
+    condition = (
+      var.kms_key_arn == null || can(regex("(^|:)alias/aws/", var.kms_key_arn)) ||
+      can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    )
     error_message = "kms_key_arn must be a key ARN like \"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\" (not an alias or key id), or null."
   }
 }
@@ -124,6 +132,17 @@ variable "lambda_timeout" {
   validation {
     condition     = var.lambda_timeout >= 1 && var.lambda_timeout <= 900 && floor(var.lambda_timeout) == var.lambda_timeout
     error_message = "lambda_timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "log_group_kms_key_arn" {
+  type        = string
+  description = "ARN of a KMS key for the function's log group (its policy must admit the region's CloudWatch Logs); null uses CloudWatch Logs' own encryption."
+  default     = null
+
+  validation {
+    condition     = var.log_group_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.log_group_kms_key_arn))
+    error_message = "log_group_kms_key_arn must be a key ARN like \"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\" (CloudWatch Logs takes no alias or key id), or null."
   }
 }
 
@@ -165,11 +184,11 @@ variable "maximum_concurrency" {
 
 variable "name" {
   type        = string
-  description = "Name of the Lambda function and prefix of every other resource name."
+  description = "Name of the Lambda function and prefix of every other resource name; the role is this name, a dash and the region."
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
-    error_message = "name must be 1-64 characters of letters, digits, '-' and '_', e.g. \"site-cf-invalidator\"."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,48}$", var.name))
+    error_message = "name must be 1-48 characters of letters, digits, '-' and '_', e.g. \"site-cf-invalidator\": the role is named <name>-<region>, IAM allows 64 characters and region names take up to 15."
   }
 }
 
@@ -182,6 +201,56 @@ variable "notification_mode" {
   validation {
     condition     = contains(["s3", "eventbridge", "none"], var.notification_mode)
     error_message = "notification_mode must be \"s3\", \"eventbridge\" or \"none\"; use \"eventbridge\" or \"none\" when the bucket's notification configuration is managed elsewhere."
+  }
+}
+
+variable "ok_actions" {
+  type        = list(string)
+  description = "ARNs notified when an alarm returns to OK (e.g. an SNS topic); none by default."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.ok_actions : can(regex("^arn:", arn))])
+    error_message = "Each OK action must be an ARN, e.g. \"arn:aws:sns:eu-west-1:123456789012:alerts\"."
+  }
+}
+
+variable "queue_age_alarm_seconds" {
+  type        = number
+  description = "Age in seconds of the queue's oldest message above which an alarm fires; the default 6 h outlasts the 1+4+16+64+256 min of postponed redelivery before a message reaches the dead-letter queue."
+  default     = 21600
+  nullable    = false
+
+  validation {
+    condition = (
+      var.queue_age_alarm_seconds >= 60 && var.queue_age_alarm_seconds <= 1123200 &&
+      floor(var.queue_age_alarm_seconds) == var.queue_age_alarm_seconds
+    )
+    error_message = "queue_age_alarm_seconds must be a whole number from 60 to 1123200 (13 days): the queue keeps a message 14 days, and the alarm must leave a day to act."
+  }
+}
+
+variable "role_path" {
+  type        = string
+  description = "IAM path of the function's role, e.g. \"/service-roles/\"."
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = length(var.role_path) <= 512 && can(regex("^/([\\x{21}-\\x{7E}]*/)?$", var.role_path))
+    error_message = "role_path must be \"/\" or start and end with \"/\" (printable ASCII, no spaces, at most 512 characters), e.g. \"/service-roles/\"."
+  }
+}
+
+variable "role_permissions_boundary" {
+  type        = string
+  description = "ARN of a managed policy set as the role's permissions boundary (as an estate's SCP may require); null for none."
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be a managed policy ARN like \"arn:aws:iam::123456789012:policy/estate-boundary\", or null."
   }
 }
 

@@ -54,7 +54,78 @@ run "only_lambda_may_assume_the_role" {
   }
 
   assert {
-    condition     = aws_iam_role.this.name == "site-invalidator" && aws_lambda_function.this.function_name == "site-invalidator"
-    error_message = "The role and the function must both be named after var.name."
+    condition     = aws_iam_role.this.name == "site-invalidator-eu-west-1" && aws_lambda_function.this.function_name == "site-invalidator"
+    error_message = "The function must be named var.name and the role <name>-<region>: ${aws_iam_role.this.name}"
+  }
+
+  assert {
+    condition     = aws_iam_role.this.path == "/" && aws_iam_role.this.permissions_boundary == null
+    error_message = "By default the role must sit at path \"/\" without a permissions boundary."
+  }
+}
+
+run "role_carries_the_given_boundary_and_path" {
+  command = plan
+
+  variables {
+    role_permissions_boundary = "arn:aws:iam::123456789012:policy/estate/workload-boundary"
+    role_path                 = "/estate/cdn/"
+  }
+
+  assert {
+    condition = {
+      name                 = aws_iam_role.this.name
+      path                 = aws_iam_role.this.path
+      permissions_boundary = aws_iam_role.this.permissions_boundary
+      assume_role_policy   = jsondecode(aws_iam_role.this.assume_role_policy)
+    } == jsondecode(file("tests/golden/lambda_role_boundary_path.json"))
+    error_message = "The role differs from tests/golden/lambda_role_boundary_path.json: ${aws_iam_role.this.name} ${aws_iam_role.this.path} ${coalesce(aws_iam_role.this.permissions_boundary, "no boundary")}"
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(aws_iam_role_policy.this.policy)) == jsonencode(jsondecode(file("tests/golden/lambda_policy.json")))
+    error_message = "A boundary and a path must not change what the role's own policy grants."
+  }
+}
+
+run "role_name_carries_the_region_so_one_name_serves_two_regions" {
+  command = plan
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-west-2" }
+  }
+
+  override_data {
+    target = data.aws_s3_bucket.this[0]
+    values = { region = "us-west-2" }
+  }
+
+  assert {
+    condition     = aws_iam_role.this.name == "site-invalidator-us-west-2" && aws_iam_role_policy.this.name == "site-invalidator"
+    error_message = "In us-west-2 the role must be site-invalidator-us-west-2 (its inline policy keeps var.name, unique within the role): ${aws_iam_role.this.name}"
+  }
+}
+
+run "longest_name_in_the_longest_region_fits_iam_role_names" {
+  command = plan
+
+  variables {
+    name = join("", [for i in range(12) : "abcd"])
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-isof-south-1" }
+  }
+
+  override_data {
+    target = data.aws_s3_bucket.this[0]
+    values = { region = "us-isof-south-1" }
+  }
+
+  assert {
+    condition     = length(aws_iam_role.this.name) == 64
+    error_message = "A 48-character name in a 15-character region must give a 64-character role name."
   }
 }

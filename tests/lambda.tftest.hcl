@@ -153,7 +153,7 @@ run "queues_use_sse_sqs_without_a_key" {
   }
 }
 
-run "kms_key_encrypts_both_queues_and_the_log_group" {
+run "kms_key_encrypts_both_queues_and_leaves_the_log_group_to_its_own_key" {
   command = plan
 
   variables {
@@ -164,9 +164,40 @@ run "kms_key_encrypts_both_queues_and_the_log_group" {
     condition = (
       aws_sqs_queue.this.kms_master_key_id == var.kms_key_arn &&
       aws_sqs_queue.dead_letter.kms_master_key_id == var.kms_key_arn &&
-      aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn
+      aws_sqs_queue.this.sqs_managed_sse_enabled != true && aws_sqs_queue.dead_letter.sqs_managed_sse_enabled != true
     )
-    error_message = "kms_key_arn must encrypt the queue, the dead-letter queue and the log group."
+    error_message = "kms_key_arn must encrypt the queue and the dead-letter queue instead of SSE-SQS."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.kms_key_id == null
+    error_message = "kms_key_arn must not encrypt the log group: its key policy must admit CloudWatch Logs, a queue key's does not."
+  }
+}
+
+run "log_group_kms_key_encrypts_the_log_group_only" {
+  command = plan
+
+  variables {
+    log_group_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/0000abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.kms_key_id == "arn:aws:kms:eu-west-1:123456789012:key/0000abcd-12ab-34cd-56ef-1234567890ab"
+    error_message = "log_group_kms_key_arn must encrypt the log group."
+  }
+
+  assert {
+    condition = (
+      aws_sqs_queue.this.kms_master_key_id == null && aws_sqs_queue.dead_letter.kms_master_key_id == null &&
+      aws_sqs_queue.this.sqs_managed_sse_enabled && aws_sqs_queue.dead_letter.sqs_managed_sse_enabled
+    )
+    error_message = "log_group_kms_key_arn must leave the queues on SSE-SQS."
+  }
+
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.this.policy, "kms:")
+    error_message = "The function writes logs through CloudWatch Logs, which uses the log group's key itself: the role needs no KMS grant for it."
   }
 }
 
@@ -187,37 +218,146 @@ run "log_group_has_the_lambda_name_and_a_retention" {
 run "alarm_fires_on_any_message_in_the_dead_letter_queue" {
   command = plan
 
-  variables {
-    alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:alerts"]
-  }
-
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.this.namespace == "AWS/SQS" &&
-      aws_cloudwatch_metric_alarm.this.metric_name == "ApproximateNumberOfMessagesVisible" &&
-      aws_cloudwatch_metric_alarm.this.dimensions == tomap({ QueueName = "site-invalidator-dlq" }) &&
-      aws_cloudwatch_metric_alarm.this.comparison_operator == "GreaterThanThreshold" &&
-      aws_cloudwatch_metric_alarm.this.threshold == 0
+      aws_cloudwatch_metric_alarm.this["dead-letters"].alarm_name == "site-invalidator-dead-letters" &&
+      aws_cloudwatch_metric_alarm.this["dead-letters"].namespace == "AWS/SQS" &&
+      aws_cloudwatch_metric_alarm.this["dead-letters"].metric_name == "ApproximateNumberOfMessagesVisible" &&
+      aws_cloudwatch_metric_alarm.this["dead-letters"].dimensions == tomap({ QueueName = "site-invalidator-dlq" }) &&
+      aws_cloudwatch_metric_alarm.this["dead-letters"].statistic == "Maximum" &&
+      aws_cloudwatch_metric_alarm.this["dead-letters"].comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.this["dead-letters"].threshold == 0
     )
-    error_message = "The alarm must watch the dead-letter queue's visible messages, above 0."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.this.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alerts"])
-    error_message = "The alarm must notify alarm_actions."
+    error_message = "The dead-letter alarm must watch the dead-letter queue's visible messages (maximum), above 0."
   }
 }
 
-run "alarm_has_no_actions_by_default" {
+run "alarm_fires_when_the_oldest_queued_change_waits_longer_than_the_redelivery_cycle" {
   command = plan
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.this.alarm_actions) == 0
-    error_message = "alarm_actions must default to none."
+    condition = (
+      aws_cloudwatch_metric_alarm.this["queue-age"].alarm_name == "site-invalidator-queue-age" &&
+      aws_cloudwatch_metric_alarm.this["queue-age"].namespace == "AWS/SQS" &&
+      aws_cloudwatch_metric_alarm.this["queue-age"].metric_name == "ApproximateAgeOfOldestMessage" &&
+      aws_cloudwatch_metric_alarm.this["queue-age"].dimensions == tomap({ QueueName = "site-invalidator" }) &&
+      aws_cloudwatch_metric_alarm.this["queue-age"].statistic == "Maximum" &&
+      aws_cloudwatch_metric_alarm.this["queue-age"].comparison_operator == "GreaterThanThreshold"
+    )
+    error_message = "The queue-age alarm must watch the main queue's ApproximateAgeOfOldestMessage (maximum)."
+  }
+
+  # Postponed redelivery: 1 + 4 + 16 + 64 minutes before the fifth receive, 256 after it before the move
+  # to the dead-letter queue (lambda_src/cf_invalidator/redelivery.py), plus five invocations of 60 s
+  # and five batching windows of 20 s.
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["queue-age"].threshold > (1 + 4 + 16 + 64 + 256) * 60 + 5 * (60 + 20)
+    error_message = "The default queue age threshold must outlast the postponed-redelivery cycle, or a long CloudFront wait would page."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["queue-age"].threshold < 14 * 24 * 3600
+    error_message = "The queue age threshold must fire before the queue's retention drops the message."
   }
 }
 
-run "tags_reach_every_taggable_resource" {
+run "queue_age_threshold_follows_its_input" {
+  command = plan
+
+  variables {
+    queue_age_alarm_seconds = 3600
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["queue-age"].threshold == 3600
+    error_message = "queue_age_alarm_seconds must be the queue-age alarm's threshold."
+  }
+}
+
+run "alarm_fires_on_any_failed_invocation_of_the_function" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["errors"].alarm_name == "site-invalidator-errors" &&
+      aws_cloudwatch_metric_alarm.this["errors"].namespace == "AWS/Lambda" &&
+      aws_cloudwatch_metric_alarm.this["errors"].metric_name == "Errors" &&
+      aws_cloudwatch_metric_alarm.this["errors"].dimensions == tomap({ FunctionName = "site-invalidator" }) &&
+      aws_cloudwatch_metric_alarm.this["errors"].statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.this["errors"].comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.this["errors"].threshold == 0
+    )
+    error_message = "The errors alarm must watch the function's Errors (sum), above 0."
+  }
+}
+
+run "every_alarm_notifies_alarm_and_ok_actions" {
+  command = plan
+
+  variables {
+    alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:alerts"]
+    ok_actions    = ["arn:aws:sns:eu-west-1:123456789012:recoveries"]
+  }
+
+  assert {
+    condition     = keys(aws_cloudwatch_metric_alarm.this) == ["dead-letters", "errors", "queue-age"]
+    error_message = "The module must have exactly the dead-letters, errors and queue-age alarms."
+  }
+
+  assert {
+    condition = alltrue([
+      for alarm in aws_cloudwatch_metric_alarm.this :
+      alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alerts"]) &&
+      alarm.ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:recoveries"]) &&
+      alarm.period == 300 && alarm.evaluation_periods == 1 && alarm.treat_missing_data == "notBreaching"
+    ])
+    error_message = "Every alarm must notify alarm_actions and ok_actions, over one 5-minute period."
+  }
+}
+
+run "alarms_have_no_actions_by_default" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for alarm in aws_cloudwatch_metric_alarm.this : length(alarm.alarm_actions) == 0 && length(alarm.ok_actions) == 0])
+    error_message = "alarm_actions and ok_actions must default to none."
+  }
+}
+
+run "both_queues_keep_messages_14_days" {
+  command = plan
+
+  assert {
+    condition     = aws_sqs_queue.this.message_retention_seconds == 1209600 && aws_sqs_queue.dead_letter.message_retention_seconds == 1209600
+    error_message = "Both queues must keep messages 14 days, the most SQS allows, so a queue nobody consumes loses nothing for two weeks."
+  }
+}
+
+# Every resource of the module that takes tags, in each mode; the resources without tags are the queue
+# policies, the role policy, the bucket notification and the event target.
+run "tags_reach_every_taggable_resource_in_mode_s3" {
+  command = plan
+
+  variables {
+    notification_mode = "s3"
+    tags              = { team = "web" }
+  }
+
+  assert {
+    condition = alltrue([
+      for t in concat(
+        [
+          aws_sqs_queue.this.tags, aws_sqs_queue.dead_letter.tags, aws_cloudwatch_log_group.this.tags,
+          aws_lambda_function.this.tags, aws_lambda_event_source_mapping.this.tags, aws_iam_role.this.tags,
+        ],
+        [for alarm in aws_cloudwatch_metric_alarm.this : alarm.tags],
+      ) : t == tomap({ team = "web" })
+    ]) && length(aws_cloudwatch_metric_alarm.this) == 3 && length(aws_cloudwatch_event_rule.this) == 0
+    error_message = "var.tags must be set on every resource that takes tags."
+  }
+}
+
+run "tags_reach_every_taggable_resource_in_mode_eventbridge" {
   command = plan
 
   variables {
@@ -227,12 +367,37 @@ run "tags_reach_every_taggable_resource" {
 
   assert {
     condition = alltrue([
-      for t in [
-        aws_sqs_queue.this.tags, aws_sqs_queue.dead_letter.tags, aws_cloudwatch_log_group.this.tags,
-        aws_lambda_function.this.tags, aws_iam_role.this.tags, aws_cloudwatch_metric_alarm.this.tags,
-        aws_cloudwatch_event_rule.this[0].tags,
-      ] : t == tomap({ team = "web" })
-    ])
+      for t in concat(
+        [
+          aws_sqs_queue.this.tags, aws_sqs_queue.dead_letter.tags, aws_cloudwatch_log_group.this.tags,
+          aws_lambda_function.this.tags, aws_lambda_event_source_mapping.this.tags, aws_iam_role.this.tags,
+          aws_cloudwatch_event_rule.this[0].tags,
+        ],
+        [for alarm in aws_cloudwatch_metric_alarm.this : alarm.tags],
+      ) : t == tomap({ team = "web" })
+    ]) && length(aws_cloudwatch_metric_alarm.this) == 3
+    error_message = "var.tags must be set on every resource that takes tags, the EventBridge rule included."
+  }
+}
+
+run "tags_reach_every_taggable_resource_in_mode_none" {
+  command = plan
+
+  variables {
+    notification_mode = "none"
+    tags              = { team = "web" }
+  }
+
+  assert {
+    condition = alltrue([
+      for t in concat(
+        [
+          aws_sqs_queue.this.tags, aws_sqs_queue.dead_letter.tags, aws_cloudwatch_log_group.this.tags,
+          aws_lambda_function.this.tags, aws_lambda_event_source_mapping.this.tags, aws_iam_role.this.tags,
+        ],
+        [for alarm in aws_cloudwatch_metric_alarm.this : alarm.tags],
+      ) : t == tomap({ team = "web" })
+    ]) && length(aws_cloudwatch_metric_alarm.this) == 3 && length(aws_cloudwatch_event_rule.this) == 0
     error_message = "var.tags must be set on every resource that takes tags."
   }
 }

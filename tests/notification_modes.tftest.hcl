@@ -174,3 +174,89 @@ run "enable_bucket_eventbridge_is_rejected_outside_eventbridge_mode" {
 
   expect_failures = [aws_sqs_queue.this]
 }
+
+run "eventbridge_mode_keeps_what_the_rule_cannot_deliver_in_the_dead_letter_queue" {
+  command = plan
+
+  variables {
+    notification_mode = "eventbridge"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.this[0].dead_letter_config[0].arn == "arn:aws:sqs:eu-west-1:123456789012:site-invalidator-dlq"
+    error_message = "The rule's target must send what it cannot deliver to the module's dead-letter queue."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_target.this[0].retry_policy[0].maximum_event_age_in_seconds == 86400 &&
+      aws_cloudwatch_event_target.this[0].retry_policy[0].maximum_retry_attempts == 185
+    )
+    error_message = "The rule's target must retry as long as EventBridge allows (24 hours, 185 attempts) before the dead-letter queue."
+  }
+
+  assert {
+    condition = length(aws_sqs_queue_policy.dead_letter) == 1 && jsondecode(aws_sqs_queue_policy.dead_letter[0].policy).Statement == [{
+      Sid       = "UndeliveredEventsFromTheRule"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = "arn:aws:sqs:eu-west-1:123456789012:site-invalidator-dlq"
+      Condition = { ArnEquals = { "aws:SourceArn" = "arn:aws:events:eu-west-1:123456789012:rule/site-invalidator" } }
+    }]
+    error_message = "The dead-letter queue must admit events.amazonaws.com from the module's rule only."
+  }
+
+  assert {
+    condition     = aws_sqs_queue_policy.dead_letter[0].queue_url == "https://sqs.eu-west-1.amazonaws.com/123456789012/site-invalidator-dlq"
+    error_message = "The rule's policy must be set on the dead-letter queue."
+  }
+}
+
+run "s3_mode_leaves_the_dead_letter_queue_without_a_policy" {
+  command = plan
+
+  assert {
+    condition     = length(aws_sqs_queue_policy.dead_letter) == 0
+    error_message = "Outside mode eventbridge nothing but SQS's redrive sends to the dead-letter queue: it needs no policy."
+  }
+}
+
+run "s3_mode_rejects_a_bucket_in_another_region" {
+  command = plan
+
+  override_data {
+    target = data.aws_s3_bucket.this[0]
+    values = { region = "us-east-1" }
+  }
+
+  expect_failures = [aws_sqs_queue.this]
+}
+
+run "eventbridge_mode_rejects_a_bucket_in_another_region" {
+  command = plan
+
+  variables {
+    notification_mode = "eventbridge"
+  }
+
+  override_data {
+    target = data.aws_s3_bucket.this[0]
+    values = { region = "us-east-1" }
+  }
+
+  expect_failures = [aws_sqs_queue.this]
+}
+
+run "none_mode_does_not_read_the_bucket" {
+  command = plan
+
+  variables {
+    notification_mode = "none"
+  }
+
+  assert {
+    condition     = length(data.aws_s3_bucket.this) == 0
+    error_message = "Mode none must not read the bucket (the user wires it, and S3 refuses a queue in another region then)."
+  }
+}

@@ -28,6 +28,8 @@ run "lowest_edge_values_are_accepted" {
     maximum_concurrency        = 2
     index_document             = "i"
     alarm_actions              = []
+    queue_age_alarm_seconds    = 60
+    role_path                  = "/"
   }
 
   assert {
@@ -40,7 +42,7 @@ run "highest_edge_values_are_accepted" {
   command = plan
 
   variables {
-    name        = join("", [for i in range(16) : "abcd"])
+    name        = join("", [for i in range(12) : "abcd"])
     bucket_name = join("", [for i in range(9) : "abcdefg"])
     distributions = {
       www  = { id = "E2QWRUHAPOMQZL", origin_path = "" }
@@ -54,12 +56,22 @@ run "highest_edge_values_are_accepted" {
     max_paths_per_invalidation = 3000
     maximum_concurrency        = 1000
     kms_key_arn                = "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    log_group_kms_key_arn      = "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     alarm_actions              = ["arn:aws:sns:eu-west-1:123456789012:alerts"]
+    ok_actions                 = ["arn:aws:sns:eu-west-1:123456789012:alerts"]
+    queue_age_alarm_seconds    = 1123200
+    role_path                  = "/a~!@#$%^&*()_+{}|:<>?-=[];',./\"'/"
+    role_permissions_boundary  = "arn:aws:iam::aws:policy/PowerUserAccess"
   }
 
   assert {
-    condition     = length(aws_lambda_function.this.function_name) == 64 && length(aws_s3_bucket_notification.this[0].bucket) == 63
-    error_message = "A 64-character name and a 63-character bucket name must be accepted."
+    condition     = length(aws_lambda_function.this.function_name) == 48 && length(aws_s3_bucket_notification.this[0].bucket) == 63
+    error_message = "A 48-character name and a 63-character bucket name must be accepted."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["queue-age"].threshold == 1123200 && aws_iam_role.this.path == var.role_path
+    error_message = "The highest queue age threshold and a path of any printable characters must reach the plan."
   }
 
   assert {
@@ -238,6 +250,126 @@ run "rejects_kms_alias_instead_of_key_arn" {
   expect_failures = [var.kms_key_arn]
 }
 
+run "rejects_aws_managed_key_alias_arn_for_the_queues" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:alias/aws/sqs"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_aws_managed_key_alias_for_the_queues" {
+  command = plan
+
+  variables {
+    kms_key_arn = "alias/aws/sqs"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_log_group_key_alias_instead_of_key_arn" {
+  command = plan
+
+  variables {
+    log_group_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:alias/logs"
+  }
+
+  expect_failures = [var.log_group_kms_key_arn]
+}
+
+run "rejects_ok_action_that_is_not_an_arn" {
+  command = plan
+
+  variables {
+    ok_actions = ["recoveries"]
+  }
+
+  expect_failures = [var.ok_actions]
+}
+
+run "rejects_queue_age_threshold_below_a_minute" {
+  command = plan
+
+  variables {
+    queue_age_alarm_seconds = 59
+  }
+
+  expect_failures = [var.queue_age_alarm_seconds]
+}
+
+run "rejects_queue_age_threshold_the_retention_would_outrun" {
+  command = plan
+
+  variables {
+    queue_age_alarm_seconds = 1123201
+  }
+
+  expect_failures = [var.queue_age_alarm_seconds]
+}
+
+run "rejects_fractional_queue_age_threshold" {
+  command = plan
+
+  variables {
+    queue_age_alarm_seconds = 600.5
+  }
+
+  expect_failures = [var.queue_age_alarm_seconds]
+}
+
+run "rejects_role_path_without_trailing_slash" {
+  command = plan
+
+  variables {
+    role_path = "/estate"
+  }
+
+  expect_failures = [var.role_path]
+}
+
+run "rejects_role_path_with_a_space" {
+  command = plan
+
+  variables {
+    role_path = "/my estate/"
+  }
+
+  expect_failures = [var.role_path]
+}
+
+run "rejects_role_path_longer_than_512" {
+  command = plan
+
+  variables {
+    role_path = "/${join("", [for i in range(511) : "a"])}/"
+  }
+
+  expect_failures = [var.role_path]
+}
+
+run "rejects_permissions_boundary_that_is_a_policy_name" {
+  command = plan
+
+  variables {
+    role_permissions_boundary = "estate-boundary"
+  }
+
+  expect_failures = [var.role_permissions_boundary]
+}
+
+run "rejects_permissions_boundary_that_is_a_role_arn" {
+  command = plan
+
+  variables {
+    role_permissions_boundary = "arn:aws:iam::123456789012:role/estate-boundary"
+  }
+
+  expect_failures = [var.role_permissions_boundary]
+}
+
 run "rejects_lambda_memory_below_128" {
   command = plan
 
@@ -348,11 +480,11 @@ run "rejects_name_with_a_space" {
   expect_failures = [var.name]
 }
 
-run "rejects_name_longer_than_64" {
+run "rejects_name_longer_than_48" {
   command = plan
 
   variables {
-    name = join("", [for i in range(13) : "abcde"])
+    name = join("", [for i in range(49) : "a"])
   }
 
   expect_failures = [var.name]

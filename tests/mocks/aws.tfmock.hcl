@@ -11,6 +11,19 @@ mock_data "aws_partition" {
   }
 }
 
+mock_data "aws_region" {
+  defaults = {
+    name = "eu-west-1"
+  }
+}
+
+# The site bucket is in the module's region unless a run overrides it.
+mock_data "aws_s3_bucket" {
+  defaults = {
+    region = "eu-west-1"
+  }
+}
+
 override_resource {
   target          = aws_sqs_queue.this
   override_during = plan
@@ -26,7 +39,9 @@ override_resource {
   override_during = plan
   values = {
     arn  = "arn:aws:sqs:eu-west-1:123456789012:site-invalidator-dlq"
+    id   = "https://sqs.eu-west-1.amazonaws.com/123456789012/site-invalidator-dlq"
     name = "site-invalidator-dlq"
+    url  = "https://sqs.eu-west-1.amazonaws.com/123456789012/site-invalidator-dlq"
   }
 }
 

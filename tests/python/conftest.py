@@ -23,7 +23,7 @@ from support.terraform import stage_example, stage_root_module
 MODE_NONE_ROOT_MODULE = """
 terraform {
   required_providers {
-    aws = { source = "hashicorp/aws", version = ">= 5.0" }
+    aws = { source = "hashicorp/aws", version = ">= 5.76.0, < 6.0" }
   }
 }
 

@@ -67,3 +67,45 @@ def test_events_queued_by_the_apply_itself_are_handled_without_invalidations(dep
         outcome.failed_ids == set() and outcome.error is None for outcome in deployment.settling_outcomes
     )
     assert all(created == [] for created in deployment.settling_invalidations.values())
+
+
+def test_both_queues_keep_messages_14_days_whether_consumed_or_not(deployment: Deployment) -> None:
+    sqs = deployment.server.client("sqs")
+    for url in (deployment.outputs["queue_url"], deployment.outputs["dead_letter_queue_url"]):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["MessageRetentionPeriod"])
+        assert int(attributes["Attributes"]["MessageRetentionPeriod"]) == 14 * 24 * 3600, url
+
+
+def test_alarms_watch_dead_letters_the_oldest_queued_change_and_function_errors(
+    deployment: Deployment,
+) -> None:
+    name = deployment.outputs["function_name"]
+    alarms = deployment.server.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{name}-")[
+        "MetricAlarms"
+    ]
+    queue_name = deployment.outputs["queue_url"].rsplit("/", 1)[1]
+    dead_letter_name = deployment.outputs["dead_letter_queue_url"].rsplit("/", 1)[1]
+    watched = {
+        alarm["AlarmName"]: (
+            alarm["Namespace"],
+            alarm["MetricName"],
+            {d["Name"]: d["Value"] for d in alarm["Dimensions"]},
+            alarm["ComparisonOperator"],
+        )
+        for alarm in alarms
+    }
+    assert watched == {
+        f"{name}-dead-letters": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": dead_letter_name},
+            "GreaterThanThreshold",
+        ),
+        f"{name}-queue-age": (
+            "AWS/SQS",
+            "ApproximateAgeOfOldestMessage",
+            {"QueueName": queue_name},
+            "GreaterThanThreshold",
+        ),
+        f"{name}-errors": ("AWS/Lambda", "Errors", {"FunctionName": name}, "GreaterThanThreshold"),
+    }

@@ -64,3 +64,21 @@ def test_each_distribution_invalidates_the_paths_it_serves(multi: Deployment) ->
         },
         "docs": {"/", "/index.html", "/guide/install.html", "/guide/setup.html", "/old.html"},
     }
+
+
+def test_rule_keeps_what_it_cannot_deliver_in_the_dead_letter_queue(multi: Deployment) -> None:
+    events = multi.server.client("events")
+    [rule] = events.list_rules(NamePrefix=multi.outputs["function_name"])["Rules"]
+    [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["DeadLetterConfig"] == {"Arn": multi.outputs["dead_letter_queue_arn"]}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    # The dead-letter queue admits the events service for that rule only.
+    sqs = multi.server.client("sqs")
+    policy = sqs.get_queue_attributes(
+        QueueUrl=multi.outputs["dead_letter_queue_url"], AttributeNames=["Policy"]
+    )
+    [statement] = json.loads(policy["Attributes"]["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == multi.outputs["dead_letter_queue_arn"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}

@@ -28,7 +28,7 @@ COMMON_RESOURCES = {
     "aws_cloudwatch_log_group": 1,
     "aws_lambda_function": 1,
     "aws_lambda_event_source_mapping": 1,
-    "aws_cloudwatch_metric_alarm": 1,
+    "aws_cloudwatch_metric_alarm": 3,  # dead letters, queue age, function errors
 }
 
 
@@ -81,6 +81,7 @@ def test_multi_distribution_plan_creates_the_pipeline_and_an_eventbridge_rule(
             "aws_cloudwatch_event_rule": 1,
             "aws_cloudwatch_event_target": 1,
             "aws_s3_bucket_notification": 1,  # only to turn the bucket's EventBridge delivery on
+            "aws_sqs_queue_policy": 2,  # the dead-letter queue admits what the rule cannot deliver
         }
     )
 
@@ -141,10 +142,10 @@ def test_queue_outlasts_retries_and_its_dead_letter_queue_keeps_failures_14_days
     assert queue["visibility_timeout_seconds"] >= 6 * 60 + 20
     assert queue["sqs_managed_sse_enabled"] is True
     assert dead_letter["sqs_managed_sse_enabled"] is True
-    assert dead_letter["message_retention_seconds"] == 14 * 24 * 3600
+    assert queue["message_retention_seconds"] == dead_letter["message_retention_seconds"] == 14 * 24 * 3600
     # the redrive policy names the DLQ's ARN, known only after apply (the e2e tests read it back)
     assert unknown(plans[example], f"{MODULE}.aws_sqs_queue.this")["redrive_policy"] is True
-    alarm = resources[f"{MODULE}.aws_cloudwatch_metric_alarm.this"]
+    alarm = resources[f'{MODULE}.aws_cloudwatch_metric_alarm.this["dead-letters"]']
     assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
     assert alarm["dimensions"] == {"QueueName": dead_letter["name"]}
 

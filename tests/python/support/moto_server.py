@@ -350,15 +350,15 @@ class MotoServer:
             self._log.close()
             self._log = None
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for `service` that talks to this server with fake credentials.
+    def client(self, service: str, region: str = REGION) -> Any:
+        """A boto3 client for `service` in `region` that talks to this server with fake credentials.
 
         Each client comes from its own session: boto3's default session is not thread-safe.
         """
         return boto3.session.Session().client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint_url,
-            region_name=REGION,
+            region_name=region,
             aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],

@@ -87,10 +87,10 @@ def stage_root_module(destination: Path, name: str, main_tf: str) -> Path:
     return workdir
 
 
-def provider_settings(endpoint_url: str) -> str:
+def provider_settings(endpoint_url: str, region: str = REGION) -> str:
     """The body of a `provider "aws"` block that sends every call to moto with fake credentials."""
     endpoints = "\n".join(f'    {service} = "{endpoint_url}"' for service in MOTO_SERVICES)
-    return f"""  region                      = "{REGION}"
+    return f"""  region                      = "{region}"
   access_key                  = "{FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]}"
   secret_key                  = "{FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}"
   skip_credentials_validation = true
