@@ -22,12 +22,14 @@ and answers ListInvalidations/GetInvalidation, so the peak of wildcards in progr
 model per deploy: deploys are days apart. The queue and Lambda's batching are event_source_model.py's,
 at the module's defaults (variables.tf, main.tf). One distribution serves the bucket, origin path "".
 
-Reported per site and deploy: events, CreateInvalidation calls (every attempt), paths billed, wildcard
-paths created and the most in progress at once, unchanged objects evicted (keys of the new tree the
-deploy did not change, with a viewer path an invalidation covers), the ideal (distinct viewer paths of
-the changed keys: exact invalidation), and changes missed (some viewer path never invalidated). Targets,
-reported and not asserted: the CI re-upload bills and evicts what uploading only the changes does; no
-deploy puts more than 15 wildcards in progress. Figures are printed, never asserted.
+Reported per site and deploy: events, CreateInvalidation calls (every attempt) and how many CloudFront
+refused for its in-progress quotas, paths billed, wildcard paths created and the most in progress at
+once (the model never lets that exceed 15: a deploy that needed more shows refusals), unchanged objects
+evicted (keys of the new tree the deploy did not change, with a viewer path an invalidation covers), the
+ideal (distinct viewer paths of the changed keys: exact invalidation), and changes missed (some viewer
+path never invalidated). Targets, reported and not asserted: the CI re-upload bills and evicts what
+uploading only the changes does; no deploy needs more than 15 wildcards in progress (none refused).
+Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ WAYS = ("changes only", "CI re-upload")
 DISTRIBUTION = Distribution("site", "ESITE")
 INDEX_DOCUMENT = "index.html"
 WILDCARD_QUOTA = 15  # CloudFront: wildcard paths in progress per distribution
+QUOTA_REFUSAL = "TooManyInvalidationsInProgress"
 
 
 def handler_settings(s3: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -234,6 +237,7 @@ class Outcome:
     paths_billed: int
     wildcards: int
     peak_wildcards: int
+    refusals: int  # calls CloudFront refused with TooManyInvalidationsInProgress
     evicted: int
     tree_size: int
     ideal: int
@@ -262,6 +266,7 @@ def replay(site: str, uploaded: Uploaded, s3: Any, defaults: ModuleDefaults, bud
         paths_billed=model.paths_billed(),
         wildcards=sum(inv.wildcard_count for inv in invalidations),
         peak_wildcards=peak_wildcards_in_progress(invalidations),
+        refusals=model.outcomes()[QUOTA_REFUSAL],
         evicted=evicted(uploaded.tree, set(changed), (DISTRIBUTION,), INDEX_DOCUMENT, model),
         tree_size=len(uploaded.tree),
         ideal=ideal_paths(changed, (DISTRIBUTION,), INDEX_DOCUMENT),

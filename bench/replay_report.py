@@ -22,6 +22,7 @@ class Totals:
     paths_billed: int
     wildcards: int
     peak_wildcards: int
+    refusals: int
     evicted: int
     tree_sizes: int  # the objects of every deploy's tree, added up: what `evicted` is a share of
     ideal: int
@@ -49,6 +50,7 @@ def totals(outcomes: Sequence[Outcome]) -> list[Totals]:
             paths_billed=sum(o.paths_billed for o in group),
             wildcards=sum(o.wildcards for o in group),
             peak_wildcards=max(o.peak_wildcards for o in group),
+            refusals=sum(o.refusals for o in group),
             evicted=sum(o.evicted for o in group),
             tree_sizes=sum(o.tree_size for o in group),
             ideal=sum(o.ideal for o in group),
@@ -61,22 +63,22 @@ def totals(outcomes: Sequence[Outcome]) -> list[Totals]:
 
 def print_replay(outcomes: Sequence[Outcome]) -> None:
     header = (
-        f"{'site':<18} {'#':>2} {'way':<13} {'events':>7} {'batches':>7} {'calls':>5} {'billed':>6} "
-        f"{'wildcards':>9} {'peak':>4} {'evicted':>7} {'ideal':>6} {'missed':>6} {'DLQ':>4}"
+        f"{'site':<18} {'#':>2} {'way':<13} {'events':>7} {'batches':>7} {'calls':>5} {'refused':>7} "
+        f"{'billed':>6} {'wildcards':>9} {'peak':>4} {'evicted':>7} {'ideal':>6} {'missed':>6} {'DLQ':>4}"
     )
     print(header)
     for o in outcomes:
         print(
             f"{o.site:<18} {o.deploy_number:>2} {o.way:<13} {o.events:>7,} {o.batches:>7} {o.calls:>5} "
-            f"{o.paths_billed:>6,} {o.wildcards:>9} {o.peak_wildcards:>4} {o.evicted:>7,} {o.ideal:>6,} "
-            f"{o.missed:>6} {o.dead_letters:>4}"
+            f"{o.refusals:>7} {o.paths_billed:>6,} {o.wildcards:>9} {o.peak_wildcards:>4} {o.evicted:>7,} "
+            f"{o.ideal:>6,} {o.missed:>6} {o.dead_letters:>4}"
         )
     for t in totals(outcomes):
         print(
-            f"{t.site:<18} total {t.way:<13}: {t.events:,} events, {t.calls} calls, {t.paths_billed:,} paths "
-            f"billed (${monthly_dollars(t.paths_billed):,.2f} if in one month), {t.wildcards} wildcards "
-            f"(peak {t.peak_wildcards}), {t.evicted:,} unchanged evicted ({t.evicted_share:.1%}), "
-            f"ideal {t.ideal:,}, missed {t.missed}, DLQ {t.dead_letters}"
+            f"{t.site:<18} total {t.way:<13}: {t.events:,} events, {t.calls} calls ({t.refusals} refused), "
+            f"{t.paths_billed:,} paths billed (${monthly_dollars(t.paths_billed):,.2f} if in one month), "
+            f"{t.wildcards} wildcards (peak {t.peak_wildcards}), {t.evicted:,} unchanged evicted "
+            f"({t.evicted_share:.1%}), ideal {t.ideal:,}, missed {t.missed}, DLQ {t.dead_letters}"
         )
     print_targets(outcomes)
 
@@ -93,11 +95,12 @@ def print_targets(outcomes: Sequence[Outcome]) -> None:
     ]
     pairs = sum(1 for key in by_deploy if key[2] == WAYS[0])
     print(f"target: CI re-upload bills and evicts what changes only does: {len(same)} of {pairs} deploys")
-    worst = max(outcomes, key=lambda o: o.peak_wildcards)
+    worst = max(outcomes, key=lambda o: (o.refusals, o.peak_wildcards))
     print(
-        f"target: no deploy puts more than {WILDCARD_QUOTA} wildcards in progress: "
-        f"{worst.peak_wildcards <= WILDCARD_QUOTA} (most: {worst.peak_wildcards}, "
-        f"{worst.site} deploy {worst.deploy_number}, {worst.way})"
+        f"target: no deploy needs more than {WILDCARD_QUOTA} wildcards in progress: "
+        f"{worst.refusals == 0 and worst.peak_wildcards <= WILDCARD_QUOTA} (worst: {worst.site} deploy "
+        f"{worst.deploy_number}, {worst.way}: {worst.peak_wildcards} in progress, "
+        f"{worst.refusals} calls refused)"
     )
 
 
@@ -111,7 +114,7 @@ def replay_section(outcomes: Sequence[Outcome]) -> str:
                 str(o.deploy_number) if o.way == WAYS[0] else "",
                 o.way,
                 f"{o.events:,}",
-                str(o.calls),
+                f"{o.calls} ({o.refusals})",
                 f"{o.paths_billed:,}",
                 f"{o.wildcards} ({o.peak_wildcards})",
                 f"{o.evicted:,}",
@@ -120,8 +123,8 @@ def replay_section(outcomes: Sequence[Outcome]) -> str:
             )
         )
     columns = (
-        "Site", "Deploy", "Upload", "Events", "Calls", "Paths billed", "Wildcards (most in progress)",
-        "Unchanged objects evicted", "Ideal paths", "Changes missed",
+        "Site", "Deploy", "Upload", "Events", "Calls (refused)", "Paths billed",
+        "Wildcards (most in progress)", "Unchanged objects evicted", "Ideal paths", "Changes missed",
     )  # fmt: skip
     per_deploy = markdown_table(columns, rows, "lrlrrrrrrr")
     total_rows = [
