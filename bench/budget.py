@@ -37,6 +37,7 @@ def main() -> dict[str, str]:
             f"{t.paths_billed:,}",
             f"{monthly_dollars(t.paths_billed):,.2f}",
             f"{t.wildcards} ({t.peak_wildcards})",
+            str(t.refusals),
             f"{t.evicted:,}",
             f"{t.evicted_share:.1%}",
             f"{t.ideal:,}",
@@ -48,10 +49,10 @@ def main() -> dict[str, str]:
     print(f"budget: {time.perf_counter() - started:.0f} s")
     columns = (
         "Site (all deploys)", "max_paths_per_invalidation", "Paths billed", "$ if in one month",
-        "Wildcards (most in progress)", "Unchanged objects evicted", "% of the trees", "Ideal paths",
-        "Changes missed", "Messages in the DLQ",
+        "Wildcards (most in progress)", "Calls refused (quota)", "Unchanged objects evicted",
+        "% of the trees", "Ideal paths", "Changes missed", "Messages in the DLQ",
     )  # fmt: skip
-    return {"budget": markdown_table(columns, rows, "lrrrrrrrrr")}
+    return {"budget": markdown_table(columns, rows, "lrrrrrrrrrr")}
 
 
 if __name__ == "__main__":
