@@ -36,7 +36,7 @@ demo: $(VENV)/.installed $(TF_CLI_CONFIG) ## Apply examples/basic on a local mot
 
 test: static tf-test checkov pytest ## Run every check and test (what CI runs)
 
-bench: $(VENV)/.installed ## Measure the handler's speed, memory and cost (not a test)
+bench: $(VENV)/.installed ## Measure speed, memory and cost, replay real deploys, rewrite the README's figures
 	$(PY) bench/run.py
 
 zip: $(VENV)/.installed ## Rebuild the committed Lambda zip

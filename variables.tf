@@ -160,8 +160,8 @@ variable "log_retention_days" {
 
 variable "max_paths_per_invalidation" {
   type        = number
-  description = "Most paths in one invalidation before directories collapse into wildcards (each path past 1,000 a month is billed)."
-  default     = 100
+  description = "Most paths in one invalidation before directories collapse into wildcards: fewer evict unchanged objects, more bill more paths ($0.005 each past 1,000 a month)."
+  default     = 1000
   nullable    = false
 
   validation {

@@ -1,16 +1,57 @@
-"""`make bench`: every benchmark, one after the other. Figures are printed, never asserted."""
+"""`make bench`: every benchmark, one after the other, then the README's figures rewritten.
+
+Figures are printed, never asserted. Each bench returns its README sections (name -> markdown);
+sections.write_sections puts them between the README's `<!-- bench:name -->` markers and keeps a copy in
+bench/results/<name>.md.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
+from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import budget
 import handler_bench
+import replay
 import storm
+from sections import markdown_table, write_sections
+
+# handler_bench's figures -> (what the README calls them, unit, target)
+HANDLER_FIGURES = {
+    "cpu_ms_per_1000_at_1000": ("CPU per 1,000 records, in a 1,000-record batch", "ms", "<= 20 ms"),
+    "cpu_ms_per_1000_at_10000": ("CPU per 1,000 records, in a 10,000-record batch", "ms", "<= 20 ms"),
+    "peak_mb_10000": ("Peak traced memory, 10,000-record batch", "MB", "<= 20 MB"),
+    "import_ms": ("Import of the handler once boto3 is loaded", "ms", "<= 10 ms"),
+}
+
+
+def handler_section(results: Mapping[str, float]) -> str:
+    """handler_bench's figures as a table; a figure without a label above shows under its own name."""
+    rows = []
+    for name, value in results.items():
+        label, unit, target = HANDLER_FIGURES.get(name, (name, "", ""))
+        rows.append((label, f"{value:,.1f} {unit}".strip(), target))
+    return markdown_table(("Measure", "Value", "Target"), rows, "lrr")
+
+
+def main() -> None:
+    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    started = time.perf_counter()
+    sections = {"handler": handler_section(handler_bench.main())}
+    for bench in (storm, replay, budget):
+        print()
+        sections |= bench.main()
+    print()
+    write_sections(sections)
+    print(f"make bench: {time.perf_counter() - started:.0f} s")
+
 
 if __name__ == "__main__":
-    handler_bench.main()
-    print()
-    storm.main()
+    main()

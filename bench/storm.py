@@ -14,10 +14,12 @@ table repeats the 10,000-change deploy with invalidations completing in 1 to 10 
   and 5xx, not TooManyInvalidationsInProgress; an error fails the invocation, which Lambda's
   asynchronous invocation runs twice more, about 1 and 2 minutes later (the first distributions are
   then invalidated, and billed, again).
-- module: the handler (process_batch) with the module's defaults from variables.tf and main.tf. The
-  event source mapping gathers the deploy's events into batches (closed when batch_size messages are
-  in or the batching window has passed since the first), runs at most maximum_concurrency invocations
-  at once, each with the Lambda timeout as its deadline; failed messages come back after the queue's
+- module: the handler (process_batch) with the module's defaults from variables.tf and main.tf,
+  behind the queue and Lambda's event source mapping as AWS documents them (event_source_model.py):
+  up to maximum_concurrency pollers, each handing a batch over when it holds batch_size messages, when
+  the batching window has passed since it started, or when the next message would take the payload
+  past 6 MB (about 4,000 S3 notification records), so a large deploy arrives as many batches; each
+  invocation has the Lambda timeout as its deadline; failed messages come back after the queue's
   visibility timeout, or later when the handler postponed them (retryable failures: 1, 4, 16, 64
   minutes by receive count), and rest in the dead-letter queue after maxReceiveCount receives.
 
@@ -25,7 +27,9 @@ Reported per deploy: CreateInvalidation calls (every attempt), paths billed, the
 deployed daily for 30 days ($0.005 a path past the free 1,000 a month), changes lost (on some
 distribution no invalidation covers any of the object's viewer paths) or stale (some of its viewer
 paths, e.g. `/docs/` for `docs/index.html`, are never invalidated), and wildcard collateral (unchanged
-objects of the tree whose paths were invalidated). Figures are printed, never asserted.
+objects of the tree whose paths were invalidated), and the most wildcard paths in progress at once on
+one distribution (CloudFront's quota: 15). Which viewer paths a change needs is decided in one place,
+grading.required_paths. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -35,27 +39,30 @@ import itertools
 import logging
 import random
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python")]
+sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python"), str(ROOT / "bench")]
 
-import matplotlib  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
+from event_source_model import (  # noqa: E402
+    COMPLETION_SECONDS,
+    UPLOAD_RATE,
+    Delivery,
+    batch_handler,
+    deliver,
+    notification_body,
+    peak_wildcards_in_progress,
+)
+from grading import evicted, lost_and_stale  # noqa: E402
+from sections import markdown_table  # noqa: E402
+from storm_chart import write_chart  # noqa: E402
 
-matplotlib.use("Agg")  # before pyplot: files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-
-from cf_invalidator.batch import process_batch  # noqa: E402
 from cf_invalidator.config import Config, Distribution  # noqa: E402
-from cf_invalidator.paths import viewer_paths  # noqa: E402
-from cf_invalidator.redelivery import redelivery_delay  # noqa: E402
 from support.cloudfront_model import (  # noqa: E402
     FREE_PATHS_PER_MONTH,
     PRICE_PER_PATH,
@@ -63,12 +70,9 @@ from support.cloudfront_model import (  # noqa: E402
     VirtualClock,
 )
 from support.module_defaults import ModuleDefaults, module_defaults  # noqa: E402
-from support.sqs_events import failed_ids, s3_body, sqs_record  # noqa: E402
 
 DEPLOY_SIZES = (1, 10, 100, 1_000, 10_000)
 DISTRIBUTION_COUNTS = (1, 3)
-UPLOAD_RATE = 100.0  # objects a second: `aws s3 sync` with its default 10 concurrent requests
-COMPLETION_SECONDS = 120.0  # commonly reported: 60 to 300 s; worst cases: over ten minutes
 SENSITIVITY_COMPLETION = (60.0, 120.0, 300.0, 600.0)  # seconds, for the 10,000-change deploy
 RATE_LIMIT = (2.0, 10)  # assumed CreateInvalidation calls a second and burst, per account
 SCENARIOS: dict[str, tuple[float, int] | None] = {
@@ -77,6 +81,7 @@ SCENARIOS: dict[str, tuple[float, int] | None] = {
 }
 DEPLOYS_PER_MONTH = 30
 INDEX_DOCUMENT = "index.html"
+BUCKET = "example-site"
 CHART = ROOT / "docs" / "storm.png"
 
 # boto3's standard retry mode (botocore/retries/standard.py): 3 attempts; these codes and statuses retried
@@ -185,151 +190,15 @@ def run_per_object(events: Sequence[tuple[float, str]], config: Config, model: C
             heapq.heappush(due, (model.clock.now() + pause, next(order), function))
 
 
-# --- this module: SQS batching window, event source mapping, handler ----------------------------------
-
-
-class Scheduler:
-    """Cooperative threads on a virtual clock: one runs at a time, and `sleep` hands over to whichever
-    task is due first. Lets two invocations of the (blocking) handler overlap in virtual time."""
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self.clock = clock
-        self._due: list[tuple[float, int, threading.Event]] = []
-        self._order = itertools.count()
-        self._handed_back = threading.Event()
-        self._errors: list[BaseException] = []
-
-    def spawn(self, task: Callable[[], None]) -> None:
-        go = threading.Event()
-
-        def run() -> None:
-            go.wait()
-            try:
-                task()
-            except BaseException as error:  # re-raised by run_all in the main thread
-                self._errors.append(error)
-            finally:
-                self._handed_back.set()
-
-        threading.Thread(target=run, daemon=True).start()
-        heapq.heappush(self._due, (self.clock.now(), next(self._order), go))
-
-    def sleep(self, seconds: float) -> None:
-        """Called from a task: wait `seconds` of virtual time while the others run."""
-        go = threading.Event()
-        heapq.heappush(self._due, (self.clock.now() + seconds, next(self._order), go))
-        self._handed_back.set()
-        go.wait()
-
-    def run_all(self) -> None:
-        while self._due:
-            at, _, go = heapq.heappop(self._due)
-            self.clock.sleep(max(0.0, at - self.clock.now()))
-            self._handed_back.clear()
-            go.set()
-            self._handed_back.wait()
-        if self._errors:
-            raise self._errors[0]
-
-
-@dataclass
-class Message:
-    id: str
-    body: str
-    visible_at: float
-    receives: int = 0
-
-
-@dataclass
-class EventSourceMapping:
-    """The queue and the mapping's pollers, on the scheduler's virtual clock."""
-
-    config: Config
-    model: CloudFrontModel
-    defaults: ModuleDefaults
-    scheduler: Scheduler
-    pending: list[Message]
-    dead: list[Message] = field(default_factory=list)
-    in_flight: int = 0
-    rng: random.Random = field(default_factory=lambda: random.Random(5))
-
-    def poller(self) -> None:
-        clock = self.model.clock
-        while True:
-            upcoming = min((m.visible_at for m in self.pending), default=None)
-            if upcoming is None:
-                if self.in_flight == 0:
-                    return
-                self.scheduler.sleep(1.0)  # an invocation may still put messages back
-            elif upcoming > clock.now():
-                self.scheduler.sleep(upcoming - clock.now())
-            else:
-                self.invoke(self.gather())
-
-    def gather(self) -> list[Message]:
-        """Claim the next batch: full at batch_size, or what arrives within the window."""
-        now = self.model.clock.now()
-        earliest = sorted(self.pending, key=lambda m: m.visible_at)[: self.defaults.batch_size]
-        closes = now + self.defaults.batching_window_seconds
-        if len(earliest) == self.defaults.batch_size:
-            closes = min(closes, earliest[-1].visible_at)
-        batch = [m for m in earliest if m.visible_at <= closes]
-        claimed = {m.id for m in batch}
-        self.pending = [m for m in self.pending if m.id not in claimed]
-        self.in_flight += 1
-        self.scheduler.sleep(max(0.0, closes - now))
-        return batch
-
-    def invoke(self, batch: list[Message]) -> None:
-        clock, started = self.model.clock, self.model.clock.now()
-        records = []
-        for message in batch:
-            message.receives += 1
-            record = sqs_record(message.body, message.id)
-            record["attributes"]["ApproximateReceiveCount"] = str(message.receives)
-            records.append(record)
-        deadline = clock.lambda_deadline(self.defaults.lambda_timeout)
-        postponed: dict[str, float] = {}
-
-        def postpone(failed_records: Sequence[Mapping[str, Any]]) -> None:
-            """The handler's ChangeMessageVisibility, as SQS applies it: counted from now."""
-            for record in failed_records:
-                receives = int(record["attributes"]["ApproximateReceiveCount"])
-                postponed[record["messageId"]] = clock.now() + redelivery_delay(receives)
-
-        response = process_batch(
-            {"Records": records},
-            self.config,
-            self.model,
-            deadline,
-            sleep=self.scheduler.sleep,
-            jitter=self.rng.random,
-            postpone=postpone,
-        )
-        failed = set(failed_ids(response))
-        for message in batch:
-            if message.id not in failed:
-                continue
-            if message.receives >= self.defaults.max_receive_count:
-                self.dead.append(message)
-            else:
-                timeout_ends = started + self.defaults.visibility_timeout_seconds
-                message.visible_at = postponed.get(message.id, timeout_ends)
-                self.pending.append(message)
-        self.in_flight -= 1
+# --- this module: the queue and the event source mapping (event_source_model.py), the handler ---------
 
 
 def run_module(
     events: Sequence[tuple[float, str]], config: Config, model: CloudFrontModel, defaults: ModuleDefaults
-) -> list[Message]:
-    """The deploy through the queue and the handler; returns the messages left in the dead-letter queue."""
-    scheduler = Scheduler(model.clock)
-    messages = [Message(f"m{i}", s3_body(key), at) for i, (at, key) in enumerate(events)]
-    mapping = EventSourceMapping(config, model, defaults, scheduler, messages)
-    for _ in range(defaults.maximum_concurrency):
-        scheduler.spawn(mapping.poller)
-    scheduler.run_all()
-    return mapping.dead
+) -> Delivery:
+    """The deploy through the queue and the real handler, as Lambda's event source mapping batches it."""
+    bodies = [(at, notification_body(key, BUCKET)) for at, key in events]
+    return deliver(bodies, batch_handler(config, model), defaults, model.clock)
 
 
 # --- measuring ------------------------------------------------------------------------------------------
@@ -350,38 +219,12 @@ class Result:
     dead_letters: int
     collateral: int
     last_invalidation_s: float
+    peak_wildcards: int  # the most wildcard paths in progress at once on one distribution
+    batches: int  # invocations of the module's function (0 for per object)
 
     @property
     def monthly_dollars(self) -> float:
         return max(0, DEPLOYS_PER_MONTH * self.paths_billed - FREE_PATHS_PER_MONTH) * PRICE_PER_PATH
-
-
-def coverage(keys: Sequence[str], config: Config, model: CloudFrontModel) -> tuple[int, int]:
-    """(lost, stale): keys with no viewer path invalidated on some distribution, and keys with some."""
-    lost = stale = 0
-    for key in keys:
-        states = set()
-        for distribution in config.distributions:
-            paths = viewer_paths(key, distribution, config.index_document)
-            covered = [model.covers(distribution.id, path) for path in paths]
-            states.add("all" if all(covered) else "some" if any(covered) else "none")
-        lost += "none" in states
-        stale += "none" not in states and "some" in states
-    return lost, stale
-
-
-def collateral(tree: Sequence[str], changed: set[str], config: Config, model: CloudFrontModel) -> int:
-    """Unchanged objects of the tree that some invalidation covered."""
-    return sum(
-        1
-        for key in tree
-        if key not in changed
-        and any(
-            model.covers(d.id, path)
-            for d in config.distributions
-            for path in viewer_paths(key, d, config.index_document)
-        )
-    )
 
 
 def measure(
@@ -396,18 +239,19 @@ def measure(
 ) -> Result:
     defaults = defaults or module_defaults()
     model = new_model([d.id for d in config.distributions], SCENARIOS[scenario], completion)
-    dead: list[Message] = []
+    delivery = Delivery(0, ())
     if strategy == "per object":
         run_per_object(events, config, model)
     else:
-        dead = run_module(events, config, model, defaults)
+        delivery = run_module(events, config, model, defaults)
     keys = [key for _, key in events]
-    created = [inv for d in config.distributions for inv in model.invalidations(d.id)]
-    lost, stale = coverage(keys, config, model)
+    dists, index = config.distributions, config.index_document
+    created = [inv for d in dists for inv in model.invalidations(d.id)]
+    lost, stale = lost_and_stale(keys, dists, index, model)
     return Result(
         scenario=scenario,
         strategy=strategy,
-        distributions=len(config.distributions),
+        distributions=len(dists),
         changes=len(events),
         calls=len(model.calls),
         invalidations=len(created),
@@ -415,26 +259,31 @@ def measure(
         paths_billed=model.paths_billed(),
         lost=lost,
         stale=stale,
-        dead_letters=len(dead),
-        collateral=collateral(tree, set(keys), config, model),
+        dead_letters=delivery.dead_letters,
+        collateral=evicted(tree, set(keys), dists, index, model),
         last_invalidation_s=max((inv.created_at for inv in created), default=0.0),
+        peak_wildcards=max(peak_wildcards_in_progress(model.invalidations(d.id)) for d in dists),
+        batches=len(delivery.batches),
     )
 
 
 def print_table(results: Sequence[Result]) -> None:
     header = (
-        f"{'changes':>7} {'dists':>5} {'strategy':<10} {'calls':>6} {'invals':>6} {'max/call':>8} "
-        f"{'billed':>6} {'$/month':>8} {'lost':>5} {'stale':>5} {'DLQ':>4} {'collateral':>10} {'last at':>8}"
+        f"{'changes':>7} {'dists':>5} {'strategy':<10} {'calls':>6} {'batches':>7} {'invals':>6} "
+        f"{'max/call':>8} {'billed':>6} {'$/month':>8} {'lost':>5} {'stale':>5} {'DLQ':>4} "
+        f"{'collateral':>10} {'wildcards':>9} {'last at':>8}"
     )
     for scenario in SCENARIOS:
         print(f"\n-- {scenario}: completion {COMPLETION_SECONDS:g} s, uploads {UPLOAD_RATE:g}/s --")
         print(header)
         for r in (r for r in results if r.scenario == scenario):
             print(
-                f"{r.changes:>7,} {r.distributions:>5} {r.strategy:<10} {r.calls:>6,} {r.invalidations:>6,} "
-                f"{r.max_paths_per_call:>8} {r.paths_billed:>6,} {r.monthly_dollars:>8,.2f} {r.lost:>5,} "
-                f"{r.stale:>5,} {r.dead_letters:>4} {r.collateral:>10,} {r.last_invalidation_s:>7.0f}s"
+                f"{r.changes:>7,} {r.distributions:>5} {r.strategy:<10} {r.calls:>6,} {r.batches:>7} "
+                f"{r.invalidations:>6,} {r.max_paths_per_call:>8} {r.paths_billed:>6,} "
+                f"{r.monthly_dollars:>8,.2f} {r.lost:>5,} {r.stale:>5,} {r.dead_letters:>4} "
+                f"{r.collateral:>10,} {r.peak_wildcards:>9} {r.last_invalidation_s:>7.0f}s"
             )
+    print("(wildcards: the most wildcard paths in progress at once on one distribution; quota 15)")
 
 
 def print_targets(results: Sequence[Result], budget: int) -> None:
@@ -454,76 +303,64 @@ def print_targets(results: Sequence[Result], budget: int) -> None:
     print(f"per object loses {naive_lost}")
 
 
-def write_chart(results: Sequence[Result], path: Path) -> None:
-    documented = next(iter(SCENARIOS))
-    figure, axes = plt.subplots(1, 3, figsize=(15, 5.4))
-    panels = (
-        ("paths_billed", "Paths billed (documented quotas)"),
-        ("calls", "CreateInvalidation calls (documented quotas)"),
-        ("lost", "Changes lost (dotted: assumed rate limit)"),
-    )
-    for axis, (metric, title) in zip(axes, panels, strict=True):
-        for strategy, count in itertools.product(("per object", "module"), DISTRIBUTION_COUNTS):
-            for scenario in SCENARIOS if metric == "lost" else (documented,):
-                rows = [
-                    r
-                    for r in results
-                    if (r.strategy, r.distributions, r.scenario) == (strategy, count, scenario)
-                ]
-                label = f"{strategy}, {count} distribution{'s' if count > 1 else ''}"
-                if metric == "lost":
-                    label += "" if scenario == documented else ", rate-limited"
-                axis.plot(
-                    [r.changes for r in rows],
-                    [getattr(r, metric) for r in rows],
-                    marker="o" if strategy == "module" else "s",
-                    linestyle="-" if scenario == documented else ":",
-                    color={"per object": "tab:red", "module": "tab:blue"}[strategy],
-                    alpha=1.0 if count == 1 else 0.55,
-                    label=label,
-                )
-        axis.set_xscale("log")
-        if metric == "lost":  # zero must show: linear up to 1, log above
-            axis.set_yscale("symlog", linthresh=1)
-            axis.set_ylim(bottom=0)
-        else:
-            axis.set_yscale("log")
-        axis.set_xlabel("changed objects in the deploy")
-        axis.set_title(title)
-        axis.grid(True, which="both", alpha=0.3)
-    handles, labels = axes[2].get_legend_handles_labels()  # the lost panel has every line
-    figure.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
-    figure.suptitle(
-        f"Deploy storms: per-object invalidation vs this module (CloudFront quota model, "
-        f"invalidations complete in {COMPLETION_SECONDS:g} s)"
-    )
-    figure.tight_layout(rect=(0, 0.1, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+def cost_section(results: Sequence[Result]) -> str:
+    """The README's cost table: documented quotas, with the changes lost under the assumed rate limit."""
+    documented, limited = SCENARIOS
+    lost_when_limited = {
+        (r.strategy, r.distributions, r.changes): r.lost for r in results if r.scenario == limited
+    }
+    rows = [
+        (
+            f"{r.changes:,}",
+            str(r.distributions),
+            r.strategy,
+            f"{r.calls:,}",
+            f"{r.paths_billed:,}",
+            f"{r.monthly_dollars:,.2f}",
+            f"{r.lost:,}",
+            f"{r.stale:,}",
+            f"{lost_when_limited[(r.strategy, r.distributions, r.changes)]:,}",
+            f"{r.collateral:,}",
+            str(r.peak_wildcards),
+        )
+        for r in results
+        if r.scenario == documented and r.changes > 1
+    ]
+    columns = (
+        "Changes", "Distributions", "Strategy", "Calls", "Paths billed", "$ a month", "Lost", "Stale",
+        f"Lost at {RATE_LIMIT[0]:g} calls/s", "Unchanged objects invalidated", "Peak wildcards in progress",
+    )  # fmt: skip
+    return markdown_table(columns, rows, "rrlrrrrrrrr")
 
 
-def sensitivity(tree: Sequence[str], defaults: ModuleDefaults) -> None:
-    """The 10,000-change deploy on one distribution as invalidations take longer to complete."""
+def sensitivity(tree: Sequence[str], defaults: ModuleDefaults) -> str:
+    """The 10,000-change deploy on one distribution as invalidations take longer to complete; returns
+    the README's table."""
     events = deploy(tree, 10_000)
     config = Config(distributions(1), defaults.max_paths_per_invalidation, INDEX_DOCUMENT)
     variants = (
-        ("per object", "per object", defaults),
-        ("module", "module (defaults)", defaults),
-        ("module", "module, batch_size 10000", replace(defaults, batch_size=10_000)),
+        ("per object", "Per object: lost", defaults),
+        ("module", "Module, defaults: lost (messages in the DLQ)", defaults),
+        ("module", "Module, `batch_size = 10000`: lost (DLQ)", replace(defaults, batch_size=10_000)),
     )
     print("\n-- 10,000 changes, 1 distribution, documented quotas: lost (in DLQ) by completion time --")
-    print(f"{'completion':>10} " + " ".join(f"{label:>26}" for _, label, _ in variants))
+    print(f"{'completion':>10} " + " ".join(f"{label[:34]:>34}" for _, label, _ in variants))
     scenario = next(iter(SCENARIOS))
+    rows = []
     for completion in SENSITIVITY_COMPLETION:
-        cells = []
+        cells, printed = [f"{completion:g} s"], []
         for strategy, _, settings in variants:
             r = measure(scenario, strategy, events, config, tree, completion=completion, defaults=settings)
-            cells.append(f"{r.lost:>7,} ({r.dead_letters:,}) in {r.calls:>6,} calls")
-        print(f"{completion:>9.0f}s " + " ".join(f"{cell:>26}" for cell in cells))
+            cells.append(f"{r.lost:,}" if strategy == "per object" else f"{r.lost:,} ({r.dead_letters:,})")
+            printed.append(f"{r.lost:>7,} ({r.dead_letters:,}) in {r.calls:>6,} calls, {r.peak_wildcards} wc")
+        rows.append(cells)
+        print(f"{completion:>9.0f}s " + " ".join(f"{cell:>34}" for cell in printed))
+    columns = ("Invalidations complete in", *(label for _, label, _ in variants))
+    return markdown_table(columns, rows, "rrrr")
 
 
-def main() -> list[Result]:
+def main() -> dict[str, str]:
+    """Run the storms; return the README sections they produce (name -> markdown)."""
     quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
@@ -544,10 +381,10 @@ def main() -> list[Result]:
             results.append(measure(scenario, strategy, events, config, tree))
     print_table(results)
     print_targets(results, defaults.max_paths_per_invalidation)
-    sensitivity(tree, defaults)
-    write_chart(results, CHART)
+    sections = {"cost": cost_section(results), "storm-sensitivity": sensitivity(tree, defaults)}
+    write_chart(results, CHART, list(SCENARIOS), DISTRIBUTION_COUNTS, COMPLETION_SECONDS)
     print(f"chart: {CHART.relative_to(ROOT)}; {time.perf_counter() - started:.0f} s")
-    return results
+    return sections
 
 
 if __name__ == "__main__":

@@ -1,0 +1,310 @@
+"""Replay of real deploys of two real static sites through the real handler.
+
+Data: ../shared/sites/<site>.json.gz (relative to the repository root): the tree before the first deploy
+and, per deploy, the keys git saw added, modified (different bytes) and deleted. Each deploy is
+replayed two ways, in the order `aws s3 sync` walks the keys (sorted), UPLOAD_RATE operations a second:
+- changes only: a put of every added and modified key, a delete of every deleted key;
+- CI re-upload: `aws s3 sync` from a fresh checkout, where every local mtime is newer than the bucket's,
+  so every key of the new tree is put again: new bytes for added and modified keys, the very same bytes
+  and headers (Content-Type by extension) for the rest; deleted keys deleted.
+
+S3 is moto's in-process versioned S3 (`moto.mock_aws`), one mock per site with one versioned bucket per
+way, both first filled with the tree before deploy 1. Puts and deletes go straight to moto's S3 backend
+(the store the handler's boto3 client reads inside the mock): through boto3 a put takes 2.9 ms here,
+through the backend 0.03 ms, and a site's replay makes about 200,000 of them. The S3 notification of each
+put or delete is built here, as AWS writes it (event_source_model.notification_body), with the versionId,
+ETag and size the bucket returned (moto's own notifications lack the versionId), and a sequencer.
+
+CloudFront is the model in tests/python/support/cloudfront_model.py, not moto's CloudFront: moto accepts
+any invalidation at once, while the model enforces the quotas (3,000 file paths and 15 wildcard paths in
+progress per distribution), completes invalidations COMPLETION_SECONDS after creation on a virtual clock
+and answers ListInvalidations/GetInvalidation, so the peak of wildcards in progress can be measured. A new
+model per deploy: deploys are days apart. The queue and Lambda's batching are event_source_model.py's,
+at the module's defaults (variables.tf, main.tf). One distribution serves the bucket, origin path "".
+
+Reported per site and deploy: events, CreateInvalidation calls (every attempt) and how many CloudFront
+refused for its in-progress quotas, paths billed, wildcard paths created and the most in progress at
+once (the model never lets that exceed 15: a deploy that needed more shows refusals), unchanged objects
+evicted (keys of the new tree the deploy did not change, with a viewer path an invalidation covers), the
+ideal (distinct viewer paths of the changed keys: exact invalidation), and changes missed (some viewer
+path never invalidated). Targets, reported and not asserted: the CI re-upload bills and evicts what
+uploading only the changes does; no deploy needs more than 15 wildcards in progress (none refused).
+Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import mimetypes
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python"), str(ROOT / "bench")]
+
+from event_source_model import (  # noqa: E402
+    COMPLETION_SECONDS,
+    UPLOAD_RATE,
+    batch_handler,
+    deliver,
+    notification_body,
+    peak_wildcards_in_progress,
+)
+from grading import evicted, ideal_paths, lost_and_stale  # noqa: E402
+
+from cf_invalidator.config import Config, Distribution  # noqa: E402
+from support.cloudfront_model import (  # noqa: E402
+    FREE_PATHS_PER_MONTH,
+    PRICE_PER_PATH,
+    CloudFrontModel,
+    VirtualClock,
+)
+from support.module_defaults import ModuleDefaults, module_defaults  # noqa: E402
+from support.moto_server import ACCOUNT_ID, FAKE_AWS_ENVIRONMENT, REGION  # noqa: E402
+
+SITES_DIR = ROOT.parent / "shared" / "sites"
+SITES = ("formats.kaitai.io", "paws-r.github.io")
+WAYS = ("changes only", "CI re-upload")
+DISTRIBUTION = Distribution("site", "ESITE")
+INDEX_DOCUMENT = "index.html"
+WILDCARD_QUOTA = 15  # CloudFront: wildcard paths in progress per distribution
+QUOTA_REFUSAL = "TooManyInvalidationsInProgress"
+
+
+def handler_settings(s3: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """THE ONE PLACE that says how the replay runs the handler: (process_batch keyword arguments, extra
+    Config fields). Today's handler has no change detection, so these are the "before" figures. To
+    measure change detection, return:
+        {"s3": s3}, {"skip_unchanged_objects": True, "invalidate_new_objects": True}
+    """
+    del s3  # the handler's S3 client (boto3, inside the site's mock): what change detection reads
+    return {}, {}
+
+
+@dataclass(frozen=True)
+class Deploy:
+    date: str
+    added: frozenset[str]
+    modified: frozenset[str]
+    deleted: frozenset[str]
+
+    @property
+    def changed(self) -> frozenset[str]:
+        return self.added | self.modified | self.deleted
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    before_keys: tuple[str, ...]
+    deploys: tuple[Deploy, ...]
+
+    def trees(self) -> Iterator[tuple[Deploy, frozenset[str]]]:
+        """Each deploy with the tree after it."""
+        tree = frozenset(self.before_keys)
+        for deploy in self.deploys:
+            tree = (tree - deploy.deleted) | deploy.added
+            yield deploy, tree
+
+
+def load_site(name: str, sites_dir: Path = SITES_DIR) -> Site:
+    with gzip.open(sites_dir / f"{name}.json.gz", "rt", encoding="utf-8") as stream:
+        data = json.load(stream)
+    deploys = tuple(
+        Deploy(d["date"], frozenset(d["added"]), frozenset(d["modified"]), frozenset(d["deleted"]))
+        for d in data["deploys"]
+    )
+    return Site(data["site"], tuple(data["before_keys"]), deploys)
+
+
+class Change(NamedTuple):
+    """One put or delete as its S3 notification reports it."""
+
+    key: str
+    event_name: str
+    version_id: str
+    size: int
+    etag: str
+    sequencer: str
+
+
+class SiteBucket:
+    """A versioned bucket of moto's in-process S3 holding a site's tree: a key's bytes are its name and
+    its revision, so a put without a new revision stores the very same bytes and headers."""
+
+    def __init__(self, s3: Any, name: str, keys: Sequence[str]) -> None:
+        from moto.s3.models import s3_backends  # noqa: PLC0415 (moto loads slowly)
+
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        self.name = name
+        self._backend = s3_backends[ACCOUNT_ID]["aws"]
+        self._revision = dict.fromkeys(keys, 0)
+        self._sequence = itertools.count(1)
+        for key in keys:
+            self.put(key, new_bytes=False)
+
+    def put(self, key: str, *, new_bytes: bool) -> Change:
+        revision = self._revision.get(key, -1) + (1 if new_bytes or key not in self._revision else 0)
+        self._revision[key] = revision
+        stored = self._backend.put_object(self.name, key, f"{key}\n{revision}\n".encode())
+        stored.set_metadata({"content-type": mimetypes.guess_type(key)[0] or "binary/octet-stream"})
+        etag = stored.etag.strip('"')
+        return Change(key, "ObjectCreated:Put", stored.version_id, stored.size, etag, self._sequencer())
+
+    def delete(self, key: str) -> Change:
+        del self._revision[key]
+        _, response = self._backend.delete_object(self.name, key)
+        return Change(
+            key, "ObjectRemoved:DeleteMarkerCreated", response["version-id"], 0, "", self._sequencer()
+        )
+
+    def _sequencer(self) -> str:
+        return f"{next(self._sequence):018X}"
+
+    def events(self, changes: Sequence[Change]) -> list[tuple[float, str]]:
+        """(arrival time, notification body) of each change, at UPLOAD_RATE a second."""
+        return [
+            (index / UPLOAD_RATE, notification_body(
+                c.key, self.name, event_name=c.event_name, version_id=c.version_id,
+                size=c.size, etag=c.etag or "d41d8cd98f00b204e9800998ecf8427e", sequencer=c.sequencer,
+            ))
+            for index, c in enumerate(changes)
+        ]  # fmt: skip
+
+
+def upload(bucket: SiteBucket, deploy: Deploy, tree: frozenset[str], way: str) -> list[Change]:
+    """The puts and deletes of one deploy, one way, in key order (as `aws s3 sync` walks them)."""
+    puts = tree if way == "CI re-upload" else deploy.added | deploy.modified
+    changes = []
+    for key in sorted(puts | deploy.deleted):
+        if key in deploy.deleted:
+            changes.append(bucket.delete(key))
+        else:
+            changes.append(bucket.put(key, new_bytes=key in deploy.changed))
+    return changes
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """One deploy uploaded one way: what the bucket's notifications said, and what the deploy changed."""
+
+    deploy_number: int
+    way: str
+    bucket: SiteBucket
+    changes: list[Change]
+    deploy: Deploy
+    tree: frozenset[str]
+
+
+@contextmanager
+def uploaded_site(site: Site, ways: Sequence[str] = WAYS) -> Iterator[tuple[list[Uploaded], Any]]:
+    """Inside one moto mock: every deploy of the site uploaded each way, and the S3 client the handler
+    gets. Versions stay in the bucket, so the records can be replayed (and versions compared) later."""
+    from moto import mock_aws  # noqa: PLC0415 (moto loads slowly)
+
+    with mock.patch.dict(os.environ, FAKE_AWS_ENVIRONMENT), mock_aws():
+        import boto3  # noqa: PLC0415
+
+        s3 = boto3.client("s3", region_name=REGION)
+        slug = site.name.replace(".", "-")
+        buckets = {way: SiteBucket(s3, f"{slug}-{way.split()[0].lower()}", site.before_keys) for way in ways}
+        uploads = [
+            Uploaded(number, way, buckets[way], upload(buckets[way], deploy, tree, way), deploy, tree)
+            for number, (deploy, tree) in enumerate(site.trees(), start=1)
+            for way in ways
+        ]
+        yield uploads, s3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    site: str
+    deploy_number: int
+    way: str
+    budget: int
+    events: int
+    calls: int
+    paths_billed: int
+    wildcards: int
+    peak_wildcards: int
+    refusals: int  # calls CloudFront refused with TooManyInvalidationsInProgress
+    evicted: int
+    tree_size: int
+    ideal: int
+    missed: int
+    dead_letters: int
+    batches: int
+
+
+def replay(site: str, uploaded: Uploaded, s3: Any, defaults: ModuleDefaults, budget: int) -> Outcome:
+    """The deploy's notifications through the queue, the event source mapping and the real handler."""
+    keywords, config_fields = handler_settings(s3)
+    config = Config((DISTRIBUTION,), budget, INDEX_DOCUMENT, **config_fields)
+    model = CloudFrontModel([DISTRIBUTION.id], VirtualClock(), completion_seconds=COMPLETION_SECONDS)
+    events = uploaded.bucket.events(uploaded.changes)
+    delivery = deliver(events, batch_handler(config, model, **keywords), defaults, model.clock)
+    changed = uploaded.deploy.changed
+    lost, stale = lost_and_stale(changed, (DISTRIBUTION,), INDEX_DOCUMENT, model)
+    invalidations = model.invalidations(DISTRIBUTION.id)
+    return Outcome(
+        site=site,
+        deploy_number=uploaded.deploy_number,
+        way=uploaded.way,
+        budget=budget,
+        events=len(events),
+        calls=len(model.calls),
+        paths_billed=model.paths_billed(),
+        wildcards=sum(inv.wildcard_count for inv in invalidations),
+        peak_wildcards=peak_wildcards_in_progress(invalidations),
+        refusals=model.outcomes()[QUOTA_REFUSAL],
+        evicted=evicted(uploaded.tree, set(changed), (DISTRIBUTION,), INDEX_DOCUMENT, model),
+        tree_size=len(uploaded.tree),
+        ideal=ideal_paths(changed, (DISTRIBUTION,), INDEX_DOCUMENT),
+        missed=lost + stale,
+        dead_letters=delivery.dead_letters,
+        batches=len(delivery.batches),
+    )
+
+
+def monthly_dollars(paths_billed: int) -> float:
+    """The bill if these paths fell in one month: $0.005 a path past the free 1,000."""
+    return max(0, paths_billed - FREE_PATHS_PER_MONTH) * PRICE_PER_PATH
+
+
+def replay_sites(sites: Sequence[str], budgets: Sequence[int], ways: Sequence[str] = WAYS) -> list[Outcome]:
+    """Every deploy of every site, each way, at each path budget."""
+    defaults = module_defaults()
+    outcomes = []
+    for name in sites:
+        site = load_site(name)
+        with uploaded_site(site, ways) as (uploads, s3):
+            for budget, uploaded in itertools.product(budgets, uploads):
+                outcomes.append(replay(site.name, uploaded, s3, defaults, budget))
+    return outcomes
+
+
+def main() -> dict[str, str]:
+    """Replay both sites at the module's default budget; return the README section (name -> markdown)."""
+    from replay_report import print_replay, replay_section  # noqa: PLC0415
+
+    started = time.perf_counter()
+    budget = module_defaults().max_paths_per_invalidation
+    print(f"== Replay of real deploys: changes only vs CI re-upload (budget {budget}) ==")
+    outcomes = replay_sites(SITES, (budget,))
+    print_replay(outcomes)
+    print(f"replay: {time.perf_counter() - started:.0f} s")
+    return {"replay": replay_section(outcomes)}
+
+
+if __name__ == "__main__":
+    main()
