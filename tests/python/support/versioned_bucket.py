@@ -72,7 +72,7 @@ class CountingS3:
         with self.lock:  # the handler calls from several threads
             self.calls[operation] += 1
         if operation in self.failing:
-            error = {"Error": {"Code": self.error_code, "Message": "refused by the test"}}
+            error: Any = {"Error": {"Code": self.error_code, "Message": "refused by the test"}}
             raise ClientError(error, operation)
         result: Mapping[str, Any] = getattr(self.client, operation)(**kwargs)
         return result
