@@ -92,6 +92,13 @@ variable "index_document" {
   }
 }
 
+variable "invalidate_new_objects" {
+  type        = bool
+  description = "With skip_unchanged_objects, also invalidate objects with no earlier version (or whose key was deleted before): false saves their paths but may leave a cached 404 or SPA fallback in place."
+  default     = true
+  nullable    = false
+}
+
 variable "kms_key_arn" {
   type        = string
   description = "ARN of a KMS key for the queues and the log group; null uses SSE-SQS and CloudWatch Logs' own encryption."
@@ -183,6 +190,13 @@ variable "notification_mode" {
     condition     = contains(["s3", "eventbridge", "none"], var.notification_mode)
     error_message = "notification_mode must be \"s3\", \"eventbridge\" or \"none\"; use \"eventbridge\" or \"none\" when the bucket's notification configuration is managed elsewhere."
   }
+}
+
+variable "skip_unchanged_objects" {
+  type        = bool
+  description = "On a versioned bucket, skip created objects whose bytes and served headers equal the version they replaced (grants s3:ListBucketVersions and s3:GetObjectVersion)."
+  default     = true
+  nullable    = false
 }
 
 variable "tags" {
