@@ -17,6 +17,7 @@ so every transition a viewer could have cached (A -> B -> A included) is invalid
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -75,18 +76,17 @@ class Entry:
 
 
 History = tuple[Entry, ...] | Reason  # all the key's entries (any order), or why they are unknown
-Fingerprint = tuple[tuple[str, str], ...]  # the served fields of one version, as compared
+Fingerprint = str  # a digest of the served fields of one version
 
 
 def fingerprint(head: Mapping[str, Any]) -> Fingerprint:
-    """What a viewer gets from a HeadObject answer: the ETag and the served headers, user metadata sorted."""
+    """What a viewer gets from a HeadObject answer, the ETag and the served headers (user metadata sorted),
+    as a digest: a batch may hold thousands of them."""
     fields = []
     for name in SERVED_FIELDS:
         value = head.get(name)
-        if isinstance(value, Mapping):
-            value = sorted(value.items())
-        fields.append((name, repr(value)))
-    return tuple(fields)
+        fields.append(repr(sorted(value.items()) if isinstance(value, Mapping) else value))
+    return hashlib.sha256("\n".join(fields).encode()).hexdigest()
 
 
 def replaced_entry(history: Sequence[Entry], version_id: str) -> tuple[Entry, Entry | None] | Reason:
