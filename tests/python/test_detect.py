@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import boto3
@@ -19,18 +19,17 @@ from cf_invalidator import detect
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
 from support.sqs_events import eventbridge_body, s3_body, sqs_event
-from support.versioned_bucket import BUCKET, CountingS3, TickingClock, install_clock, put, versioned_bucket
+from support.versioned_bucket import (
+    BUCKET,
+    CountingS3,
+    RecordingCloudFront,
+    TickingClock,
+    install_clock,
+    put,
+    versioned_bucket,
+)
 
 WWW = Distribution("www", "EWWW")
-
-
-class RecordingCloudFront:
-    def __init__(self) -> None:
-        self.paths: set[str] = set()
-
-    def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
-        self.paths.update(kwargs["InvalidationBatch"]["Paths"]["Items"])
-        return {"Invalidation": {"Id": "I1", "Status": "InProgress"}}
 
 
 @pytest.fixture
@@ -343,3 +342,24 @@ def test_lambda_handler_skips_unchanged_objects_with_the_module_settings(
     event = sqs_event([created("a.html", same), created("b.html", changed)])
     assert handler.lambda_handler(event, Context()) == {"batchItemFailures": []}
     assert [inv.paths for inv in invalidations(cloudfront, distribution_id).values()] == [("/b.html",)]
+
+
+def test_time_running_low_midway_stops_looking_and_invalidates_the_rest(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Half the time left at the start is for looking: the listings fit, the HEADs find the time gone."""
+    put(s3.client, "a.html")
+    put(s3.client, "b/c.html")
+    same = {key: put(s3.client, key) for key in ("a.html", "b/c.html")}
+    readings = iter([60_000, 60_000, 60_000])  # the start, then one reading before each listing
+
+    def remaining() -> int:
+        return next(readings, 20_000)
+
+    config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True)
+    cloudfront = RecordingCloudFront()
+    with caplog.at_level(logging.INFO):
+        process_batch(sqs_event(created(k, v) for k, v in same.items()), config, cloudfront, remaining, s3=s3)
+    assert cloudfront.paths == {"/a.html", "/b/c.html"}
+    assert (s3.calls["list_object_versions"], s3.calls["head_object"]) == (2, 0)
+    assert decisions(caplog)["changes_unverified"]["reasons"] == {"no_time": 2}

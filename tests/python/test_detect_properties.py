@@ -11,7 +11,6 @@ invalidated is read from the CloudFront paths through a hand-written table, not 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,7 +24,7 @@ from hypothesis import strategies as st
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
 from support.sqs_events import s3_body, sqs_event
-from support.versioned_bucket import TickingClock, versioned_bucket
+from support.versioned_bucket import RecordingCloudFront, TickingClock, versioned_bucket
 
 BUCKET_NUMBERS = itertools.count()
 
@@ -90,15 +89,6 @@ def apply(s3: Any, bucket: str, clock: TickingClock, write: Write) -> str:
     headers = HEADERS[write.headers]
     version = s3.put_object(Bucket=bucket, Key=write.key, Body=write.body, **headers)["VersionId"]
     return s3_body(write.key, bucket=bucket, version_id=version)
-
-
-class RecordingCloudFront:
-    def __init__(self) -> None:
-        self.paths: set[str] = set()
-
-    def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
-        self.paths.update(kwargs["InvalidationBatch"]["Paths"]["Items"])
-        return {"Invalidation": {"Id": "I1", "Status": "InProgress"}}
 
 
 def invalidated_keys(s3: Any, bodies: list[str], invalidate_new_objects: bool) -> set[str]:

@@ -76,3 +76,14 @@ class CountingS3:
             raise ClientError(error, operation)
         result: Mapping[str, Any] = getattr(self.client, operation)(**kwargs)
         return result
+
+
+class RecordingCloudFront:
+    """A CloudFront that accepts every invalidation and keeps the union of their paths."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()
+
+    def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
+        self.paths.update(kwargs["InvalidationBatch"]["Paths"]["Items"])
+        return {"Invalidation": {"Id": f"I{len(self.paths)}", "Status": "InProgress"}}
