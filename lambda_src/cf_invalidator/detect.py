@@ -18,7 +18,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar, cast
 
@@ -63,15 +62,13 @@ class OutOfTimeError(Exception):
     """Less time is left than the invalidation needs: stop looking."""
 
 
-@dataclass
 class Lookup:
     """The S3 client, when to stop, and what went wrong (shared by the pool's threads)."""
 
-    s3: S3
-    remaining_ms: Callable[[], int]
-    floor_ms: int
-    errors: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, s3: S3, remaining_ms: Callable[[], int], floor_ms: int) -> None:
+        self.s3, self.remaining_ms, self.floor_ms = s3, remaining_ms, floor_ms
+        self.errors: Counter[str] = Counter()
+        self.lock = threading.Lock()
 
     @classmethod
     def starting_now(cls, s3: S3, remaining_ms: Callable[[], int]) -> Lookup:
