@@ -34,6 +34,21 @@ locals {
         Resource = local.distribution_arns
       },
     ],
+    # Change detection: a created object is compared with the version it replaced.
+    var.skip_unchanged_objects ? [
+      {
+        Sid      = "ListSiteBucketVersions"
+        Effect   = "Allow"
+        Action   = "s3:ListBucketVersions"
+        Resource = local.bucket_arn
+      },
+      {
+        Sid      = "ReadSiteObjectVersions"
+        Effect   = "Allow"
+        Action   = "s3:GetObjectVersion"
+        Resource = "${local.bucket_arn}/*"
+      },
+    ] : [],
     # Messages of a KMS-encrypted queue are decrypted for the function that receives them.
     var.kms_key_arn == null ? [] : [
       {

@@ -197,7 +197,9 @@ resource "aws_lambda_function" "this" {
     variables = {
       DISTRIBUTIONS              = jsonencode(var.distributions)
       INDEX_DOCUMENT             = var.index_document
+      INVALIDATE_NEW_OBJECTS     = tostring(var.invalidate_new_objects)
       MAX_PATHS_PER_INVALIDATION = tostring(var.max_paths_per_invalidation)
+      SKIP_UNCHANGED_OBJECTS     = tostring(var.skip_unchanged_objects)
     }
   }
 
@@ -210,6 +212,13 @@ resource "aws_lambda_function" "this" {
 
   # The function logs from its first invocation: its permissions exist before it does.
   depends_on = [aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.skip_unchanged_objects || var.invalidate_new_objects
+      error_message = "invalidate_new_objects = false needs skip_unchanged_objects = true (new objects are told apart by their version history); remove it or turn skip_unchanged_objects on."
+    }
+  }
 }
 
 resource "aws_lambda_event_source_mapping" "this" {

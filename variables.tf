@@ -92,6 +92,13 @@ variable "index_document" {
   }
 }
 
+variable "invalidate_new_objects" {
+  type        = bool
+  description = "With skip_unchanged_objects, also invalidate objects with no earlier version (or whose key was deleted before): false saves their paths but may leave a cached 404 or SPA fallback in place."
+  default     = true
+  nullable    = false
+}
+
 variable "kms_key_arn" {
   type        = string
   description = "ARN of a customer managed KMS key for the two queues; null uses SSE-SQS."
@@ -252,6 +259,13 @@ variable "role_permissions_boundary" {
     condition     = var.role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
     error_message = "role_permissions_boundary must be a managed policy ARN like \"arn:aws:iam::123456789012:policy/estate-boundary\", or null."
   }
+}
+
+variable "skip_unchanged_objects" {
+  type        = bool
+  description = "On a versioned bucket, skip created objects whose bytes and served headers equal the version they replaced (grants s3:ListBucketVersions and s3:GetObjectVersion)."
+  default     = true
+  nullable    = false
 }
 
 variable "tags" {

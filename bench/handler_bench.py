@@ -1,8 +1,14 @@
-"""Handler speed and memory: CPU per 1,000 records, peak memory for 10,000, import time beyond boto3.
+"""Handler speed and memory: CPU per 1,000 records, peak memory for 10,000, import time beyond boto3, and
+change detection on a 4,000-record batch.
 
 CloudFront is a stub that records the calls, so only the handler's own work is measured.
 Targets (issue: the invalidation handler): <= 20 ms CPU per 1,000 records, <= 20 MB peak for a
 10,000-record batch, <= 10 ms to import the handler once boto3 is loaded.
+
+Change detection (issue 8): a CI re-upload of 4,000 objects of a site tree (120 directories), 1 % of them
+really changed, each key with one older version; S3 is a stub with a sleep (slow_s3.SlowS3: 20 ms per
+call, answers from memory, botocore's own per-call work not included) at the module's defaults (pool
+size, page size, a 60 s timeout). Target: the batch finishes in 15 s or less; its peak memory is reported.
 """
 
 from __future__ import annotations
@@ -15,14 +21,18 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python")]
 
+from slow_s3 import SlowS3, StoredVersion  # noqa: E402
+
 from cf_invalidator.batch import process_batch  # noqa: E402
 from cf_invalidator.config import Config, Distribution  # noqa: E402
+from support.module_defaults import module_defaults  # noqa: E402
 from support.sqs_events import s3_body, sqs_event  # noqa: E402
 
 CONFIG = Config(
@@ -98,6 +108,58 @@ def import_ms(repeats: int = 7) -> float:
     return statistics.median(samples)
 
 
+def reuploaded_site(count: int, changed_every: int) -> tuple[SlowS3, dict[str, Any]]:
+    """Every key re-uploaded a minute ago over a version of two hours ago; every `changed_every`-th
+    with new bytes. The event reports each new version."""
+    now = datetime.now(UTC)
+    versions = {
+        key: [
+            StoredVersion(f"new-{i}", now - timedelta(minutes=1), f'"{i}-{int(i % changed_every == 1)}"'),
+            StoredVersion(f"old-{i}", now - timedelta(hours=2), f'"{i}-0"'),
+        ]
+        for i, key in enumerate(list(dict.fromkeys(site_keys(2 * count)))[:count])
+    }
+    bodies = (s3_body(key, bucket="example-site", version_id=v[0].version_id) for key, v in versions.items())
+    return SlowS3(versions), sqs_event(bodies)
+
+
+def detection_run(s3: SlowS3, event: dict[str, Any]) -> tuple[float, float, int]:
+    """Wall and CPU seconds of the batch, and the paths it invalidated."""
+    defaults = module_defaults()
+    config = Config(
+        distributions=(Distribution("www", "EWWW"),),
+        max_paths=defaults.max_paths_per_invalidation,
+        skip_unchanged_objects=True,
+    )
+    timeout_s = defaults.lambda_timeout
+    cloudfront = StubCloudFront()
+    deadline = time.monotonic() + timeout_s
+    wall, cpu = time.perf_counter(), time.process_time()
+    remaining = lambda: int((deadline - time.monotonic()) * 1000)  # noqa: E731
+    process_batch(event, config, cloudfront, remaining, s3=s3)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    paths = sum(len(call["InvalidationBatch"]["Paths"]["Items"]) for call in cloudfront.calls)
+    return wall, cpu, paths
+
+
+def change_detection(count: int = 4000) -> dict[str, float]:
+    print(f"== Change detection: {count:,} re-uploaded objects, 1 % changed, 20 ms per S3 call (stub) ==")
+    s3, event = reuploaded_site(count, changed_every=100)
+    wall, cpu, paths = detection_run(s3, event)
+    calls = dict(s3.calls)
+    tracemalloc.start()
+    fresh, _ = reuploaded_site(count, changed_every=100)
+    detection_run(fresh, event)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"{count:>6} records: {wall:6.2f} s wall (target <= 15), {cpu:5.2f} s CPU, "
+        f"{calls['list_object_versions']} listings, {calls['head_object']} HEADs, "
+        f"{paths} paths invalidated; {peak / 1_000_000:.1f} MB peak traced memory"
+    )
+    return {"detect_wall_s": wall, "detect_cpu_s": cpu, "detect_peak_mb": peak / 1_000_000}
+
+
 def main() -> dict[str, float]:
     print("== Handler: CPU, memory, calls (CloudFront stubbed) ==")
     results: dict[str, float] = {}
@@ -116,6 +178,8 @@ def main() -> dict[str, float]:
             print(f"{size:>6} records: {results['peak_mb_10000']:6.1f} MB peak traced memory (target <= 20)")
     results["import_ms"] = import_ms()
     print(f"import of cf_invalidator.handler beyond boto3: {results['import_ms']:.1f} ms (target <= 10)")
+    print()
+    results.update(change_detection())
     return results
 
 

@@ -22,6 +22,19 @@ run "lambda_policy_is_scoped_to_own_log_group_queue_and_distribution" {
   }
 }
 
+run "without_change_detection_the_role_reads_nothing_of_the_bucket" {
+  command = plan
+
+  variables {
+    skip_unchanged_objects = false
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(aws_iam_role_policy.this.policy)) == jsonencode(jsondecode(file("tests/golden/lambda_policy_without_change_detection.json")))
+    error_message = "The Lambda's policy differs from tests/golden/lambda_policy_without_change_detection.json: ${aws_iam_role_policy.this.policy}"
+  }
+}
+
 run "kms_key_adds_decrypt_on_that_key_and_each_distribution_is_listed_once" {
   command = plan
 

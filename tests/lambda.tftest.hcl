@@ -64,9 +64,39 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
   }
 
   assert {
-    condition     = length(aws_lambda_function.this.environment[0].variables) == 3
-    error_message = "The handler reads exactly three settings; nothing else belongs in its environment."
+    condition     = aws_lambda_function.this.environment[0].variables["SKIP_UNCHANGED_OBJECTS"] == "true" && aws_lambda_function.this.environment[0].variables["INVALIDATE_NEW_OBJECTS"] == "true"
+    error_message = "Change detection is on by default and new objects are invalidated: SKIP_UNCHANGED_OBJECTS and INVALIDATE_NEW_OBJECTS must be \"true\"."
   }
+
+  assert {
+    condition     = length(aws_lambda_function.this.environment[0].variables) == 5
+    error_message = "The handler reads exactly five settings; nothing else belongs in its environment."
+  }
+}
+
+run "change_detection_settings_reach_the_function_as_terraform_writes_bools" {
+  command = plan
+
+  variables {
+    skip_unchanged_objects = true
+    invalidate_new_objects = false
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["SKIP_UNCHANGED_OBJECTS"] == "true" && aws_lambda_function.this.environment[0].variables["INVALIDATE_NEW_OBJECTS"] == "false"
+    error_message = "SKIP_UNCHANGED_OBJECTS and INVALIDATE_NEW_OBJECTS must be var.skip_unchanged_objects and var.invalidate_new_objects as \"true\"/\"false\"."
+  }
+}
+
+run "skipping_new_objects_without_change_detection_is_refused" {
+  command = plan
+
+  variables {
+    skip_unchanged_objects = false
+    invalidate_new_objects = false
+  }
+
+  expect_failures = [aws_lambda_function.this]
 }
 
 run "event_source_mapping_batches_a_deploy_and_reports_item_failures" {

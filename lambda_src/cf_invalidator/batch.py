@@ -3,9 +3,11 @@
 A message is reported as failed (so SQS redelivers it, and after maxReceiveCount moves it to the
 dead-letter queue) when its body cannot be understood, or when any distribution serving one of its keys
 could not be invalidated. Everything else is deleted by the event source mapping. The messages that
-failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply. With
-`in_progress` (see in_progress.py), each request is fitted into what remains of CloudFront's quotas,
-and fitted again when CloudFront says they are full.
+failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply. With an S3
+client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
+are left out before planning (detect.py); a message left with no key is done. With `in_progress`
+(see in_progress.py), each request is fitted into what remains of CloudFront's quotas, and fitted again
+when CloudFront says they are full.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .config import Config
-from .events import MalformedMessageError, changed_keys
+from .detect import S3, keys_to_invalidate
+from .events import Change, MalformedMessageError, changes
 from .in_progress import InProgressCache
 from .invalidate import CreatesInvalidations, Outcome, invalidate
 from .paths import served_key
@@ -36,10 +39,12 @@ def process_batch(
     jitter: Callable[[], float] = random.random,
     postpone: Callable[[Sequence[Mapping[str, Any]]], None] | None = None,
     in_progress: InProgressCache | None = None,
+    s3: S3 | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
-    keys_by_message, failed = read_messages(records)
+    changes_by_message, failed = read_messages(records)
+    keys_by_message = keys_to_invalidate(changes_by_message, config, s3, remaining_ms)
     retry_later: set[str] = set()
     lookup = None if in_progress is None else in_progress.get
     replan, created = _quota_hooks(config, in_progress)
@@ -76,21 +81,21 @@ def _quota_hooks(
     return replan, created
 
 
-def read_messages(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[str]], set[str]]:
-    """The changed keys of each readable message, and the ids of the unreadable ones."""
-    keys_by_message: dict[str, list[str]] = {}
+def read_messages(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[Change]], set[str]]:
+    """The changes of each readable message, and the ids of the unreadable ones."""
+    changes_by_message: dict[str, list[Change]] = {}
     failed: set[str] = set()
     for record in records:
         message_id = record["messageId"]
         try:
-            keys_by_message[message_id] = changed_keys(record["body"])
+            changes_by_message[message_id] = changes(record["body"])
         except MalformedMessageError as error:
             failed.add(message_id)
             logger.error(
                 "message_rejected",
                 extra={"decision": "message_rejected", "message_id": message_id, "reason": str(error)},
             )
-    return keys_by_message, failed
+    return changes_by_message, failed
 
 
 def _log_unserved(keys_by_message: Mapping[str, Sequence[str]], config: Config) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 ENV_DISTRIBUTIONS = "DISTRIBUTIONS"
 ENV_INDEX_DOCUMENT = "INDEX_DOCUMENT"
 ENV_MAX_PATHS = "MAX_PATHS_PER_INVALIDATION"
+ENV_SKIP_UNCHANGED = "SKIP_UNCHANGED_OBJECTS"
+ENV_INVALIDATE_NEW = "INVALIDATE_NEW_OBJECTS"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
@@ -35,6 +37,10 @@ class Config:
     distributions: tuple[Distribution, ...]
     max_paths: int
     index_document: str = DEFAULT_INDEX_DOCUMENT
+    skip_unchanged_objects: bool = False  # compare each created version with the one it replaced
+    invalidate_new_objects: bool = (
+        True  # False: a key with no earlier version (or a delete marker) is skipped
+    )
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -43,6 +49,8 @@ def load_config(environ: Mapping[str, str]) -> Config:
         distributions=_distributions(_required(environ, ENV_DISTRIBUTIONS)),
         max_paths=_max_paths(_required(environ, ENV_MAX_PATHS)),
         index_document=_index_document(environ.get(ENV_INDEX_DOCUMENT, DEFAULT_INDEX_DOCUMENT)),
+        skip_unchanged_objects=_flag(environ, ENV_SKIP_UNCHANGED, default=False),
+        invalidate_new_objects=_flag(environ, ENV_INVALIDATE_NEW, default=True),
     )
 
 
@@ -96,3 +104,13 @@ def _index_document(raw: str) -> str:
     if not raw or "/" in raw:
         raise ConfigError(f"{ENV_INDEX_DOCUMENT} must be a file name without '/', got {raw!r}")
     return raw
+
+
+def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """ "true" or "false" as Terraform writes a bool; unset keeps the behaviour of a handler without it."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigError(f'{name} must be "true" or "false", got {raw!r}')
+    return raw == "true"

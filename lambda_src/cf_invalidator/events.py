@@ -1,4 +1,4 @@
-"""SQS message bodies -> the S3 keys they say changed.
+"""SQS message bodies -> the S3 changes they report (key, bucket, version id, created or removed).
 
 A body is an S3 event notification (`Records[]`), an EventBridge S3 event, or S3's `s3:TestEvent`.
 Keys arrive URL-encoded with spaces as `+` in both shapes (AWS's documentation is silent on EventBridge;
@@ -9,6 +9,7 @@ does not decode to UTF-8 is malformed, never guessed.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -42,8 +43,24 @@ class MalformedMessageError(ValueError):
     """The body is not an S3 change this handler understands; the message must not be deleted."""
 
 
+@dataclass(frozen=True)
+class Change:
+    """One changed object. `version_id` is None when the event names none, or names "null" (a bucket
+    that is not versioned, or whose versioning is suspended): such a change cannot be compared."""
+
+    key: str
+    created: bool  # ObjectCreated:* / "Object Created"; False for every removal and expiry
+    bucket: str | None = None
+    version_id: str | None = None
+
+
 def changed_keys(body: str) -> list[str]:
     """The decoded S3 keys a message body reports as changed (empty for test and content-neutral events)."""
+    return [change.key for change in changes(body)]
+
+
+def changes(body: str) -> list[Change]:
+    """The changes a message body reports (empty for test and content-neutral events)."""
     try:
         message = json.loads(body)
     except (json.JSONDecodeError, RecursionError) as error:
@@ -53,32 +70,47 @@ def changed_keys(body: str) -> list[str]:
     if message.get("Event") == "s3:TestEvent":
         return []
     if "Records" in message:
-        return _notification_keys(message["Records"])
+        return _notification_changes(message["Records"])
     if "detail-type" in message:
-        return _eventbridge_keys(message)
+        return _eventbridge_changes(message)
     raise MalformedMessageError("body is neither an S3 notification nor an EventBridge S3 event")
 
 
-def _notification_keys(records: Any) -> list[str]:
+def _notification_changes(records: Any) -> list[Change]:
     if not isinstance(records, list) or not records:
         raise MalformedMessageError("Records is not a non-empty list")
-    keys = []
+    found = []
     for record in records:
         name = _field(record, "eventName")
         if name.startswith(INVALIDATING_PREFIXES):
-            keys.append(decode_key(_field(_field(_field(record, "s3"), "object"), "key")))
+            s3 = _field(record, "s3")
+            found.append(_change(s3, _field(s3, "object"), name.startswith("ObjectCreated:"), "versionId"))
         elif not name.startswith(CONTENT_NEUTRAL_PREFIXES):
             raise MalformedMessageError(f"unknown S3 event name {name!r}")
-    return keys
+    return found
 
 
-def _eventbridge_keys(message: dict[str, Any]) -> list[str]:
+def _eventbridge_changes(message: dict[str, Any]) -> list[Change]:
     detail_type = _field(message, "detail-type")
     if detail_type in EVENTBRIDGE_CONTENT_NEUTRAL:
         return []
     if detail_type not in EVENTBRIDGE_INVALIDATING:
         raise MalformedMessageError(f"unknown EventBridge detail-type {detail_type!r}")
-    return [decode_key(_field(_field(_field(message, "detail"), "object"), "key"))]
+    detail = _field(message, "detail")
+    return [_change(detail, _field(detail, "object"), detail_type == "Object Created", "version-id")]
+
+
+def _change(container: dict[str, Any], obj: dict[str, Any], created: bool, version_field: str) -> Change:
+    """The bucket and version id are optional: without them the change is invalidated unchecked."""
+    bucket = container.get("bucket")
+    bucket_name = bucket.get("name") if isinstance(bucket, dict) else None
+    version_id = obj.get(version_field)
+    return Change(
+        key=decode_key(_field(obj, "key")),
+        created=created,
+        bucket=bucket_name if isinstance(bucket_name, str) and bucket_name else None,
+        version_id=version_id if isinstance(version_id, str) and version_id not in ("", "null") else None,
+    )
 
 
 def _field(container: Any, name: str) -> Any:

@@ -1,7 +1,8 @@
 """The Lambda entry point: configuration at start-up, one client per service per container, then the batch.
 
 Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path"}), MAX_PATHS_PER_INVALIDATION,
-INDEX_DOCUMENT (default index.html). A missing or malformed one fails the start-up with its name.
+INDEX_DOCUMENT (default index.html), SKIP_UNCHANGED_OBJECTS (default false) and INVALIDATE_NEW_OBJECTS
+(default true). A missing or malformed one fails the start-up with its name.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from botocore.config import Config as BotoConfig
 from . import redelivery
 from .batch import process_batch
 from .config import load_config
+from .detect import POOL_SIZE, S3
 from .in_progress import InProgressCache
 from .invalidate import CloudFront
 
@@ -26,6 +28,8 @@ CONFIG = load_config(os.environ)
 
 # The handler owns retries (it knows the Lambda's deadline); botocore makes one attempt per call.
 CLIENT_CONFIG = BotoConfig(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 1})
+# Change detection: one connection per thread of its pool; a failed lookup is invalidated, not retried.
+S3_CLIENT_CONFIG = CLIENT_CONFIG.merge(BotoConfig(read_timeout=5, max_pool_connections=POOL_SIZE))
 _LOG_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
 
 
@@ -37,7 +41,13 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
         redelivery.postpone(client, client.meta.endpoint_url, records, remaining_ms)
 
     return process_batch(
-        event, CONFIG, cloudfront(), remaining_ms, postpone=postpone_retries, in_progress=in_progress()
+        event,
+        CONFIG,
+        cloudfront(),
+        remaining_ms,
+        postpone=postpone_retries,
+        s3=s3() if CONFIG.skip_unchanged_objects else None,
+        in_progress=in_progress(),
     )
 
 
@@ -51,6 +61,12 @@ def cloudfront() -> CloudFront:
 def in_progress() -> InProgressCache:
     """What is in progress on each distribution, read at most every few seconds by this container."""
     return InProgressCache(cloudfront())
+
+
+@functools.cache
+def s3() -> S3:
+    client: S3 = boto3.client("s3", config=S3_CLIENT_CONFIG)
+    return client
 
 
 @functools.cache

@@ -65,3 +65,21 @@ def test_malformed_setting_is_named_with_what_is_expected(name: str, value: str,
 @pytest.mark.parametrize("budget", ["1", "3000"])
 def test_budget_edges_are_accepted(budget: str) -> None:
     assert load_config({**VALID, "MAX_PATHS_PER_INVALIDATION": budget}).max_paths == int(budget)
+
+
+def test_change_detection_settings_are_off_and_new_objects_invalidated_when_unset() -> None:
+    config = load_config(VALID)
+    assert (config.skip_unchanged_objects, config.invalidate_new_objects) == (False, True)
+
+
+@pytest.mark.parametrize(("skip", "new"), [("true", "false"), ("false", "true"), ("true", "true")])
+def test_change_detection_settings_are_read_as_terraform_writes_bools(skip: str, new: str) -> None:
+    config = load_config({**VALID, "SKIP_UNCHANGED_OBJECTS": skip, "INVALIDATE_NEW_OBJECTS": new})
+    assert (config.skip_unchanged_objects, config.invalidate_new_objects) == (skip == "true", new == "true")
+
+
+@pytest.mark.parametrize("name", ["SKIP_UNCHANGED_OBJECTS", "INVALIDATE_NEW_OBJECTS"])
+@pytest.mark.parametrize("value", ["True", "1", "yes", ""])
+def test_change_detection_setting_other_than_true_or_false_is_named(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f'^{name} must be "true" or "false"'):
+        load_config({**VALID, name: value})

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cf_invalidator.events import MalformedMessageError, changed_keys
+from cf_invalidator.events import Change, MalformedMessageError, changed_keys, changes
 from support.sqs_events import eventbridge_body, fixture_body, s3_body
 
 
@@ -87,3 +87,47 @@ def test_eventbridge_content_neutral_event_changes_nothing() -> None:
 def test_malformed_body_is_rejected_with_a_reason(body: str, reason: str) -> None:
     with pytest.raises(MalformedMessageError, match=reason):
         changed_keys(body)
+
+
+def test_versioned_notification_gives_bucket_version_and_created() -> None:
+    body = s3_body("docs/a b.html", bucket="www-site", version_id="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")
+    assert changes(body) == [
+        Change(
+            key="docs/a b.html",
+            created=True,
+            bucket="www-site",
+            version_id="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+        )
+    ]
+
+
+def test_versioned_eventbridge_event_gives_its_version_id() -> None:
+    body = eventbridge_body("app.js", bucket="www-site", version_id="v2")
+    assert changes(body) == [Change(key="app.js", created=True, bucket="www-site", version_id="v2")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        s3_body("a.html", event_name="ObjectRemoved:DeleteMarkerCreated", version_id="dm1"),
+        s3_body("a.html", event_name="LifecycleExpiration:Delete"),
+        eventbridge_body("a.html", detail_type="Object Deleted", version_id="dm1"),
+    ],
+)
+def test_removals_and_expiries_are_not_created(body: str) -> None:
+    [change] = changes(body)
+    assert not change.created
+
+
+@pytest.mark.parametrize("version_id", [None, "null", ""])
+def test_missing_or_null_version_id_is_none(version_id: str | None) -> None:
+    body = json.loads(s3_body("a.html"))
+    if version_id is not None:
+        body["Records"][0]["s3"]["object"]["versionId"] = version_id
+    [change] = changes(json.dumps(body))
+    assert change.version_id is None
+
+
+def test_fixture_without_version_names_its_bucket() -> None:
+    assert changes(fixture_body("s3_put.json"))[0].bucket == "example-site"
+    assert changes(fixture_body("eventbridge_created.json"))[0].bucket == "example-site"

@@ -21,30 +21,47 @@ def fixture_body(name: str) -> str:
     return (EVENTS_DIR / name).read_text()
 
 
-def s3_body(*keys: str, event_name: str = "ObjectCreated:Put", bucket: str = "example-site") -> str:
-    """An S3 notification body for `keys`, encoded as S3 encodes them (quote_plus, '/' kept)."""
+def s3_body(
+    *keys: str,
+    event_name: str = "ObjectCreated:Put",
+    bucket: str = "example-site",
+    version_id: str | None = None,
+) -> str:
+    """An S3 notification body for `keys`, encoded as S3 encodes them (quote_plus, '/' kept); with a
+    version id, each record carries it as `s3.object.versionId`, as a versioned bucket's records do."""
     records = [
         {
             "eventVersion": "2.1",
             "eventSource": "aws:s3",
             "awsRegion": REGION,
             "eventName": event_name,
-            "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/")}},
+            "s3": {"bucket": {"name": bucket}, "object": _object(key, "versionId", version_id)},
         }
         for key in keys
     ]
     return json.dumps({"Records": records})
 
 
-def eventbridge_body(key: str, detail_type: str = "Object Created", bucket: str = "example-site") -> str:
+def eventbridge_body(
+    key: str,
+    detail_type: str = "Object Created",
+    bucket: str = "example-site",
+    version_id: str | None = None,
+) -> str:
+    """An EventBridge S3 event; with a version id, as `detail.object.version-id`."""
     return json.dumps(
         {
             "version": "0",
             "detail-type": detail_type,
             "source": "aws.s3",
-            "detail": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/")}},
+            "detail": {"bucket": {"name": bucket}, "object": _object(key, "version-id", version_id)},
         }
     )
+
+
+def _object(key: str, version_field: str, version_id: str | None) -> dict[str, str]:
+    encoded = {"key": quote_plus(key, safe="/")}
+    return encoded if version_id is None else {**encoded, version_field: version_id}
 
 
 def sqs_record(body: str, message_id: str) -> dict[str, Any]:

@@ -1,0 +1,365 @@
+"""GIVEN a versioned bucket (in-process moto) WHEN a batch reports created or deleted versions
+THEN only keys whose bytes or served headers a viewer could see change are invalidated.
+
+The notification records are built here with the version ids moto returned: moto's own records carry no
+versionId, and moto sends no event for a delete marker.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import boto3
+import pytest
+
+from cf_invalidator import detect
+from cf_invalidator.batch import process_batch
+from cf_invalidator.config import Config, Distribution
+from support.sqs_events import eventbridge_body, s3_body, sqs_event
+from support.versioned_bucket import (
+    BUCKET,
+    CountingS3,
+    RecordingCloudFront,
+    TickingClock,
+    install_clock,
+    put,
+    versioned_bucket,
+)
+
+WWW = Distribution("www", "EWWW")
+
+
+@pytest.fixture
+def clock(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> TickingClock:
+    return install_clock(monkeypatch)
+
+
+@pytest.fixture
+def s3(clock: TickingClock) -> CountingS3:
+    client = boto3.client("s3")
+    versioned_bucket(client)
+    return CountingS3(client)
+
+
+def created(key: str, version_id: str | None) -> str:
+    return s3_body(key, bucket=BUCKET, version_id=version_id)
+
+
+def deleted(key: str, version_id: str | None, event_name: str = "ObjectRemoved:DeleteMarkerCreated") -> str:
+    return s3_body(key, bucket=BUCKET, version_id=version_id, event_name=event_name)
+
+
+def invalidated(
+    bodies: Iterable[str],
+    s3: Any,
+    *,
+    invalidate_new_objects: bool = True,
+    remaining_ms: int = 60_000,
+) -> set[str]:
+    """The paths the batch invalidates on one distribution serving the whole bucket."""
+    config = Config(
+        distributions=(WWW,),
+        max_paths=3000,
+        skip_unchanged_objects=True,
+        invalidate_new_objects=invalidate_new_objects,
+    )
+    cloudfront = RecordingCloudFront()
+    response = process_batch(sqs_event(bodies), config, cloudfront, lambda: remaining_ms, s3=s3)
+    assert response == {"batchItemFailures": []}
+    return cloudfront.paths
+
+
+def decisions(caplog: pytest.LogCaptureFixture) -> dict[str, dict[str, Any]]:
+    return {r.decision: vars(r) for r in caplog.records if hasattr(r, "decision")}
+
+
+def test_identical_reupload_invalidates_nothing(s3: CountingS3, caplog: pytest.LogCaptureFixture) -> None:
+    put(s3.client, "docs/a.html")
+    again = put(s3.client, "docs/a.html")
+    with caplog.at_level(logging.INFO):
+        assert invalidated([created("docs/a.html", again)], s3) == set()
+    logged = decisions(caplog)["unchanged_skipped"]
+    assert (logged["key_count"], logged["list_calls"], logged["head_calls"]) == (1, 1, 2)
+
+
+def test_one_byte_changed_invalidates_its_paths(s3: CountingS3) -> None:
+    put(s3.client, "docs/index.html", b"<p>hello</p>")
+    changed = put(s3.client, "docs/index.html", b"<p>hellO</p>")
+    assert invalidated([created("docs/index.html", changed)], s3) == {"/docs/", "/docs/index.html"}
+    assert s3.calls["head_object"] == 0  # the listing's ETags differ: nothing more to ask
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"ContentType": "text/plain"},
+        {"CacheControl": "max-age=60"},
+        {"ContentEncoding": "gzip"},
+        {"ContentDisposition": "attachment"},
+        {"Metadata": {"cache-tag": "v2"}},
+        {"WebsiteRedirectLocation": "/b.html"},
+    ],
+)
+def test_same_bytes_with_another_served_header_invalidates(s3: CountingS3, headers: dict[str, Any]) -> None:
+    put(s3.client, "a.html")
+    changed = put(s3.client, "a.html", **headers)
+    assert invalidated([created("a.html", changed)], s3) == {"/a.html"}
+
+
+def test_delete_marker_invalidates(s3: CountingS3) -> None:
+    put(s3.client, "a.html")
+    marker = s3.client.delete_object(Bucket=BUCKET, Key="a.html")["VersionId"]
+    assert invalidated([deleted("a.html", marker)], s3) == {"/a.html"}
+
+
+@pytest.mark.parametrize("invalidate_new_objects", [True, False])
+def test_reupload_after_a_delete_marker_is_new(s3: CountingS3, invalidate_new_objects: bool) -> None:
+    """The key answered 404 in between: the same bytes are new to viewers."""
+    put(s3.client, "a.html")
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html")
+    back = put(s3.client, "a.html")
+    expected = {"/a.html"} if invalidate_new_objects else set()
+    assert (
+        invalidated([created("a.html", back)], s3, invalidate_new_objects=invalidate_new_objects) == expected
+    )
+
+
+def test_new_object_invalidates_by_default(s3: CountingS3) -> None:
+    first = put(s3.client, "new.html")
+    assert invalidated([created("new.html", first)], s3) == {"/new.html"}
+
+
+def test_new_object_is_skipped_when_told(s3: CountingS3, caplog: pytest.LogCaptureFixture) -> None:
+    first = put(s3.client, "new.html")
+    with caplog.at_level(logging.INFO):
+        assert invalidated([created("new.html", first)], s3, invalidate_new_objects=False) == set()
+    assert decisions(caplog)["new_objects_skipped"]["key_count"] == 1
+
+
+def test_predecessor_deleted_since_invalidates(s3: CountingS3) -> None:
+    old = put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html", VersionId=old)  # as an expiration would
+    assert invalidated([created("a.html", again)], s3) == {"/a.html"}
+
+
+def test_version_deleted_since_invalidates(s3: CountingS3, caplog: pytest.LogCaptureFixture) -> None:
+    put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html", VersionId=again)
+    with caplog.at_level(logging.INFO):
+        assert invalidated([created("a.html", again)], s3, invalidate_new_objects=False) == {"/a.html"}
+    assert decisions(caplog)["changes_unverified"]["reasons"] == {"version_not_listed": 1}
+
+
+@pytest.mark.parametrize("operation", ["list_object_versions", "head_object"])
+def test_lookup_error_invalidates_and_names_the_error(
+    s3: CountingS3, operation: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    failing = CountingS3(s3.client, failing=frozenset({operation}))
+    with caplog.at_level(logging.INFO):
+        assert invalidated([created("a.html", again)], failing, invalidate_new_objects=False) == {"/a.html"}
+    logged = decisions(caplog)["changes_unverified"]
+    assert logged["levelname"] == "WARNING"
+    assert logged["reasons"] == {"lookup_error": 1}
+    assert list(logged["errors"]) == [
+        f"{'ListObjectVersions' if operation.startswith('list') else 'HeadObject'}:AccessDenied"
+    ]
+
+
+def test_event_of_another_bucket_is_a_lookup_error(s3: CountingS3) -> None:
+    body = s3_body("a.html", bucket="no-such-bucket", version_id="v1")
+    assert invalidated([body], s3, invalidate_new_objects=False) == {"/a.html"}
+
+
+def test_records_without_version_id_invalidate_with_one_line_and_no_call(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unversioned bucket: as without change detection, and the log says why."""
+    with caplog.at_level(logging.INFO):
+        paths = invalidated(
+            [created("a.html", None), created("b/c.html", "null")], s3, invalidate_new_objects=False
+        )
+    assert paths == {"/a.html", "/b/c.html"}
+    lines = [r for r in caplog.records if getattr(r, "decision", "") == "changes_unverified"]
+    assert len(lines) == 1
+    assert vars(lines[0])["reasons"] == {"no_version_id": 2}
+    assert sum(s3.calls.values()) == 0
+
+
+def test_key_that_is_a_prefix_of_another_is_compared_with_its_own_versions(s3: CountingS3) -> None:
+    """A listing with Prefix=a.html also returns a.html.old: its version must not pass for a.html's."""
+    put(s3.client, "a.html", b"A")
+    put(s3.client, "a.html.old", b"B")
+    changed = put(s3.client, "a.html", b"B")
+    assert invalidated([created("a.html", changed)], s3) == {"/a.html"}
+
+
+def test_key_prefix_of_another_in_a_directory_listing(s3: CountingS3) -> None:
+    put(s3.client, "d/a.html", b"A")
+    put(s3.client, "d/a.html.old", b"B")
+    changed = put(s3.client, "d/a.html", b"B")
+    same = put(s3.client, "d/a.html.old", b"B")
+    assert invalidated([created("d/a.html", changed), created("d/a.html.old", same)], s3) == {"/d/a.html"}
+    assert s3.calls["list_object_versions"] == 1
+
+
+def test_two_versions_in_one_batch_first_changing_second_identical_invalidates(s3: CountingS3) -> None:
+    put(s3.client, "a.html", b"A")
+    first = put(s3.client, "a.html", b"B")
+    second = put(s3.client, "a.html", b"B")
+    assert invalidated([created("a.html", second), created("a.html", first)], s3) == {"/a.html"}
+
+
+def test_a_b_a_in_one_batch_invalidates(s3: CountingS3) -> None:
+    put(s3.client, "a.html", b"A")
+    first = put(s3.client, "a.html", b"B")
+    second = put(s3.client, "a.html", b"A")
+    assert invalidated([created("a.html", first), created("a.html", second)], s3) == {"/a.html"}
+
+
+def test_identical_versions_and_duplicate_events_in_one_batch_invalidate_nothing(s3: CountingS3) -> None:
+    put(s3.client, "a.html")
+    first = put(s3.client, "a.html")
+    second = put(s3.client, "a.html")
+    bodies = [created("a.html", first), created("a.html", second), created("a.html", second)]
+    assert invalidated(bodies, s3) == set()
+    assert s3.calls["head_object"] == 3  # each version once, the middle one serving both pairs
+
+
+def test_delete_in_the_batch_invalidates_the_key_whatever_its_versions(s3: CountingS3) -> None:
+    put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    bodies = [created("a.html", again), deleted("a.html", "x", event_name="ObjectRemoved:Delete")]
+    assert invalidated(bodies, s3) == {"/a.html"}
+
+
+def test_writes_in_the_same_second_are_an_ambiguous_order(s3: CountingS3, clock: TickingClock) -> None:
+    put(s3.client, "a.html")
+    clock.step *= 0
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html")
+    back = put(s3.client, "a.html")
+    assert invalidated([created("a.html", back)], s3, invalidate_new_objects=False) == {"/a.html"}
+
+
+def test_eventbridge_version_id_is_compared_too(s3: CountingS3) -> None:
+    put(s3.client, "app.js", b"1")
+    again = put(s3.client, "app.js", b"1")
+    changed = put(s3.client, "main.js", b"2")
+    bodies = [
+        eventbridge_body("app.js", bucket=BUCKET, version_id=again),
+        eventbridge_body("main.js", bucket=BUCKET, version_id=changed),
+    ]
+    assert invalidated(bodies, s3) == {"/main.js"}
+
+
+def test_no_time_left_invalidates_without_a_call(s3: CountingS3, caplog: pytest.LogCaptureFixture) -> None:
+    put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    with caplog.at_level(logging.INFO):
+        assert invalidated([created("a.html", again)], s3, remaining_ms=4000) == {"/a.html"}
+    assert decisions(caplog)["changes_unverified"]["reasons"] == {"no_time": 1}
+    assert sum(s3.calls.values()) == 0
+
+
+def test_directory_listing_pages_through_and_stays_within_one_call_per_key(
+    s3: CountingS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detect, "PAGE_SIZE", 3)
+    keys = [f"docs/p{i:02}.html" for i in range(8)]
+    for key in [*keys, "docs/sub/x.html", "docs/zz.html"]:
+        put(s3.client, key)
+    again = {key: put(s3.client, key) for key in keys}
+    changed = put(s3.client, "docs/p03.html", b"other")
+    bodies = [created(key, version) for key, version in again.items()] + [created("docs/p03.html", changed)]
+    assert invalidated(bodies, s3) == {"/docs/p03.html"}
+    assert s3.calls["list_object_versions"] <= len(keys)
+
+
+def test_keys_the_listing_budget_does_not_reach_are_invalidated(
+    s3: CountingS3, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(detect, "PAGE_SIZE", 2)
+    for i in range(6):
+        put(s3.client, f"d/a{i}.html")
+    late = {key: put(s3.client, key) for key in ("d/a0.html", "d/a5.html")}
+    with caplog.at_level(logging.INFO):
+        paths = invalidated([created(key, version) for key, version in late.items()], s3)
+    assert paths == {"/d/a5.html"}
+    assert decisions(caplog)["changes_unverified"]["reasons"] == {"listing_budget": 1}
+    assert s3.calls["list_object_versions"] == 2
+
+
+def test_unserved_keys_are_not_looked_up(s3: CountingS3) -> None:
+    config = Config(
+        distributions=(Distribution("www", "EWWW", "/site"),), max_paths=100, skip_unchanged_objects=True
+    )
+    version = put(s3.client, "other/a.html")
+    cloudfront = RecordingCloudFront()
+    process_batch(sqs_event([created("other/a.html", version)]), config, cloudfront, lambda: 60_000, s3=s3)
+    assert (cloudfront.paths, sum(s3.calls.values())) == (set(), 0)
+
+
+def test_without_the_setting_nothing_is_looked_up(s3: CountingS3) -> None:
+    put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    cloudfront = RecordingCloudFront()
+    config = Config(distributions=(WWW,), max_paths=100)
+    process_batch(sqs_event([created("a.html", again)]), config, cloudfront, lambda: 60_000, s3=s3)
+    assert (cloudfront.paths, sum(s3.calls.values())) == ({"/a.html"}, 0)
+
+
+class Context:
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def test_lambda_handler_skips_unchanged_objects_with_the_module_settings(
+    s3: CountingS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handler as Lambda starts it, with the environment the module writes, on moto's CloudFront."""
+    import importlib  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    from support.deployment import create_distribution, invalidations  # noqa: PLC0415
+
+    cloudfront = boto3.client("cloudfront")
+    distribution_id = create_distribution(cloudfront, BUCKET)
+    monkeypatch.setenv("DISTRIBUTIONS", json.dumps({"www": {"id": distribution_id, "origin_path": ""}}))
+    monkeypatch.setenv("MAX_PATHS_PER_INVALIDATION", "100")
+    monkeypatch.setenv("SKIP_UNCHANGED_OBJECTS", "true")
+    monkeypatch.setenv("INVALIDATE_NEW_OBJECTS", "true")
+    sys.modules.pop("cf_invalidator.handler", None)
+    handler = importlib.import_module("cf_invalidator.handler")
+    put(s3.client, "a.html")
+    put(s3.client, "b.html")
+    same, changed = put(s3.client, "a.html"), put(s3.client, "b.html", b"changed")
+    event = sqs_event([created("a.html", same), created("b.html", changed)])
+    assert handler.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert [inv.paths for inv in invalidations(cloudfront, distribution_id).values()] == [("/b.html",)]
+
+
+def test_time_running_low_midway_stops_looking_and_invalidates_the_rest(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Half the time left at the start is for looking: the listings fit, the HEADs find the time gone."""
+    put(s3.client, "a.html")
+    put(s3.client, "b/c.html")
+    same = {key: put(s3.client, key) for key in ("a.html", "b/c.html")}
+    readings = iter([60_000, 60_000, 60_000])  # the start, then one reading before each listing
+
+    def remaining() -> int:
+        return next(readings, 20_000)
+
+    config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True)
+    cloudfront = RecordingCloudFront()
+    with caplog.at_level(logging.INFO):
+        process_batch(sqs_event(created(k, v) for k, v in same.items()), config, cloudfront, remaining, s3=s3)
+    assert cloudfront.paths == {"/a.html", "/b/c.html"}
+    assert (s3.calls["list_object_versions"], s3.calls["head_object"]) == (2, 0)
+    assert decisions(caplog)["changes_unverified"]["reasons"] == {"no_time": 2}
