@@ -6,6 +6,10 @@ attributes to settle), so the three deployments (examples/basic in mode "s3", ex
 in mode "eventbridge", and a small root module in mode "none") are applied side by side on one server,
 each with its own bucket, names and state, and shared by every test that uses them. Tests leave the
 queues drained and tell their invalidations apart by watching for new ones.
+
+The examples' buckets are versioned, as change detection (on by default) needs: a key a test writes for
+the first time is a new object and is invalidated, and an overwrite with other bytes is a change. The
+mode "none" bucket is not, so the handler's path for an unversioned bucket runs end to end as well.
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
 
 
 def deploy_example(server: MotoServer, root: Path, example: str, bucket: str) -> Deployment:
-    distributions = prepare_site(server, bucket, EXAMPLE_SITES[example])
+    distributions = prepare_site(server, bucket, EXAMPLE_SITES[example], versioned=True)
     return deploy(
         server,
         stage_example(root / "stage", example),

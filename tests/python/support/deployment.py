@@ -121,9 +121,12 @@ class InvalidationWatch:
         return {d: {path for inv in invs for path in inv.paths} for d, invs in self.new().items()}
 
 
-def prepare_site(server: MotoServer, bucket: str, origin_paths: Mapping[str, str]) -> dict[str, str]:
-    """The bucket and one distribution per label (label => origin path); return label => distribution id."""
-    create_bucket(server, bucket)
+def prepare_site(
+    server: MotoServer, bucket: str, origin_paths: Mapping[str, str], *, versioned: bool = False
+) -> dict[str, str]:
+    """The bucket (with versioning enabled when `versioned`) and one distribution per label (label =>
+    origin path); return label => distribution id."""
+    create_bucket(server, bucket, versioned=versioned)
     cloudfront = server.client("cloudfront")
     return {
         label: create_distribution(cloudfront, bucket, path, comment=label)

@@ -174,3 +174,21 @@ class DeployedFunction:
         if not payload["ok"]:
             raise InvocationError(f"{self.name} raised {payload['errorType']}: {payload['errorMessage']}")
         return payload["response"]
+
+    def log_records(self, since: int = 0) -> list[dict[str, Any]]:
+        """The JSON objects the function logged in its invocations from number `since` on, in order (lines
+        that are not one, such as a traceback's, are left out)."""
+        records = []
+        for log in self.logs[since:]:
+            for line in log.splitlines():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+        return records
+
+    def decisions(self, decision: str, since: int = 0) -> list[dict[str, Any]]:
+        """The log records of one decision (e.g. "unchanged_skipped") from invocation number `since` on."""
+        return [record for record in self.log_records(since) if record.get("decision") == decision]

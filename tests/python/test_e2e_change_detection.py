@@ -1,0 +1,168 @@
+"""Change detection end to end: the demo site re-uploaded whole, as a CI deploy does, on versioned buckets.
+
+`aws s3 sync` from a fresh checkout uploads every file, changed or not. Through S3 notifications (mode
+"s3", examples/basic) and EventBridge (mode "eventbridge", examples/multi-distribution, two distributions,
+one with origin path "/docs"), the deployed function must invalidate what changed and nothing else, and
+say in its log what it skipped. The deployments and their versioned buckets are the session's (conftest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from support.demo_site import FOLDERS, site_keys, upload, wait_for_next_second
+from support.deployment import Deployment
+from support.event_source import BatchOutcome
+
+pytestmark = pytest.mark.e2e
+
+SITES = {
+    "basic": site_keys(),
+    # Through moto's EventBridge, keys that read the same URL-encoded or not (see
+    # test_e2e_multi_distribution.py): the folders without a space.
+    "multi-distribution": site_keys(tuple(folder for folder in FOLDERS if " " not in folder)),
+}
+CHANGED = ("index.html", "blog/2026/style.css", "docs/api/page-07.html")
+DELETED = "docs/guide/index.html"
+# The viewer paths of CHANGED and DELETED on each distribution, by CloudFront's rules: an index document
+# is also served at its directory; the "docs" distribution (origin path /docs) serves docs/ only.
+CHANGED_PATHS = {
+    "basic": {"site": {"/", "/index.html", "/blog/2026/style.css", "/docs/api/page-07.html"}},
+    "multi-distribution": {
+        "site": {"/", "/index.html", "/blog/2026/style.css", "/docs/api/page-07.html"},
+        "docs": {"/api/page-07.html"},
+    },
+}
+DELETED_PATHS = {
+    "basic": {"site": {"/docs/guide/", "/docs/guide/index.html"}},
+    "multi-distribution": {
+        "site": {"/docs/guide/", "/docs/guide/index.html"},
+        "docs": {"/guide/", "/guide/index.html"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one deploy led to once the queue was delivered to the deployed function."""
+
+    outcomes: list[BatchOutcome]
+    paths: dict[str, set[str]]  # label => paths invalidated
+    records: list[dict[str, Any]]  # what the function logged
+
+    def batch_sizes(self) -> list[tuple[int, int]]:
+        """(messages, failed messages) of each batch."""
+        return [(len(o.message_ids), len(o.failed_ids)) for o in self.outcomes]
+
+    def total(self, decision: str, count: str = "key_count") -> int:
+        """The sum of `count` over the log lines of `decision`."""
+        return sum(int(r[count]) for r in self.records if r.get("decision") == decision)
+
+    def logged(self, decision: str) -> bool:
+        return any(r.get("decision") == decision for r in self.records)
+
+
+@dataclass
+class UploadedSite:
+    """The demo site in a deployment's versioned bucket, and the version of each key's bytes there."""
+
+    name: str
+    deployment: Deployment
+    versions: dict[str, str]
+    first: Delivery | None = field(default=None)
+
+    def deploy(self, change: Callable[[], None]) -> Delivery:
+        """Make `change` in a later second than every earlier write (see wait_for_next_second), then
+        deliver the queue and return what came of it."""
+        wait_for_next_second()
+        watch = self.deployment.watch()
+        since = len(self.deployment.function.logs)
+        change()
+        outcomes = self.deployment.events.drain()
+        records = self.deployment.function.log_records(since)
+        return Delivery(outcomes, self.deployment.new_paths_by_label(watch), records)
+
+    def sync(self, new_versions: Mapping[str, str] | None = None) -> Delivery:
+        """Upload every key, as `aws s3 sync` does from a fresh checkout; `new_versions` changes a few."""
+        self.versions.update(new_versions or {})
+        return self.deploy(lambda: upload(self.s3, self.deployment.bucket, self.versions))
+
+    @property
+    def s3(self) -> Any:
+        return self.deployment.server.client("s3")
+
+
+def directories(keys: Iterable[str]) -> set[str]:
+    """The folders the keys are in ("" for the bucket's root)."""
+    return {key.rpartition("/")[0] for key in keys}
+
+
+@pytest.fixture(scope="module", params=sorted(SITES))
+def site(request: pytest.FixtureRequest, deployments: dict[str, Deployment]) -> UploadedSite:
+    """The site uploaded once to the deployment's bucket, and delivered."""
+    uploaded = UploadedSite(
+        request.param, deployments[request.param], dict.fromkeys(SITES[request.param], "v1")
+    )
+    uploaded.first = uploaded.sync()
+    return uploaded
+
+
+def test_bucket_keeps_versions(site: UploadedSite) -> None:
+    versioning = site.s3.get_bucket_versioning(Bucket=site.deployment.bucket)
+    assert versioning["Status"] == "Enabled"
+
+
+def test_first_upload_invalidates_every_page_as_new(site: UploadedSite) -> None:
+    assert site.first is not None
+    assert site.first.batch_sizes() == [(len(SITES[site.name]), 0)]
+    assert not site.first.logged("unchanged_skipped")
+    site_paths = site.first.paths["site"]
+    keys = SITES[site.name]
+    assert len(site_paths) == len(keys) + len(directories(keys))  # each index.html at its folder too
+    assert {"/docs/guide/", "/docs/api/page-07.html", "/blog/2026/style.css"} <= site_paths
+
+
+def test_unchanged_reupload_of_the_whole_site_invalidates_nothing(site: UploadedSite) -> None:
+    # GIVEN the site uploaded and delivered (the fixture)
+    # WHEN every file is uploaded again with the same bytes and headers
+    delivery = site.sync()
+    # THEN one batch, no failure, no path on any distribution
+    keys = len(site.versions)
+    assert delivery.batch_sizes() == [(keys, 0)]
+    assert delivery.paths == {label: set() for label in site.deployment.distributions}
+    # AND the function logged every key as unchanged, after one listing per folder and two HEADs a key
+    assert delivery.total("unchanged_skipped") == keys
+    assert delivery.total("unchanged_skipped", "list_calls") == len(directories(site.versions))
+    assert delivery.total("unchanged_skipped", "head_calls") == 2 * keys
+    assert not delivery.logged("changes_unverified")
+
+
+def test_changing_three_files_invalidates_exactly_their_paths(site: UploadedSite) -> None:
+    # GIVEN the site uploaded and delivered
+    # WHEN the whole site is uploaded again with three files changed
+    delivery = site.sync(dict.fromkeys(CHANGED, "v2-changed"))
+    # THEN exactly their viewer paths are invalidated, on each distribution that serves them
+    keys = len(site.versions)
+    assert delivery.batch_sizes() == [(keys, 0)]
+    assert delivery.paths == CHANGED_PATHS[site.name]
+    # AND the others were skipped as unchanged (the changed ones' ETags differ: no HEAD for them)
+    assert delivery.total("unchanged_skipped") == keys - len(CHANGED)
+    assert delivery.total("unchanged_skipped", "head_calls") == 2 * (keys - len(CHANGED))
+    assert not delivery.logged("changes_unverified")
+
+
+def test_deleting_a_file_invalidates_its_paths(site: UploadedSite) -> None:
+    # GIVEN the site uploaded and delivered
+    # WHEN an index document is deleted (in a versioned bucket: a delete marker)
+    delivery = site.deploy(lambda: site.s3.delete_object(Bucket=site.deployment.bucket, Key=DELETED))
+    del site.versions[DELETED]
+    # THEN its paths are invalidated (the directory's too) on each distribution that serves it
+    assert delivery.batch_sizes() == [(1, 0)]
+    assert delivery.paths == DELETED_PATHS[site.name]
+    listing = site.s3.list_object_versions(Bucket=site.deployment.bucket, Prefix=DELETED)
+    [marker] = [m for m in listing["DeleteMarkers"] if m["Key"] == DELETED and m["IsLatest"]]
+    assert marker["VersionId"] not in {v["VersionId"] for v in listing["Versions"]}
