@@ -31,7 +31,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 $(TF_CLI_CONFIG): scripts/tf_cli_config.sh
 	scripts/tf_cli_config.sh >/dev/null
 
-demo: $(VENV)/.installed $(TF_CLI_CONFIG) ## Apply examples/basic on a local moto server, upload a site, show the invalidations
+demo: $(VENV)/.installed $(TF_CLI_CONFIG) ## Apply examples/basic on a local moto server, deploy a site three times, show the invalidations
 	$(PY) scripts/demo.py
 
 test: static tf-test checkov pytest ## Run every check and test (what CI runs)

@@ -1,10 +1,13 @@
 """`make demo`: the whole pipeline on this machine, no AWS account needed.
 
-Starts a moto server on 127.0.0.1, applies examples/basic against it, uploads a small site, then
-overwrites and deletes a few pages. moto's S3 puts the change events on the module's queue; the demo
+Starts a moto server on 127.0.0.1, creates a versioned bucket, applies examples/basic against it, then
+deploys a small site three times the way CI does it with `aws s3 sync` from a fresh checkout (every file
+uploaded, changed or not): a first upload, the same files again unchanged, and the files again with a
+few pages changed and a few deleted. moto's S3 puts the change events on the module's queue; the demo
 delivers them to the deployed function the way Lambda's SQS event source mapping would (moto cannot run
-Lambda code without Docker) and reports the CloudFront invalidations that came out, with what one
-invalidation per changed object would have cost instead. Exits 0, or names the failed step and exits 1.
+Lambda code without Docker) and reports, per deploy, the CloudFront invalidations that came out, how many
+objects the function skipped as unchanged (from its log), and what one invalidation per event would have
+cost instead. Exits 0, or names the failed step and exits 1.
 
 The machinery is the end-to-end tests' own (tests/python/support), so the demo shows what they test.
 """
@@ -15,7 +18,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
 from support.cloudfront_model import FREE_PATHS_PER_MONTH, PRICE_PER_PATH  # noqa: E402
+from support.demo_site import FOLDERS, site_keys, upload, wait_for_next_second  # noqa: E402
 from support.deployment import (  # noqa: E402
     EXAMPLE_SITES,
     Deployment,
@@ -38,21 +42,7 @@ from support.terraform import stage_example  # noqa: E402
 
 BUCKET = "demo-site"
 SHOWN_PATHS = 12
-# Folders of the demo site: spaces and non-ASCII characters included, as real sites have them.
-FOLDERS = (
-    "",
-    "blog",
-    "blog/2025",
-    "blog/2026",
-    "docs",
-    "docs/guide",
-    "docs/api",
-    "team pages",
-    "café",
-    "über uns",
-)
-PAGES_PER_FOLDER = 29  # + index.html + style.css: 31 objects a folder
-OVERWRITTEN = ("index.html", "docs/guide/index.html", "café/page-03.html", "team pages/page-07.html")
+CHANGED = ("index.html", "docs/guide/index.html", "café/page-03.html", "team pages/page-07.html")
 DELETED = ("blog/2025/page-01.html", "über uns/page-02.html", "docs/api/page-28.html")
 
 
@@ -69,22 +59,6 @@ def step(number: int, total: int, title: str) -> Iterator[None]:
     except Exception as error:
         raise StepError(f"step {number}/{total} '{title}' failed: {type(error).__name__}: {error}") from error
     print(f"      done in {time.monotonic() - started:.1f} s", flush=True)
-
-
-def site_keys() -> list[str]:
-    """The keys of the demo site: an index.html, a stylesheet and pages in every folder."""
-    keys = []
-    for folder in FOLDERS:
-        prefix = f"{folder}/" if folder else ""
-        keys += [f"{prefix}index.html", f"{prefix}style.css"]
-        keys += [f"{prefix}page-{n:02d}.html" for n in range(1, PAGES_PER_FOLDER + 1)]
-    return keys
-
-
-def upload(deployment: Deployment, keys: list[str], version: str) -> None:
-    s3 = deployment.server.client("s3")
-    for key in keys:
-        s3.put_object(Bucket=deployment.bucket, Key=key, Body=f"<h1>{key}</h1><p>{version}</p>".encode())
 
 
 def deliver(deployment: Deployment) -> list[BatchOutcome]:
@@ -107,39 +81,87 @@ def cost(paths: int) -> float:
 
 
 @dataclass
-class Report:
-    changes: int
+class SiteDeploy:
+    """One deploy of the site and what the function made of it."""
+
+    title: str
+    events: int  # objects written or deleted: one S3 event each
     batches: int
+    unchanged: int  # objects the function logged as unchanged_skipped
     invalidations: dict[str, list[Invalidation]]  # label => created invalidations
 
+    @property
+    def calls(self) -> int:
+        return sum(len(invs) for invs in self.invalidations.values())
+
+    @property
+    def paths(self) -> int:
+        return sum(len(inv.paths) for invs in self.invalidations.values() for inv in invs)
+
+    @property
+    def per_event(self) -> int:
+        """Paths (and calls) of one invalidation per event and distribution, as per-object snippets do."""
+        return self.events * len(self.invalidations)
+
     def print(self) -> None:
-        coalesced = sum(len(inv.paths) for invs in self.invalidations.values() for inv in invs)
-        calls = sum(len(invs) for invs in self.invalidations.values())
-        per_object = self.changes * len(self.invalidations)
-        print("\nReport")
-        print(f"  objects changed:        {self.changes}")
-        print(f"  batches delivered:      {self.batches}")
+        print(f"  {self.title}")
+        print(
+            f"    {self.events} S3 events in {self.batches} batch(es); "
+            f"skipped as unchanged (logged as unchanged_skipped): {self.unchanged}"
+        )
         for label, invalidations in self.invalidations.items():
-            print(f"  distribution {label!r}: {len(invalidations)} invalidation(s)")
+            if not invalidations:
+                print(f"    distribution {label!r}: no invalidation")
             for invalidation in invalidations:
                 shown = ", ".join(sorted(invalidation.paths)[:SHOWN_PATHS])
                 more = len(invalidation.paths) - SHOWN_PATHS
                 print(
-                    f"    {invalidation.id}: {len(invalidation.paths)} paths: {shown}"
+                    f"    distribution {label!r}: {invalidation.id}: {len(invalidation.paths)} paths: {shown}"
                     + (f", ... +{more}" if more > 0 else "")
                 )
-        print(f"  this module:            {calls} CreateInvalidation call(s), {coalesced} paths")
-        print(f"  one per changed object: {per_object} CreateInvalidation calls, {per_object} paths")
         print(
-            f"  cost once the free {FREE_PATHS_PER_MONTH} paths of the month are used "
-            f"(${PRICE_PER_PATH}/path): ${cost(coalesced):.2f} instead of ${cost(per_object):.2f}"
+            f"    this module: {self.calls} CreateInvalidation call(s), {self.paths} paths; "
+            f"one per event: {self.per_event} calls, {self.per_event} paths"
         )
-        daily_module, daily_per_object = 30 * coalesced, 30 * per_object
+
+
+@dataclass
+class Report:
+    deploys: list[SiteDeploy]
+
+    def print(self) -> None:
+        print("\nReport")
+        for site_deploy in self.deploys:
+            site_deploy.print()
+        paths = sum(d.paths for d in self.deploys)
+        per_event = sum(d.per_event for d in self.deploys)
         print(
-            f"  a month with one such deploy a day: {daily_module} paths "
-            f"(${cost(max(0, daily_module - FREE_PATHS_PER_MONTH)):.2f}) instead of {daily_per_object} "
-            f"(${cost(max(0, daily_per_object - FREE_PATHS_PER_MONTH)):.2f})"
+            f"  all {len(self.deploys)} deploys, once the free {FREE_PATHS_PER_MONTH} paths of the month "
+            f"are used (${PRICE_PER_PATH}/path): ${cost(paths):.2f} instead of ${cost(per_event):.2f}"
         )
+        daily = self.deploys[-1]
+        daily_module, daily_per_event = 30 * daily.paths, 30 * daily.per_event
+        print(
+            f"  a month with one deploy a day like the last: {daily_module} paths "
+            f"(${cost(max(0, daily_module - FREE_PATHS_PER_MONTH)):.2f}) instead of {daily_per_event} "
+            f"(${cost(max(0, daily_per_event - FREE_PATHS_PER_MONTH)):.2f})"
+        )
+
+
+def deploy_site(deployment: Deployment, title: str, change: Callable[[], int]) -> SiteDeploy:
+    """Make `change` (it returns how many objects it wrote or deleted), deliver the queue, and read what
+    the function did from CloudFront (moto) and from the function's log."""
+    # moto gives LastModified to the second and the handler invalidates two versions of a key written in
+    # the same second (their order is unknown): each deploy starts in a later second than the last.
+    wait_for_next_second()
+    watch = deployment.watch()
+    since = len(deployment.function.logs)
+    events = change()
+    batches = len(deliver(deployment))
+    unchanged = sum(r["key_count"] for r in deployment.function.decisions("unchanged_skipped", since))
+    created = watch.new()
+    invalidations = {label: created[d] for label, d in deployment.distributions.items()}
+    return SiteDeploy(title, events, batches, unchanged, invalidations)
 
 
 def run(workdir: Path) -> Report:
@@ -148,8 +170,8 @@ def run(workdir: Path) -> Report:
         server = MotoServer(log_path=workdir / "moto_server.log").start()
         print(f"      {server.endpoint_url} (log: {workdir / 'moto_server.log'})")
     try:
-        with step(2, total, f"create bucket {BUCKET!r} and a CloudFront distribution in front of it"):
-            distributions = prepare_site(server, BUCKET, EXAMPLE_SITES["basic"])
+        with step(2, total, f"create versioned bucket {BUCKET!r} and a CloudFront distribution in front"):
+            distributions = prepare_site(server, BUCKET, EXAMPLE_SITES["basic"], versioned=True)
             print(f"      distribution {distributions['site']}")
         with step(3, total, "terraform apply examples/basic (the provider waits ~25 s per SQS queue)"):
             deployment = deploy(
@@ -166,28 +188,34 @@ def run(workdir: Path) -> Report:
                 f"{name} {seconds:.0f} s" for name, seconds in deployment.terraform.durations.items()
             )
             print(f"      {timings}; function {deployment.function.name} runs the committed zip")
-        watch = deployment.watch()
-        keys = site_keys()
-        batches = 0
-        with step(
-            4, total, f"upload a site of {len(keys)} files in {len(FOLDERS)} folders, deliver the queue"
-        ):
-            upload(deployment, keys, "v1")
-            batches += len(deliver(deployment))
-        with step(
-            5, total, f"overwrite {len(OVERWRITTEN)} pages and delete {len(DELETED)}, deliver the queue"
-        ):
-            upload(deployment, list(OVERWRITTEN), "v2")
-            s3 = server.client("s3")
+        versions = dict.fromkeys(site_keys(), "v1")
+        s3 = server.client("s3")
+
+        def sync() -> int:
+            upload(s3, BUCKET, versions)
+            return len(versions)
+
+        def sync_and_delete() -> int:
             for key in DELETED:
+                del versions[key]
                 s3.delete_object(Bucket=BUCKET, Key=key)
-            batches += len(deliver(deployment))
-        with step(6, total, "read the invalidations CloudFront (moto) holds"):
-            created = watch.new()
-            invalidations = {
-                label: created[distribution_id] for label, distribution_id in distributions.items()
-            }
-        return Report(len(keys) + len(OVERWRITTEN) + len(DELETED), batches, invalidations)
+            versions.update(dict.fromkeys(CHANGED, "v2"))
+            return sync() + len(DELETED)
+
+        deploys = []
+        title = f"deploy 1: upload a site of {len(versions)} files in {len(FOLDERS)} folders"
+        with step(4, total, title + ", deliver the queue"):
+            deploys.append(deploy_site(deployment, title, sync))
+        title = f"deploy 2: upload the same {len(versions)} files again, unchanged (CI from a fresh checkout)"
+        with step(5, total, title + ", deliver the queue"):
+            deploys.append(deploy_site(deployment, title, sync))
+        title = (
+            f"deploy 3: upload every file again, {len(CHANGED)} pages changed, "
+            f"{len(DELETED)} deleted (sync --delete)"
+        )
+        with step(6, total, title + ", deliver the queue"):
+            deploys.append(deploy_site(deployment, title, sync_and_delete))
+        return Report(deploys)
     finally:
         server.stop()
         print("moto server stopped", flush=True)
