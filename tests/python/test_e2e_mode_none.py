@@ -36,9 +36,13 @@ def test_mode_none_outputs_the_queue_that_hand_wired_bucket_events_reach(unwired
         Bucket=unwired.bucket, NotificationConfiguration={"QueueConfigurations": [wiring]}
     )
     watch = unwired.watch()
+    since = len(unwired.function.logs)
     # WHEN an object changes and the queue is delivered to the deployed function
     s3.put_object(Bucket=unwired.bucket, Key="docs/guide.html", Body=b"<p>guide</p>")
     outcomes = unwired.events.drain()
     # THEN its path is invalidated and nothing failed
     assert all(o.failed_ids == set() for o in outcomes)
+    # AND the log says why it was not compared: this bucket is not versioned (no version id)
+    [unverified] = unwired.function.decisions("changes_unverified", since)
+    assert (unverified["key_count"], unverified["reasons"]) == (1, {"no_version_id": 1})
     assert unwired.new_paths_by_label(watch) == {"site": {"/docs/guide.html"}}
