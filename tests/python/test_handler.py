@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
 from cf_invalidator.config import ConfigError
@@ -188,7 +188,9 @@ def test_cloudfront_client_sends_a_throttled_call_once_leaving_retries_to_the_ha
 
     def answer_throttled(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
         sent.append(request.url)
-        return AWSResponse(request.url, 400, {"Content-Type": "text/xml"}, RawBody(THROTTLED))
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "text/xml"
+        return AWSResponse(request.url, 400, headers, RawBody(THROTTLED))
 
     client.meta.events.register_first("before-send.cloudfront.CreateInvalidation", answer_throttled)
     batch = {"Paths": {"Quantity": 1, "Items": ["/a.html"]}, "CallerReference": "ref"}
