@@ -67,3 +67,16 @@ def test_events_queued_by_the_apply_itself_are_handled_without_invalidations(dep
         outcome.failed_ids == set() and outcome.error is None for outcome in deployment.settling_outcomes
     )
     assert all(created == [] for created in deployment.settling_invalidations.values())
+
+
+def test_applied_state_holds_what_aws_reports(deployment: Deployment) -> None:
+    # pytest-terraform's view of the state: resources by type and name, looked up with jmespath
+    state = deployment.terraform.state()
+    function = deployment.server.client("lambda").get_function(
+        FunctionName=deployment.outputs["function_name"]
+    )
+    assert state["aws_lambda_function.this.arn"] == function["Configuration"]["FunctionArn"]
+    assert state["aws_lambda_function.this.memory_size"] == function["Configuration"]["MemorySize"]
+    assert state["aws_sqs_queue.this.url"] == deployment.outputs["queue_url"]
+    assert state["aws_sqs_queue.dead_letter.url"] == deployment.outputs["dead_letter_queue_url"]
+    assert state["aws_lambda_event_source_mapping.this.uuid"] == deployment.mapping.uuid
