@@ -31,6 +31,7 @@ STAGE = ROOT / "build" / "mutate"
 WORKERS = 2
 # The fast tests that exercise lambda_src (no Terraform, no moto server).
 UNIT_TESTS = [
+    "test_batch.py",
     "test_coalesce.py",
     "test_config.py",
     "test_events.py",
