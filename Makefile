@@ -13,7 +13,7 @@ EXAMPLES := $(wildcard examples/*)
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(TF_CLI_CONFIG)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test bench zip fmt lint static tf-static tf-test checkov pytest clean
+.PHONY: help demo test bench mutate zip fmt lint static tf-static tf-test checkov pytest clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,15 @@ test: static tf-test checkov pytest ## Run every check and test (what CI runs)
 
 bench: $(VENV)/.installed ## Measure speed, memory and cost, replay real deploys, rewrite the README's figures
 	$(PY) bench/run.py
+
+# mutmut (requirements-mutate.txt, no conflict with requirements-dev.txt) in the same venv; why mutmut
+# and how it runs: scripts/mutate.py. Takes minutes: not part of `make test`.
+$(VENV)/.mutate-installed: $(VENV)/.installed requirements-mutate.txt
+	$(PY) -m pip install --quiet -r requirements-mutate.txt
+	touch $@
+
+mutate: $(VENV)/.mutate-installed ## Mutation-test the handler with its unit tests; print survivors and score
+	$(PY) scripts/mutate.py
 
 zip: $(VENV)/.installed ## Rebuild the committed Lambda zip
 	$(PY) scripts/build_lambda_zip.py

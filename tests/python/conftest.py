@@ -97,6 +97,7 @@ DEPLOYERS: dict[str, Callable[[MotoServer, Path], Deployment]] = {
 }
 
 
+# Not pytest-terraform's @terraform fixture: it applies one module at a time, these three side by side.
 @pytest.fixture(scope="session")
 def deployments(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Deployment]:
     """Every end-to-end deployment, applied once per session in parallel on an emptied moto server."""

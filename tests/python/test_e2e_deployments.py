@@ -109,3 +109,16 @@ def test_alarms_watch_dead_letters_the_oldest_queued_change_and_function_errors(
         ),
         f"{name}-errors": ("AWS/Lambda", "Errors", {"FunctionName": name}, "GreaterThanThreshold"),
     }
+
+
+def test_applied_state_holds_what_aws_reports(deployment: Deployment) -> None:
+    # pytest-terraform's view of the state: resources by type and name, looked up with jmespath
+    state = deployment.terraform.state()
+    function = deployment.server.client("lambda").get_function(
+        FunctionName=deployment.outputs["function_name"]
+    )
+    assert state["aws_lambda_function.this.arn"] == function["Configuration"]["FunctionArn"]
+    assert state["aws_lambda_function.this.memory_size"] == function["Configuration"]["MemorySize"]
+    assert state["aws_sqs_queue.this.url"] == deployment.outputs["queue_url"]
+    assert state["aws_sqs_queue.dead_letter.url"] == deployment.outputs["dead_letter_queue_url"]
+    assert state["aws_lambda_event_source_mapping.this.uuid"] == deployment.mapping.uuid

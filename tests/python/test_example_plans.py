@@ -43,6 +43,7 @@ def saved_plan(server: MotoServer, root: Path, example: str) -> dict[str, Any]:
     return plan
 
 
+# Not pytest-terraform's @terraform fixture: it always applies (and destroys); these are saved plans.
 @pytest.fixture(scope="module")
 def plans(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     root = tmp_path_factory.mktemp("plans")

@@ -17,7 +17,6 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -26,11 +25,11 @@ from botocore.exceptions import ReadTimeoutError
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.invalidate import RESERVE_MS
-from cf_invalidator.paths import viewer_paths
 from cf_invalidator.redelivery import redelivery_delay
 from support.cloudfront_model import CloudFrontModel
 from support.event_source import SqsEventSource
 from support.module_defaults import module_defaults
+from support.path_oracle import required_paths
 from support.sqs_events import eventbridge_body, failed_ids, s3_body, sqs_event
 
 DEFAULTS = module_defaults()
@@ -160,14 +159,17 @@ def uncovered_keys(
             continue
         for key in keys:
             for distribution in config.distributions:
-                paths = viewer_paths(key, distribution, config.index_document)
+                paths = required_paths(key, distribution.origin_path, config.index_document)
                 if not all(model.covers(distribution.id, path) for path in paths):
                     missing.append((distribution.label, key))
     return missing
 
 
 def distinct_paths(keys: Sequence[str], config: Config, distribution: Distribution) -> set[str]:
-    return {path for key in keys for path in viewer_paths(key, distribution, config.index_document)}
+    """The viewer paths the keys need on the distribution, by the oracle (support/path_oracle.py)."""
+    return {
+        path for key in keys for path in required_paths(key, distribution.origin_path, config.index_document)
+    }
 
 
 def deliveries(source: SqsEventSource) -> dict[str, int]:
@@ -339,7 +341,8 @@ def test_broken_distribution_sends_only_its_messages_to_the_dlq_and_logs_its_nam
     assert {deliveries(source)[i] for i in blog_ids} == {DEFAULTS.max_receive_count}
     not_dead = {i: keys for i, keys in queues.keys_by_message.items() if i not in blog_ids}
     assert uncovered_keys(not_dead, config, model, set()) == []
-    assert all(model.covers(WWW.id, "/" + key) for i in blog_ids for key in queues.keys_by_message[i])
+    blog_keys = [key for i in blog_ids for key in queues.keys_by_message[i]]
+    assert all(model.covers(WWW.id, path) for path in distinct_paths(blog_keys, config, WWW))
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert errors and all(
         (vars(r)["distribution"], vars(r)["distribution_id"], vars(r)["error_code"])
@@ -464,15 +467,6 @@ def test_ten_thousand_generated_keys_give_only_valid_paths_and_are_all_covered()
         model.clock.sleep(30)  # the invalidations complete before the next batch
 
     assert set(model.outcomes()) == {"Created"}
-    invalidated = {p for d in config.distributions for i in model.invalidations(d.id) for p in i.paths}
-    assert not any(path.endswith("*") for path in invalidated)
-    for key in keys:
-        for distribution in config.distributions:
-            paths = viewer_paths(key, distribution, config.index_document)
-            assert all(model.covers(distribution.id, path) for path in paths)
-            # each path, decoded, is the key as served: the viewer's request for this very object
-            if paths and not key.endswith("index.html"):
-                served = key.removeprefix(
-                    distribution.origin_path[1:] + "/" if distribution.origin_path else ""
-                )
-                assert unquote(paths[0], errors="strict") == "/" + served
+    for distribution in config.distributions:  # every path the oracle requires, and not one more
+        invalidated = {p for i in model.invalidations(distribution.id) for p in i.paths}
+        assert invalidated == distinct_paths(keys, config, distribution)

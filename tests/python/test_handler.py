@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.exceptions import ClientError
 
 from cf_invalidator.config import ConfigError
 from support.cloudfront_model import CloudFrontModel
 from support.deployment import create_distribution, invalidations
 from support.event_source import lambda_record
+from support.moto_server import FAKE_AWS_ENVIRONMENT
 from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
 
 
@@ -152,3 +157,75 @@ def test_throttled_batch_is_reported_and_its_redelivery_postponed_in_sqs(
     assert failed_ids(response) == [message["MessageId"]]
     # The queue's own timeout is 0: only the handler's postponement keeps the message from coming back now.
     assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+
+
+class RawBody:
+    """The raw HTTP body botocore reads an answer from."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+THROTTLED = (
+    b'<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">'
+    b"<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+    b"<RequestId>r1</RequestId></ErrorResponse>"
+)
+
+
+def test_cloudfront_client_sends_a_throttled_call_once_leaving_retries_to_the_handler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the handler's CloudFront client, with CloudFront's HTTP answer replaced by a throttling error
+    for name, value in FAKE_AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    handler = load_handler(monkeypatch, {"www": "EWWW"})
+    client = handler.cloudfront()
+    sent: list[str] = []
+
+    def answer_throttled(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        sent.append(request.url)
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "text/xml"
+        return AWSResponse(request.url, 400, headers, RawBody(THROTTLED))
+
+    client.meta.events.register_first("before-send.cloudfront.CreateInvalidation", answer_throttled)
+    batch = {"Paths": {"Quantity": 1, "Items": ["/a.html"]}, "CallerReference": "ref"}
+    # WHEN the call is throttled
+    with pytest.raises(ClientError) as raised:
+        client.create_invalidation(DistributionId="EWWW", InvalidationBatch=batch)
+    # THEN botocore made one attempt and handed the error over (invalidate.py backs off within the deadline)
+    assert raised.value.response["Error"]["Code"] == "Throttling"
+    assert raised.value.response["ResponseMetadata"]["RetryAttempts"] == 0
+    assert len(sent) == 1
+
+
+def test_log_line_outside_lambda_is_one_json_object_with_the_extra_fields_as_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handler = load_handler(monkeypatch, {"www": "EWWW"})
+    record = logging.makeLogRecord(
+        {
+            "name": "cf_invalidator.invalidate",
+            "levelno": logging.INFO,
+            "levelname": "INFO",
+            "msg": "invalidation_created",
+            "distribution_id": "EWWW",
+            "path_count": 3,
+            "changed_paths": ["/a.html"],
+        }
+    )
+
+    line = json.loads(handler.JsonLines().format(record))
+
+    assert line == {
+        "level": "INFO",
+        "message": "invalidation_created",
+        "logger": "cf_invalidator.invalidate",
+        "distribution_id": "EWWW",
+        "path_count": 3,
+        "changed_paths": ["/a.html"],
+    }

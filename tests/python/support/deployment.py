@@ -7,7 +7,7 @@ module with Terraform, check the plan is empty afterwards, then take over the ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from support.event_source import BatchOutcome, MappingSettings, SqsEventSource, disable_mapping, read_mapping
 from support.lambda_runtime import DeployedFunction
 from support.moto_server import REGION, MotoServer
+from support.path_oracle import required_paths
 from support.terraform import REPO_ROOT, Terraform
 
 COMMITTED_ZIP = REPO_ROOT / "dist" / "cf_invalidator.zip"
@@ -136,6 +137,17 @@ EXAMPLE_SITES: dict[str, dict[str, str]] = {
     "basic": {"site": ""},
     "multi-distribution": {"site": "", "docs": "/docs"},
 }
+
+
+def required_paths_by_label(
+    keys: Iterable[str], origin_paths: Mapping[str, str], index_document: str = "index.html"
+) -> dict[str, set[str]]:
+    """The viewer paths the changed `keys` need on each distribution (label => origin path), by the
+    oracle written from CloudFront's rules (support/path_oracle.py), not by the handler's mapping."""
+    return {
+        label: {path for key in keys for path in required_paths(key, origin_path, index_document)}
+        for label, origin_path in origin_paths.items()
+    }
 
 
 def example_variables(example: str, bucket: str, distributions: Mapping[str, str]) -> dict[str, Any]:

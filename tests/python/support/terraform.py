@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_terraform.tf import TerraformTestApi
+
 from support.moto_server import FAKE_AWS_ENVIRONMENT, FAKE_CREDENTIALS, REGION
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -32,6 +34,7 @@ VARIABLES_FILE = "moto.auto.tfvars.json"
 PROVIDER_BLOCK = re.compile(r'^\s*provider\s+"aws"\s*\{', re.MULTILINE)
 ERROR_TAIL_CHARS = 6000
 LOCK_FILE = ".terraform.lock.hcl"
+STATE_FILE = "terraform.tfstate"  # the local backend's: a staged root module declares no backend
 # Terraform's plugin cache is not safe for concurrent `terraform init`; applies may run in parallel.
 INIT_LOCK = threading.Lock()
 # The first init's dependency lock file, given to every later init (see Terraform.init).
@@ -104,6 +107,7 @@ def provider_settings(endpoint_url: str, region: str = REGION) -> str:
 """
 
 
+# pytest-terraform runs a module as it lies, with no provider override: this file points it at moto.
 def write_provider_configuration(workdir: Path, endpoint_url: str) -> Path:
     """Point the root module's aws provider at moto.
 
@@ -127,6 +131,7 @@ class Terraform:
     def __post_init__(self) -> None:
         write_provider_configuration(self.workdir, self.endpoint_url)
 
+    # pytest-terraform's runner inherits os.environ: it cannot pass this CLI config or fake credentials.
     def environment(self) -> dict[str, str]:
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
         return {
@@ -160,10 +165,12 @@ class Terraform:
             raise TerraformError(step, self.workdir, result.returncode, result.stdout, result.stderr)
         return result
 
+    # pytest-terraform has no input variables (no -var or tfvars option): they go in an auto tfvars file.
     def set_variables(self, variables: Mapping[str, Any]) -> None:
         """Give the root module these input variables for every later plan and apply."""
         (self.workdir / VARIABLES_FILE).write_text(json.dumps(variables, indent=2), encoding="utf-8")
 
+    # pytest-terraform's init knows no plugin cache lock: parallel inits need the lock file given here.
     def init(self) -> None:
         """`terraform init`, one at a time, every one after the first given the first's lock file.
 
@@ -199,7 +206,12 @@ class Terraform:
         plan: dict[str, Any] = json.loads(shown.stdout)
         return plan
 
+    def state(self) -> Any:
+        """The applied state as pytest-terraform hands it to a test: resources by type and name (one
+        module instance: its resources count as the root's), `state["aws_sqs_queue.this.url"]` jmespath
+        lookups, and `.outputs`. (Its @terraform fixture itself applies one module at a time, unseen.)"""
+        return TerraformTestApi.from_file(str(self.workdir / STATE_FILE))
+
     def outputs(self) -> dict[str, Any]:
-        """`terraform output -json`, as {name: value}."""
-        raw = json.loads(self.run("output", "output", "-json", "-no-color").stdout)
-        return {name: entry["value"] for name, entry in raw.items()}
+        """The root module's outputs, as {name: value}, from the applied state."""
+        return {name: entry["value"] for name, entry in self.state().outputs.items()}

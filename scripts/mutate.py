@@ -1,0 +1,104 @@
+"""Mutation testing of the handler (`make mutate`): how many deliberate bugs the unit tests catch.
+
+Why mutmut (3.x, from PyPI): it installs offline from the package index here, runs on this machine's
+Python 3.11 and needs no extra service (cosmic-ray wants a session database and runs a fresh
+interpreter per mutant; pytest-gremlins has no string or argument mutations). mutmut forks each mutant
+from one warm pytest process and runs only the tests that reached the mutated function, on 2 workers.
+It mutates function and method bodies only: module-level constants (INVALIDATING_PREFIXES, the client
+configuration) and decorated functions are not mutated, so the tests that guard those were checked
+with hand-made mutants (see the README's Development section).
+
+mutmut names a mutant by its file path, and strips only a `src/` prefix from it, while the tests import
+the package as `cf_invalidator` (pyproject's pythonpath). So the run happens in build/mutate: the
+handler copied to src/cf_invalidator, the unit tests and the module's *.tf (the tests read the
+defaults there), and a pyproject whose pytest pythonpath names src. The end-to-end tests are not run.
+
+Usage: mutate.py   (prints every surviving mutant, then the score and the duration)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / "build" / "mutate"
+WORKERS = 2
+# The fast tests that exercise lambda_src (no Terraform, no moto server).
+UNIT_TESTS = [
+    "test_batch.py",
+    "test_coalesce.py",
+    "test_config.py",
+    "test_events.py",
+    "test_faults.py",
+    "test_handler.py",
+    "test_invalidate.py",
+    "test_paths.py",
+    "test_plan.py",
+    "test_properties.py",
+    "test_redelivery.py",
+]
+MUTMUT_CONFIG = f"""
+[tool.mutmut]
+source_paths = ["src/cf_invalidator/"]
+also_copy = ["main.tf", "variables.tf"]
+pytest_add_cli_args_test_selection = {json.dumps([f"tests/python/{name}" for name in UNIT_TESTS])}
+"""
+
+
+def stage() -> None:
+    """Lay out build/mutate as described above."""
+    shutil.rmtree(STAGE, ignore_errors=True)
+    shutil.copytree(ROOT / "lambda_src", STAGE / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "tests" / "python", STAGE / "tests" / "python", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in ("main.tf", "variables.tf"):
+        shutil.copy2(ROOT / name, STAGE / name)
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pyproject, replaced = re.subn(r'pythonpath = \["lambda_src",', 'pythonpath = ["src",', pyproject)
+    if replaced != 1:
+        raise SystemExit(
+            'pyproject.toml: expected pythonpath = ["lambda_src", ...] under [tool.pytest.ini_options]'
+        )
+    (STAGE / "pyproject.toml").write_text(pyproject + MUTMUT_CONFIG, encoding="utf-8")
+
+
+def mutmut(*args: str) -> subprocess.CompletedProcess[str]:
+    executable = Path(sys.executable).parent / "mutmut"
+    return subprocess.run([str(executable), *args], cwd=STAGE, capture_output=True, text=True, check=False)
+
+
+def main() -> int:
+    started = time.monotonic()
+    stage()
+    run = mutmut("run", "--max-children", str(WORKERS))
+    elapsed = time.monotonic() - started
+    stats_written = mutmut("export-cicd-stats")
+    stats_file = STAGE / "mutants" / "mutmut-cicd-stats.json"
+    if run.returncode != 0 or stats_written.returncode != 0 or not stats_file.exists():
+        print(run.stdout[-4000:], run.stderr[-4000:], stats_written.stderr[-2000:], sep="\n")
+        return 1
+    stats = json.loads(stats_file.read_text(encoding="utf-8"))
+    survivors = [line.strip() for line in mutmut("results").stdout.splitlines() if line.strip()]
+    for line in survivors:
+        print(line)
+    judged = stats["killed"] + stats["survived"] + stats["timeout"] + stats["suspicious"]
+    caught = stats["killed"] + stats["timeout"]
+    print(
+        f"mutants: {stats['total']}, killed {stats['killed']}, survived {stats['survived']}, "
+        f"timeout {stats['timeout']}, suspicious {stats['suspicious']}, no tests {stats['no_tests']}, "
+        f"skipped {stats['skipped']}"
+    )
+    print(f"mutation score: {100 * caught / max(judged, 1):.1f}% ({caught}/{judged}) in {elapsed:.0f} s")
+    print(f"inspect one: cd {STAGE.relative_to(ROOT)} && ../../.venv/bin/mutmut show <name>")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
