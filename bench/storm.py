@@ -31,8 +31,9 @@ deployed daily for 30 days ($0.005 a path past the free 1,000 a month), changes 
 distribution no invalidation covers any of the object's viewer paths) or stale (some of its viewer
 paths, e.g. `/docs/` for `docs/index.html`, are never invalidated), and wildcard collateral (unchanged
 objects of the tree whose paths were invalidated), the most wildcard paths in progress at once on one
-distribution (CloudFront's quota: 15) and the calls CloudFront refused for its quotas in progress. Which
-viewer paths a change needs is decided in one place, grading.required_paths. Figures are printed, never asserted.
+distribution (CloudFront's quota: 15) and the calls CloudFront refused for its quotas in progress.
+Which viewer paths a change needs is decided in one place, grading.required_paths. Figures are printed,
+never asserted.
 """
 
 from __future__ import annotations
