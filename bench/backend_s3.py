@@ -7,8 +7,10 @@ same backend (moto's S3Backend, the store boto3 would reach) and hands the handl
 - ListObjectVersions: the fields moto's response carries (Key, VersionId, IsLatest, LastModified to the
   second as moto writes it, ETag, Size, StorageClass; delete markers; CommonPrefixes; IsTruncated,
   NextKeyMarker, NextVersionIdMarker when truncated);
-- HeadObject: the headers moto's response sends for the version, parsed by botocore's own parser with the
-  S3 service model's HeadObject output shape;
+- HeadObject: the headers moto's response sends for the version (its metadata, which holds the standard
+  headers, ETag, Last-Modified, Content-Length, version id, website redirect; not the encryption, lock,
+  restore and tag-count headers, which no served field reads and the replay never sets), parsed by
+  botocore's own parser with the S3 service model's HeadObject output shape;
 - moto's errors raised as botocore's ClientError with their code, as boto3 raises them.
 tests/python/test_moto_listing.py checks its answers against boto3's on the same bucket. Nothing in
 the handler changes: it is given this object where it would be given a boto3 client.
@@ -21,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 import botocore.session
-from botocore.awsrequest import HTTPHeaders
+from botocore.awsrequest import HeadersDict
 from botocore.exceptions import ClientError
 from botocore.model import Shape
 from botocore.parsers import create_parser
@@ -75,13 +77,27 @@ class BackendS3:
         )
         if key is None:
             raise ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, "HeadObject")
-        headers = HTTPHeaders()
-        for name, value in {**key.metadata, **key.response_dict, "Accept-Ranges": "bytes"}.items():
+        headers = HeadersDict()
+        for name, value in {**key.metadata, **_served_headers(key)}.items():
             headers[name] = str(value)
         parsed: dict[str, Any] = self._parser.parse(
             {"headers": headers, "status_code": 200, "body": b""}, _HEAD_SHAPE
         )
+        if "Expires" in headers:  # what botocore.handlers.handle_expires_header adds for boto3
+            parsed["ExpiresString"] = headers["Expires"]
+        parsed["LastModified"] = _seconds(key.last_modified)  # as botocore parses Last-Modified
         return parsed
+
+
+def _served_headers(key: FakeKey) -> dict[str, str]:
+    """FakeKey.response_dict without its last lines: moto looks the object's tags up there (a tag count,
+    not a served header) through an account lookup that takes a global lock and a millisecond a call."""
+    headers = {"ETag": key.etag, "content-length": str(key.size)}  # Last-Modified: set after parsing
+    if key.version_id is not None:
+        headers["x-amz-version-id"] = str(key.version_id)
+    if key.website_redirect_location:
+        headers["x-amz-website-redirect-location"] = key.website_redirect_location
+    return headers
 
 
 def _answer(operation: str, call: Callable[[], T]) -> T:

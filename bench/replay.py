@@ -54,11 +54,13 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import logging
 import mimetypes
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -96,6 +98,7 @@ DISTRIBUTION = Distribution("site", "ESITE")
 INDEX_DOCUMENT = "index.html"
 WILDCARD_QUOTA = 15  # CloudFront: wildcard paths in progress per distribution
 QUOTA_REFUSAL = "TooManyInvalidationsInProgress"
+DEFAULT_BUDGET = module_defaults().max_paths_per_invalidation
 NONCURRENT_LIFETIME = timedelta(days=1)  # the README's lifecycle rule: noncurrent versions expire after a day
 BEFORE_FIRST_DEPLOY = timedelta(days=1)  # when the tree before deploy 1 was uploaded
 
@@ -320,6 +323,8 @@ class Outcome:
     missed: int
     dead_letters: int
     batches: int
+    skipped: int  # keys change detection left out as unchanged
+    unverified: int  # keys it could not compare (invalidated as changed)
 
 
 def replay(site: str, uploaded: Uploaded, s3: Any, defaults: ModuleDefaults, budget: int) -> Outcome:
@@ -331,7 +336,7 @@ def replay(site: str, uploaded: Uploaded, s3: Any, defaults: ModuleDefaults, bud
     model = CloudFrontModel([DISTRIBUTION.id], VirtualClock(), completion_seconds=COMPLETION_SECONDS)
     events = uploaded.bucket.events(uploaded.changes)
     handler = batch_handler(config, model, quota_clock=model.clock.now, **keywords)
-    with detection_clock(uploaded.deploy.started, model.clock):
+    with detection_clock(uploaded.deploy.started, model.clock), DetectionLog() as detection:
         delivery = deliver(events, handler, defaults, model.clock)
     changed = uploaded.deploy.changed
     lost, stale = lost_and_stale(changed, (DISTRIBUTION,), INDEX_DOCUMENT, model)
@@ -353,7 +358,32 @@ def replay(site: str, uploaded: Uploaded, s3: Any, defaults: ModuleDefaults, bud
         missed=lost + stale,
         dead_letters=delivery.dead_letters,
         batches=len(delivery.batches),
+        skipped=detection.counts["unchanged_skipped"],
+        unverified=detection.counts["changes_unverified"],
     )
+
+
+class DetectionLog(logging.Handler):
+    """Adds up the keys of change detection's decisions (detect.py logs one line per kind and batch:
+    unchanged_skipped, new_objects_skipped, changes_unverified, each with its key_count)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.counts: Counter[str] = Counter()
+        self._logger = logging.getLogger("cf_invalidator.detect")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.counts[str(getattr(record, "decision", ""))] += int(getattr(record, "key_count", 0))
+
+    def __enter__(self) -> DetectionLog:
+        self._level = self._logger.level
+        self._logger.setLevel(logging.INFO)
+        self._logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._level)
 
 
 @contextmanager
@@ -385,22 +415,53 @@ def replay_sites(sites: Sequence[str], budgets: Sequence[int], ways: Sequence[st
         site = load_site(name)
         with site_s3() as s3:
             for uploads in uploaded_deploys(site, ways):
+                unchanged_bucket = RecordedS3(s3)  # the buckets do not change until the next deploy
                 for budget, uploaded in itertools.product(budgets, uploads):
-                    outcomes.append(replay(site.name, uploaded, s3, defaults, budget))
+                    outcomes.append(replay(site.name, uploaded, unchanged_bucket, defaults, budget))
     return outcomes
 
 
-def main() -> dict[str, str]:
-    """Replay both sites at the module's default budget; return the README section (name -> markdown)."""
+class RecordedS3:
+    """Answers S3 gave once, given again: the replays of one deploy at several budgets read buckets that
+    nothing writes to in between, so each listing and HEAD has one answer; asking moto again would
+    only take longer."""
+
+    def __init__(self, s3: Any) -> None:
+        self._s3 = s3
+        self._answers: dict[tuple[str, tuple[tuple[str, Any], ...]], Mapping[str, Any]] = {}
+
+    def list_object_versions(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self._answer("list_object_versions", kwargs)
+
+    def head_object(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self._answer("head_object", kwargs)
+
+    def _answer(self, operation: str, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+        question = (operation, tuple(sorted(kwargs.items())))
+        if question not in self._answers:
+            self._answers[question] = getattr(self._s3, operation)(**kwargs)
+        return self._answers[question]
+
+
+def main(budgets: Sequence[int] = (DEFAULT_BUDGET,)) -> dict[str, str]:
+    """Replay both sites, each way, at each of `budgets` (the module's default among them); return the
+    README's replay section (at the default budget) and, with more than one budget, the budget table."""
+    from budget import budget_section  # noqa: PLC0415
     from replay_report import print_replay, replay_section  # noqa: PLC0415
 
     started = time.perf_counter()
-    budget = module_defaults().max_paths_per_invalidation
-    print(f"== Replay of real deploys: changes only vs CI re-upload (budget {budget}) ==")
-    outcomes = replay_sites(SITES, (budget,))
-    print_replay(outcomes)
+    print(
+        f"== Replay of real deploys: changes only vs CI re-upload, budgets {', '.join(map(str, budgets))} =="
+    )
+    outcomes = replay_sites(SITES, budgets)
+    at_default = [o for o in outcomes if o.budget == DEFAULT_BUDGET]
+    print(f"-- at the default budget, {DEFAULT_BUDGET} --")
+    print_replay(at_default)
+    sections = {"replay": replay_section(at_default)}
+    if len(budgets) > 1:
+        sections["budget"] = budget_section(outcomes)
     print(f"replay: {time.perf_counter() - started:.0f} s")
-    return {"replay": replay_section(outcomes)}
+    return sections
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import itertools
 import os
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -49,6 +50,17 @@ def bucket() -> Iterator[Any]:
         for key in ("a/bc", "dir/x.html", "z"):
             s3.delete_object(Bucket=BUCKET, Key=key)
         s3.put_object(Bucket=BUCKET, Key="z", Body=b"back", CacheControl="max-age=60", Metadata={"m": "1"})
+        s3.put_object(
+            Bucket=BUCKET,
+            Key="dir/x.html.gz",
+            Body=b"gz",
+            ContentType="text/html",
+            ContentEncoding="gzip",
+            ContentLanguage="en",
+            ContentDisposition="inline",
+            Expires=datetime(2030, 1, 1, tzinfo=UTC),
+            WebsiteRedirectLocation="/elsewhere.html",
+        )
         yield s3
 
 
@@ -148,12 +160,13 @@ def test_backend_client_lists_and_heads_what_boto3_gets_through_moto(bucket: Any
             for asked, expected in pages(bucket.list_object_versions, **params):
                 assert reader_fields(direct.list_object_versions(**asked)) == reader_fields(expected), asked
                 versions |= {(v["Key"], v["VersionId"]) for v in expected.get("Versions", [])}
-    assert len(versions) == 3 * len(KEYS) + 1
+    assert len(versions) == 3 * len(KEYS) + 2
     for key, version_id in sorted(versions):
         expected = bucket.head_object(Bucket=BUCKET, Key=key, VersionId=version_id)
         answer = direct.head_object(Bucket=BUCKET, Key=key, VersionId=version_id)
         assert fingerprint(answer) == fingerprint(expected), (key, version_id)
-        assert answer["ContentType"] == expected["ContentType"]
+        for field in ("ContentType", "CacheControl", "Expires", "WebsiteRedirectLocation", "LastModified"):
+            assert answer.get(field) == expected.get(field), (key, version_id, field)
 
 
 def test_backend_client_raises_what_boto3_raises_for_a_missing_bucket(bucket: Any) -> None:
@@ -162,3 +175,25 @@ def test_backend_client_raises_what_boto3_raises_for_a_missing_bucket(bucket: An
     with pytest.raises(ClientError) as raised:
         BackendS3(s3_backends[ACCOUNT_ID]["aws"]).list_object_versions(Bucket="no-such-bucket")
     assert raised.value.response["Error"]["Code"] == "NoSuchBucket"
+
+
+def test_narrowed_listing_leaves_the_stored_versions_untouched(bucket: Any) -> None:
+    backend = s3_backends[ACCOUNT_ID]["aws"]
+    stored = [v for _, versions in backend.get_bucket(BUCKET).keys.iterlists() for v in versions]
+    before = [dict(vars(v)) for v in stored]
+    fast = narrowed(S3Backend.list_object_versions)
+    for params in cases():
+        list(pages(lambda **p: backend_page(fast, backend, **p), **params))
+    assert [dict(vars(v)) for v in stored] == before
+
+
+def test_narrowed_listing_sees_a_key_written_after_its_first_listing(bucket: Any) -> None:
+    backend = s3_backends[ACCOUNT_ID]["aws"]
+    original = S3Backend.list_object_versions
+    fast = narrowed(original)
+    params = {"Bucket": BUCKET, "Prefix": "dir/", "MaxKeys": 1000}
+    backend_page(fast, backend, **params)
+    bucket.put_object(Bucket=BUCKET, Key="dir/new.html", Body=b"new")
+    answer = backend_page(fast, backend, **params)
+    assert answer == backend_page(original, backend, **params)
+    assert "dir/new.html" in {name for name, *_ in answer["Versions"]}
