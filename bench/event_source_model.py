@@ -33,6 +33,7 @@ from urllib.parse import quote_plus
 
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config
+from cf_invalidator.in_progress import InProgressCache
 from cf_invalidator.redelivery import redelivery_delay
 from support.cloudfront_model import Invalidation, VirtualClock
 from support.module_defaults import ModuleDefaults
@@ -253,10 +254,17 @@ def deliver(
     return Delivery(len(mapping.dead), tuple(mapping.batch_sizes))
 
 
-def batch_handler(config: Config, cloudfront: Any, **keywords: Any) -> Handler:
+def batch_handler(
+    config: Config, cloudfront: Any, *, quota_clock: Callable[[], float] | None = None, **keywords: Any
+) -> Handler:
     """The real handler (process_batch) with its clients and settings bound; its backoff jitter is
-    seeded so that a bench run is reproducible. `keywords` go to process_batch as they are."""
+    seeded so that a bench run is reproducible. `keywords` go to process_batch as they are.
+
+    With `quota_clock`, the handler plans with what is in progress (process_batch's `in_progress`): each
+    poller keeps its own InProgressCache on that clock, as each Lambda container keeps one (a container
+    runs one invocation at a time, and a poller waits for its invocation's answer)."""
     jitter = random.Random(5).random
+    caches: dict[int, InProgressCache] = {}  # poller thread -> the cache of its container
 
     def handle(
         event: dict[str, Any],
@@ -264,8 +272,14 @@ def batch_handler(config: Config, cloudfront: Any, **keywords: Any) -> Handler:
         sleep: Callable[[float], None],
         postpone: Callable[[Records], None],
     ) -> dict[str, list[dict[str, str]]]:
+        extra = dict(keywords)
+        if quota_clock is not None:
+            poller = threading.get_ident()
+            if poller not in caches:
+                caches[poller] = InProgressCache(cloudfront, clock=quota_clock)
+            extra["in_progress"] = caches[poller]
         return process_batch(
-            event, config, cloudfront, remaining_ms, sleep=sleep, jitter=jitter, postpone=postpone, **keywords
+            event, config, cloudfront, remaining_ms, sleep=sleep, jitter=jitter, postpone=postpone, **extra
         )
 
     return handle

@@ -10,18 +10,17 @@ import functools
 from collections.abc import Iterable, Sequence
 
 from cf_invalidator.config import Distribution
-from cf_invalidator.paths import viewer_paths
+from support import path_oracle
 from support.cloudfront_model import CloudFrontModel
 
 
-# THE ONE PLACE the benches decide which viewer paths a changed key needs. It still asks the handler's
-# own mapping (cf_invalidator.paths.viewer_paths), so a wrong mapping cannot show here. Once the
-# independent oracle exists (tests/python/support/path_oracle.py), replace the return line with:
-#     return path_oracle.required_paths(key, distribution.origin_path, index_document)
+# THE ONE PLACE the benches decide which viewer paths a changed key needs: the independent oracle
+# (tests/python/support/path_oracle.py, written from CloudFront's documented rules, not from lambda_src),
+# so that a wrong mapping in the handler shows here as changes missed.
 @functools.cache
 def required_paths(key: str, distribution: Distribution, index_document: str) -> frozenset[str]:
     """The viewer paths serving `key` on `distribution`: a change of `key` must invalidate all of them."""
-    return frozenset(viewer_paths(key, distribution, index_document))
+    return path_oracle.required_paths(key, distribution.origin_path, index_document)
 
 
 def lost_and_stale(

@@ -64,14 +64,15 @@ def totals(outcomes: Sequence[Outcome]) -> list[Totals]:
 def print_replay(outcomes: Sequence[Outcome]) -> None:
     header = (
         f"{'site':<18} {'#':>2} {'way':<13} {'events':>7} {'batches':>7} {'calls':>5} {'refused':>7} "
-        f"{'billed':>6} {'wildcards':>9} {'peak':>4} {'evicted':>7} {'ideal':>6} {'missed':>6} {'DLQ':>4}"
+        f"{'billed':>6} {'wildcards':>9} {'peak':>4} {'evicted':>7} {'ideal':>6} {'missed':>6} {'DLQ':>4} "
+        f"{'skipped':>7} {'unverified':>10}"
     )
     print(header)
     for o in outcomes:
         print(
             f"{o.site:<18} {o.deploy_number:>2} {o.way:<13} {o.events:>7,} {o.batches:>7} {o.calls:>5} "
             f"{o.refusals:>7} {o.paths_billed:>6,} {o.wildcards:>9} {o.peak_wildcards:>4} {o.evicted:>7,} "
-            f"{o.ideal:>6,} {o.missed:>6} {o.dead_letters:>4}"
+            f"{o.ideal:>6,} {o.missed:>6} {o.dead_letters:>4} {o.skipped:>7,} {o.unverified:>10,}"
         )
     for t in totals(outcomes):
         print(
@@ -114,6 +115,7 @@ def replay_section(outcomes: Sequence[Outcome]) -> str:
                 str(o.deploy_number) if o.way == WAYS[0] else "",
                 o.way,
                 f"{o.events:,}",
+                f"{o.skipped:,} ({o.unverified:,})",
                 f"{o.calls} ({o.refusals})",
                 f"{o.paths_billed:,}",
                 f"{o.wildcards} ({o.peak_wildcards})",
@@ -123,10 +125,11 @@ def replay_section(outcomes: Sequence[Outcome]) -> str:
             )
         )
     columns = (
-        "Site", "Deploy", "Upload", "Events", "Calls (refused)", "Paths billed",
+        "Site", "Deploy", "Upload", "Events", "Skipped as unchanged (unverified)", "Calls (refused)",
+        "Paths billed",
         "Wildcards (most in progress)", "Unchanged objects evicted", "Ideal paths", "Changes missed",
     )  # fmt: skip
-    per_deploy = markdown_table(columns, rows, "lrlrrrrrrr")
+    per_deploy = markdown_table(columns, rows, "lrlrrrrrrrr")
     total_rows = [
         (
             t.site,

@@ -17,7 +17,6 @@ from typing import Any
 import boto3
 from botocore.config import Config as BotoConfig
 
-from . import redelivery
 from .batch import process_batch
 from .config import load_config
 from .detect import POOL_SIZE, S3
@@ -37,6 +36,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
     remaining_ms = context.get_remaining_time_in_millis
 
     def postpone_retries(records: Sequence[Mapping[str, Any]]) -> None:
+        from . import redelivery  # noqa: PLC0415 (only after a retryable failure: not at every cold start)
+
         client = sqs()
         redelivery.postpone(client, client.meta.endpoint_url, records, remaining_ms)
 
