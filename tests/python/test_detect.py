@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from cf_invalidator import detect
 from cf_invalidator.batch import process_batch
@@ -82,7 +83,12 @@ def test_identical_reupload_invalidates_nothing(s3: CountingS3, caplog: pytest.L
     with caplog.at_level(logging.INFO):
         assert invalidated([created("docs/a.html", again)], s3) == set()
     logged = decisions(caplog)["unchanged_skipped"]
-    assert (logged["key_count"], logged["list_calls"], logged["head_calls"]) == (1, 1, 2)
+    assert (logged["msg"], logged["key_count"], logged["example_key"]) == (
+        "unchanged_skipped",
+        1,
+        "docs/a.html",
+    )
+    assert (logged["list_calls"], logged["head_calls"]) == (1, 2)
 
 
 def test_one_byte_changed_invalidates_its_paths(s3: CountingS3) -> None:
@@ -136,7 +142,12 @@ def test_new_object_is_skipped_when_told(s3: CountingS3, caplog: pytest.LogCaptu
     first = put(s3.client, "new.html")
     with caplog.at_level(logging.INFO):
         assert invalidated([created("new.html", first)], s3, invalidate_new_objects=False) == set()
-    assert decisions(caplog)["new_objects_skipped"]["key_count"] == 1
+    logged = decisions(caplog)["new_objects_skipped"]
+    assert (logged["msg"], logged["key_count"], logged["example_key"]) == (
+        "new_objects_skipped",
+        1,
+        "new.html",
+    )
 
 
 def test_predecessor_deleted_since_invalidates(s3: CountingS3) -> None:
@@ -167,9 +178,53 @@ def test_lookup_error_invalidates_and_names_the_error(
     logged = decisions(caplog)["changes_unverified"]
     assert logged["levelname"] == "WARNING"
     assert logged["reasons"] == {"lookup_error": 1}
-    assert list(logged["errors"]) == [
-        f"{'ListObjectVersions' if operation.startswith('list') else 'HeadObject'}:AccessDenied"
-    ]
+    # one listing for the key; a HEAD of each of its two versions
+    expected = (
+        {"ListObjectVersions:AccessDenied": 1}
+        if operation.startswith("list")
+        else {"HeadObject:AccessDenied": 2}
+    )
+    assert logged["errors"] == expected
+
+
+class BrokenConnection(CountingS3):
+    """HEADs fail as botocore fails when no answer comes: not a ClientError, no error code."""
+
+    def head_object(self, **kwargs: Any) -> Mapping[str, Any]:
+        raise EndpointConnectionError(endpoint_url="https://s3.amazonaws.com")
+
+
+@pytest.mark.parametrize(
+    ("failing", "named"),
+    [
+        (BrokenConnection, "HeadObject:EndpointConnectionError"),
+        (
+            lambda client: CountingS3(client, failing=frozenset({"head_object"}), error_code=""),
+            "HeadObject:ClientError",
+        ),
+    ],
+)
+def test_lookup_error_without_an_error_code_is_named_by_its_type(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture, failing: Any, named: str
+) -> None:
+    put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    with caplog.at_level(logging.INFO):
+        assert invalidated([created("a.html", again)], failing(s3.client)) == {"/a.html"}
+    assert decisions(caplog)["changes_unverified"]["errors"] == {named: 2}
+
+
+def test_version_removed_since_with_only_a_delete_marker_left_invalidates(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The listing then holds delete markers and no version: S3 leaves the Versions list out."""
+    only = put(s3.client, "a.html")
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html", VersionId=only)
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html")
+    assert "Versions" not in s3.client.list_object_versions(Bucket=BUCKET, Prefix="a.html")
+    with caplog.at_level(logging.INFO):
+        assert invalidated([created("a.html", only)], s3, invalidate_new_objects=False) == {"/a.html"}
+    assert decisions(caplog)["changes_unverified"]["reasons"] == {"version_not_listed": 1}
 
 
 def test_event_of_another_bucket_is_a_lookup_error(s3: CountingS3) -> None:
@@ -265,6 +320,14 @@ def test_no_time_left_invalidates_without_a_call(s3: CountingS3, caplog: pytest.
         assert invalidated([created("a.html", again)], s3, remaining_ms=4000) == {"/a.html"}
     assert decisions(caplog)["changes_unverified"]["reasons"] == {"no_time": 1}
     assert sum(s3.calls.values()) == 0
+
+
+def test_exactly_the_time_floor_left_still_looks(s3: CountingS3) -> None:
+    """Looking stops when less than the floor (MIN_LEFT_MS here: half of what is left is below it) is left."""
+    put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    assert invalidated([created("a.html", again)], s3, remaining_ms=detect.MIN_LEFT_MS) == set()
+    assert (s3.calls["list_object_versions"], s3.calls["head_object"]) == (1, 2)
 
 
 def test_directory_listing_pages_through_and_stays_within_one_call_per_key(
