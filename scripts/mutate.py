@@ -43,6 +43,7 @@ UNIT_TESTS = [
     "test_history.py",
     "test_in_progress.py",
     "test_invalidate.py",
+    "test_log_lines.py",
     "test_paths.py",
     "test_plan.py",
     "test_properties.py",
