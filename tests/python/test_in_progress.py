@@ -271,9 +271,9 @@ def test_access_denied_gives_no_view_and_is_logged_once(
     assert cache.get(DIST) is None
 
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert [(r.getMessage(), vars(r)["decision"], vars(r)["distribution_id"], vars(r)["reason"]) for r in warnings] == [
-        ("quota_lookup_failed", "quota_lookup_failed", DIST, "AccessDenied")
-    ]
+    assert [
+        (r.getMessage(), vars(r)["decision"], vars(r)["distribution_id"], vars(r)["reason"]) for r in warnings
+    ] == [("quota_lookup_failed", "quota_lookup_failed", DIST, "AccessDenied")]
     assert client.lists == 2
 
 
