@@ -358,6 +358,30 @@ def test_keys_the_listing_budget_does_not_reach_are_invalidated(
     assert s3.calls["list_object_versions"] == 2
 
 
+def test_one_changed_key_in_a_busy_directory_is_listed_by_its_own_name(
+    s3: CountingS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefix = the key: its versions come first, whatever else the directory holds."""
+    monkeypatch.setattr(detect, "PAGE_SIZE", 2)
+    for i in range(6):
+        put(s3.client, f"d/a{i}.html")
+    again = put(s3.client, "d/a5.html")
+    assert invalidated([created("d/a5.html", again)], s3) == set()
+    assert s3.calls["list_object_versions"] == 1
+
+
+def test_a_subdirectory_is_one_entry_of_its_directory_listing(
+    s3: CountingS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delimiter "/": the many objects of d/m/ do not use up the pages the keys of d/ need."""
+    monkeypatch.setattr(detect, "PAGE_SIZE", 3)
+    for key in ["d/a.html", "d/z.html", *[f"d/m/{i}.html" for i in range(8)]]:
+        put(s3.client, key)
+    again = {key: put(s3.client, key) for key in ("d/a.html", "d/z.html")}
+    assert invalidated([created(key, version) for key, version in again.items()], s3) == set()
+    assert s3.calls["list_object_versions"] == 2
+
+
 def test_unserved_keys_are_not_looked_up(s3: CountingS3) -> None:
     config = Config(
         distributions=(Distribution("www", "EWWW", "/site"),), max_paths=100, skip_unchanged_objects=True
