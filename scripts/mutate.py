@@ -12,6 +12,8 @@ mutmut names a mutant by its file path, and strips only a `src/` prefix from it,
 the package as `cf_invalidator` (pyproject's pythonpath). So the run happens in build/mutate: the
 handler copied to src/cf_invalidator, the unit tests and the module's *.tf (the tests read the
 defaults there), and a pyproject whose pytest pythonpath names src. The end-to-end tests are not run.
+The property tests run with the hypothesis profile "mutation" (tests/python/conftest.py): the same number
+of examples as in `make test`, without the shrink phase, since the first failing example kills a mutant.
 
 Usage: mutate.py   (prints every surviving mutant, then the score and the duration)
 """
@@ -54,6 +56,7 @@ MUTMUT_CONFIG = f"""
 [tool.mutmut]
 source_paths = ["src/cf_invalidator/"]
 also_copy = ["main.tf", "variables.tf"]
+pytest_add_cli_args = ["--hypothesis-profile=mutation"]
 pytest_add_cli_args_test_selection = {json.dumps([f"tests/python/{name}" for name in UNIT_TESTS])}
 """
 
