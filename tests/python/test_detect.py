@@ -247,6 +247,17 @@ def test_records_without_version_id_invalidate_with_one_line_and_no_call(
     assert sum(s3.calls.values()) == 0
 
 
+def test_record_without_a_bucket_name_invalidates_and_says_why(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    record = json.loads(created("a.html", "v1"))
+    del record["Records"][0]["s3"]["bucket"]
+    with caplog.at_level(logging.INFO):
+        assert invalidated([json.dumps(record)], s3, invalidate_new_objects=False) == {"/a.html"}
+    assert decisions(caplog)["changes_unverified"]["reasons"] == {"no_bucket_name": 1}
+    assert sum(s3.calls.values()) == 0
+
+
 def test_key_that_is_a_prefix_of_another_is_compared_with_its_own_versions(s3: CountingS3) -> None:
     """A listing with Prefix=a.html also returns a.html.old: its version must not pass for a.html's."""
     put(s3.client, "a.html", b"A")
