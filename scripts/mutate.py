@@ -15,6 +15,12 @@ defaults there), and a pyproject whose pytest pythonpath names src. The end-to-e
 The property tests run with the hypothesis profile "mutation" (tests/python/conftest.py): the same number
 of examples as in `make test`, without the shrink phase, since the first failing example kills a mutant.
 
+Every surviving mutant must be judged: scripts/mutation_survivors.toml says, per function, why its
+survivors are equivalent or harmless. After a complete run the README's section between
+`<!-- mutate:survivors -->` and `<!-- /mutate:survivors -->` is rewritten from the run (the score, and
+one row per function with its surviving mutants and that reason); a function with survivors and no
+reason is shown as not judged, and the script exits 2.
+
 Usage: mutate.py   (prints every surviving mutant, then the score and the duration)
 """
 
@@ -26,10 +32,18 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "build" / "mutate"
+README = ROOT / "README.md"
+REASONS = ROOT / "scripts" / "mutation_survivors.toml"
+SECTION = re.compile(r"(<!-- mutate:survivors -->\n).*?(<!-- /mutate:survivors -->)", re.DOTALL)
+# cf_invalidator.<module>.x_<function>__mutmut_<n>, or .xǁ<Class>ǁ<method>__mutmut_<n> for a method
+MUTANT = re.compile(r"cf_invalidator\.(\w+)\.x(?:ǁ(\w+)ǁ|_)(\w+)__mutmut_(\d+)")
 WORKERS = 2
 # The fast tests that exercise lambda_src (no Terraform, no moto server).
 UNIT_TESTS = [
@@ -84,6 +98,43 @@ def mutmut(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(executable), *args], cwd=STAGE, capture_output=True, text=True, check=False)
 
 
+def survivors_by_function(results: Iterable[str]) -> dict[str, list[str]]:
+    """`mutmut results` lines (`<mutant>: <status>`, killed ones left out) -> function -> mutant numbers,
+    each followed by its status when that is not "survived" (e.g. "no tests")."""
+    found: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
+    for line in results:
+        name, _, status = line.strip().rpartition(": ")
+        match = MUTANT.fullmatch(name)
+        if match is None or status == "timeout":  # a timeout counts as caught
+            continue
+        module, cls, function, number = match.groups()
+        found[".".join(part for part in (module, cls, function) if part)].append((int(number), status))
+    return {
+        function: [f"{n}" if status == "survived" else f"{n} ({status})" for n, status in sorted(mutants)]
+        for function, mutants in sorted(found.items())
+    }
+
+
+def survivors_section(summary: str, survivors: Mapping[str, list[str]], reasons: Mapping[str, str]) -> str:
+    rows = [
+        f"| `{function}` | {', '.join(numbers)} | {reasons.get(function, '**not judged yet**')} |"
+        for function, numbers in survivors.items()
+    ]
+    header = [
+        "| Function | Surviving mutants (`mutmut show cf_invalidator.<module>.x_<function>__mutmut_<n>`) "
+        "| Why they are left |",
+        "|---|---|---|",
+    ]
+    return "\n".join([summary, "", *header, *rows]) + "\n"
+
+
+def write_readme(section: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    if len(SECTION.findall(text)) != 1:
+        raise SystemExit("README.md needs one <!-- mutate:survivors --> ... <!-- /mutate:survivors --> pair")
+    README.write_text(SECTION.sub(lambda m: m.group(1) + section + m.group(2), text), encoding="utf-8")
+
+
 def main() -> int:
     started = time.monotonic()
     stage()
@@ -105,8 +156,25 @@ def main() -> int:
         f"timeout {stats['timeout']}, suspicious {stats['suspicious']}, no tests {stats['no_tests']}, "
         f"skipped {stats['skipped']}"
     )
-    print(f"mutation score: {100 * caught / max(judged, 1):.1f}% ({caught}/{judged}) in {elapsed:.0f} s")
+    score = f"{100 * caught / max(judged, 1):.1f}%"
+    print(f"mutation score: {score} ({caught}/{judged}) in {elapsed:.0f} s")
     print(f"inspect one: cd {STAGE.relative_to(ROOT)} && ../../.venv/bin/mutmut show <name>")
+    by_function = survivors_by_function(survivors)
+    reasons = tomllib.loads(REASONS.read_text(encoding="utf-8"))["reasons"]
+    summary = (
+        f"Its last run: {stats['total']} mutants, {stats['killed']} killed, {stats['survived']} survived, "
+        f"{stats['timeout']} timed out (caught), {stats['no_tests']} reached by no test: a score of {score} "
+        f"({caught}/{judged}), in {elapsed:.0f} s ({WORKERS} workers, on a machine shared with other jobs)."
+    )
+    write_readme(survivors_section(summary, by_function, reasons))
+    unjudged = [function for function in by_function if function not in reasons]
+    unused = [function for function in reasons if function not in by_function]
+    if unused:
+        print(f"reasons for functions with no survivor left (remove them): {', '.join(unused)}")
+    print(f"README.md: survivors of {len(by_function)} functions written")
+    if unjudged:
+        print(f"no reason in {REASONS.relative_to(ROOT)} for: {', '.join(unjudged)}")
+        return 2
     return 0
 
 
