@@ -21,7 +21,8 @@ survivors are equivalent or harmless. After a complete run the README's section 
 one row per function with its surviving mutants and that reason); a function with survivors and no
 reason is shown as not judged, and the script exits 2.
 
-Usage: mutate.py   (prints every surviving mutant, then the score and the duration)
+Usage: mutate.py            (runs mutmut; prints every surviving mutant, then the score and the duration)
+       mutate.py --report   (the same report and README section from the last run, e.g. after adding reasons)
 """
 
 from __future__ import annotations
@@ -135,20 +136,29 @@ def write_readme(section: str) -> None:
     README.write_text(SECTION.sub(lambda m: m.group(1) + section + m.group(2), text), encoding="utf-8")
 
 
-def main() -> int:
+def run() -> float | None:
+    """Stage and run mutmut; the seconds it took, or None when it failed (its output is printed)."""
     started = time.monotonic()
     stage()
-    run = mutmut("run", "--max-children", str(WORKERS))
+    ran = mutmut("run", "--max-children", str(WORKERS))
     elapsed = time.monotonic() - started
+    if ran.returncode != 0:
+        print(ran.stdout[-4000:], ran.stderr[-4000:], sep="\n")
+        return None
+    (STAGE / "elapsed_s").write_text(f"{elapsed:.0f}\n", encoding="utf-8")
+    return elapsed
+
+
+def report(elapsed: float) -> int:
+    """Print the last run's survivors and score, and write them into the README."""
     stats_written = mutmut("export-cicd-stats")
     stats_file = STAGE / "mutants" / "mutmut-cicd-stats.json"
-    if run.returncode != 0 or stats_written.returncode != 0 or not stats_file.exists():
-        print(run.stdout[-4000:], run.stderr[-4000:], stats_written.stderr[-2000:], sep="\n")
+    if stats_written.returncode != 0 or not stats_file.exists():
+        print(stats_written.stdout[-2000:], stats_written.stderr[-2000:], sep="\n")
         return 1
     stats = json.loads(stats_file.read_text(encoding="utf-8"))
     survivors = [line.strip() for line in mutmut("results").stdout.splitlines() if line.strip()]
-    for line in survivors:
-        print(line)
+    print(*survivors, sep="\n")
     judged = stats["killed"] + stats["survived"] + stats["timeout"] + stats["suspicious"]
     caught = stats["killed"] + stats["timeout"]
     print(
@@ -159,24 +169,35 @@ def main() -> int:
     score = f"{100 * caught / max(judged, 1):.1f}%"
     print(f"mutation score: {score} ({caught}/{judged}) in {elapsed:.0f} s")
     print(f"inspect one: cd {STAGE.relative_to(ROOT)} && ../../.venv/bin/mutmut show <name>")
-    by_function = survivors_by_function(survivors)
-    reasons = tomllib.loads(REASONS.read_text(encoding="utf-8"))["reasons"]
     summary = (
         f"Its last run: {stats['total']} mutants, {stats['killed']} killed, {stats['survived']} survived, "
         f"{stats['timeout']} timed out (caught), {stats['no_tests']} reached by no test: a score of {score} "
         f"({caught}/{judged}), in {elapsed:.0f} s ({WORKERS} workers, on a machine shared with other jobs)."
     )
+    return write_survivors(summary, survivors_by_function(survivors))
+
+
+def write_survivors(summary: str, by_function: Mapping[str, list[str]]) -> int:
+    """Write the README section; 2 when a function's survivors have no reason yet."""
+    reasons = tomllib.loads(REASONS.read_text(encoding="utf-8"))["reasons"]
     write_readme(survivors_section(summary, by_function, reasons))
-    unjudged = [function for function in by_function if function not in reasons]
+    print(f"README.md: survivors of {len(by_function)} functions written")
     unused = [function for function in reasons if function not in by_function]
     if unused:
         print(f"reasons for functions with no survivor left (remove them): {', '.join(unused)}")
-    print(f"README.md: survivors of {len(by_function)} functions written")
+    unjudged = [function for function in by_function if function not in reasons]
     if unjudged:
         print(f"no reason in {REASONS.relative_to(ROOT)} for: {', '.join(unjudged)}")
         return 2
     return 0
 
 
+def main(args: list[str]) -> int:
+    if args == ["--report"]:  # the last run again, e.g. after writing reasons: no new run
+        return report(float((STAGE / "elapsed_s").read_text(encoding="utf-8")))
+    elapsed = run()
+    return 1 if elapsed is None else report(elapsed)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
