@@ -74,7 +74,10 @@ def invalidated(
 
 
 def decisions(caplog: pytest.LogCaptureFixture) -> dict[str, dict[str, Any]]:
-    return {r.decision: vars(r) for r in caplog.records if hasattr(r, "decision")}
+    """Each decision's line; a line's message is its decision, as operators search for it."""
+    lines = {r.decision: vars(r) for r in caplog.records if hasattr(r, "decision")}
+    assert all(line["msg"] == decision for decision, line in lines.items())
+    return lines
 
 
 def test_identical_reupload_invalidates_nothing(s3: CountingS3, caplog: pytest.LogCaptureFixture) -> None:
@@ -89,6 +92,22 @@ def test_identical_reupload_invalidates_nothing(s3: CountingS3, caplog: pytest.L
         "docs/a.html",
     )
     assert (logged["list_calls"], logged["head_calls"]) == (1, 2)
+
+
+def test_skipped_line_counts_the_listings_of_every_directory(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing new in the batch: with invalidate_new_objects = false, no new_objects_skipped line either."""
+    put(s3.client, "a.html")
+    put(s3.client, "b/c.html")
+    same = {key: put(s3.client, key) for key in ("a.html", "b/c.html")}
+    with caplog.at_level(logging.INFO):
+        bodies = [created(key, version) for key, version in same.items()]
+        assert invalidated(bodies, s3, invalidate_new_objects=False) == set()
+    logged = decisions(caplog)
+    assert set(logged) == {"unchanged_skipped"}
+    assert (logged["unchanged_skipped"]["key_count"], logged["unchanged_skipped"]["list_calls"]) == (2, 2)
+    assert logged["unchanged_skipped"]["lookup_ms"] >= 0
 
 
 def test_one_byte_changed_invalidates_its_paths(s3: CountingS3) -> None:
@@ -163,7 +182,9 @@ def test_version_deleted_since_invalidates(s3: CountingS3, caplog: pytest.LogCap
     s3.client.delete_object(Bucket=BUCKET, Key="a.html", VersionId=again)
     with caplog.at_level(logging.INFO):
         assert invalidated([created("a.html", again)], s3, invalidate_new_objects=False) == {"/a.html"}
-    assert decisions(caplog)["changes_unverified"]["reasons"] == {"version_not_listed": 1}
+    logged = decisions(caplog)["changes_unverified"]
+    assert (logged["levelname"], logged["key_count"], logged["example_key"]) == ("INFO", 1, "a.html")
+    assert (logged["reasons"], logged["errors"]) == ({"version_not_listed": 1}, {})
 
 
 @pytest.mark.parametrize("operation", ["list_object_versions", "head_object"])
@@ -329,7 +350,8 @@ def test_no_time_left_invalidates_without_a_call(s3: CountingS3, caplog: pytest.
     again = put(s3.client, "a.html")
     with caplog.at_level(logging.INFO):
         assert invalidated([created("a.html", again)], s3, remaining_ms=4000) == {"/a.html"}
-    assert decisions(caplog)["changes_unverified"]["reasons"] == {"no_time": 1}
+    logged = decisions(caplog)["changes_unverified"]
+    assert (logged["levelname"], logged["reasons"]) == ("WARNING", {"no_time": 1})
     assert sum(s3.calls.values()) == 0
 
 

@@ -164,6 +164,8 @@ def test_classify_reads_code_and_status() -> None:
     assert classify(client_error("Throttling", 400)) == ("Throttling", True)
     assert classify(client_error("AccessDenied", 403)) == ("AccessDenied", False)
     assert classify(client_error("Whatever", 429)) == ("Whatever", True)
+    connection = EndpointConnectionError(endpoint_url="https://cloudfront.amazonaws.com")
+    assert classify(connection) == ("EndpointConnectionError", True)
 
 
 def test_server_error_without_an_error_code_is_retryable() -> None:
