@@ -78,7 +78,12 @@ def test_created_line_names_the_distribution_paths_and_invalidation(caplog: pyte
         "path_count": 3,
         "invalidation_id": "I1",
     }
-    assert (line["changed_paths"], line["messages"], line["attempts"]) == (3, 1, 1)
+    assert (line["changed_paths"], line["messages"], line["attempts"], line["status"]) == (
+        3,
+        1,
+        1,
+        "InProgress",
+    )
     assert line["caller_reference"] == REQUEST.caller_reference
     assert (line["wildcards_in_progress"], line["files_in_progress"]) == (
         None,
