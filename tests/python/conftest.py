@@ -19,10 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
 
 from support.deployment import EXAMPLE_SITES, Deployment, deploy, example_variables, prepare_site
 from support.moto_server import FAKE_AWS_ENVIRONMENT, MotoServer
 from support.terraform import stage_example, stage_root_module
+
+# `make mutate` runs the tests with --hypothesis-profile=mutation: a mutant is killed by the first failing
+# example, so the shrink phase (re-running the test many times to minimise it) is skipped. The number of
+# examples each property test asks for is unchanged.
+settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 MODE_NONE_ROOT_MODULE = """
 terraform {

@@ -4,11 +4,13 @@ said so in the log, and content-neutral events are acknowledged without an inval
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
+from cf_invalidator.in_progress import InProgressCache
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import s3_body, sqs_event
 
@@ -64,3 +66,46 @@ def test_replication_and_other_content_neutral_events_are_acknowledged(
     assert response == {"batchItemFailures": []}  # deleted from the queue, never sent to the DLQ
     assert model.calls == []
     assert decisions(caplog, "message_rejected") == []
+
+
+class FasterContainer:
+    """The model, where another container creates an invalidation of 14 wildcards just before this
+    container's first request reaches CloudFront."""
+
+    def __init__(self, model: CloudFrontModel, distribution_id: str) -> None:
+        self.model, self.distribution_id, self.raced = model, distribution_id, False
+
+    def create_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+        if not self.raced:
+            self.raced = True
+            paths = [f"/other{n}/*" for n in range(14)]
+            batch = {"Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": "other"}
+            self.model.create_invalidation(DistributionId=self.distribution_id, InvalidationBatch=batch)
+        return self.model.create_invalidation(**kwargs)
+
+    def list_invalidations(self, **kwargs: Any) -> dict[str, Any]:
+        return self.model.list_invalidations(**kwargs)
+
+    def get_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+        return self.model.get_invalidation(**kwargs)
+
+
+def test_request_refused_for_the_quota_is_fitted_again_to_a_fresh_reading() -> None:
+    """Five directory wildcards no longer fit after the other container's 14: the retry sends `/*`."""
+    model = CloudFrontModel([BLOG.id])
+    cloudfront = FasterContainer(model, BLOG.id)
+    config = Config(distributions=(BLOG,), max_paths=100)
+    keys = [f"blog/d{d}/p{p}.html" for d in range(8) for p in range(20)]
+
+    response = process_batch(
+        sqs_event([s3_body(*keys)]),
+        config,
+        cloudfront,
+        model.clock.lambda_deadline(60),
+        sleep=model.clock.sleep,
+        jitter=lambda: 1.0,
+        in_progress=InProgressCache(cloudfront, clock=model.clock.now),
+    )
+
+    assert response == {"batchItemFailures": []}
+    assert [inv.paths for inv in model.invalidations(BLOG.id)][1:] == [("/*",)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cf_invalidator.coalesce import EVERYTHING, MAX_WILDCARDS, coalesce, covers
+from cf_invalidator.coalesce import EVERYTHING, MAX_WILDCARDS, InProgress, coalesce, covers, fit
 
 
 def site(sections: int, pages: int, nested: int = 0) -> list[str]:
@@ -57,6 +57,18 @@ def test_never_more_than_five_wildcards_even_when_budget_allows() -> None:
     assert MAX_WILDCARDS == 5
     assert result == ["/top0/*", "/top1/*"]
     assert_all_covered(result, paths)
+
+
+def test_five_directories_collapse_into_exactly_five_wildcards() -> None:
+    """The cap is reached, not undershot: five wildcards fit, so `/*` is not needed."""
+    paths = [f"/d{d}/p{p}.html" for d in range(5) for p in range(3)]
+    assert coalesce(paths, budget=5) == [f"/d{d}/*" for d in range(5)]
+    assert fit(paths, 5, InProgress()) == [f"/d{d}/*" for d in range(5)]
+
+
+def test_six_directories_over_the_cap_take_everything() -> None:
+    paths = [f"/d{d}/p{p}.html" for d in range(6) for p in range(3)]
+    assert coalesce(paths, budget=6) == [EVERYTHING]
 
 
 def test_level_above_merges_only_the_directories_needed_to_meet_the_wildcard_limit() -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from cf_invalidator import detect
 from cf_invalidator.batch import process_batch
@@ -73,7 +74,10 @@ def invalidated(
 
 
 def decisions(caplog: pytest.LogCaptureFixture) -> dict[str, dict[str, Any]]:
-    return {r.decision: vars(r) for r in caplog.records if hasattr(r, "decision")}
+    """Each decision's line; a line's message is its decision, as operators search for it."""
+    lines = {r.decision: vars(r) for r in caplog.records if hasattr(r, "decision")}
+    assert all(line["msg"] == decision for decision, line in lines.items())
+    return lines
 
 
 def test_identical_reupload_invalidates_nothing(s3: CountingS3, caplog: pytest.LogCaptureFixture) -> None:
@@ -82,7 +86,28 @@ def test_identical_reupload_invalidates_nothing(s3: CountingS3, caplog: pytest.L
     with caplog.at_level(logging.INFO):
         assert invalidated([created("docs/a.html", again)], s3) == set()
     logged = decisions(caplog)["unchanged_skipped"]
-    assert (logged["key_count"], logged["list_calls"], logged["head_calls"]) == (1, 1, 2)
+    assert (logged["msg"], logged["key_count"], logged["example_key"]) == (
+        "unchanged_skipped",
+        1,
+        "docs/a.html",
+    )
+    assert (logged["list_calls"], logged["head_calls"]) == (1, 2)
+
+
+def test_skipped_line_counts_the_listings_of_every_directory(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing new in the batch: with invalidate_new_objects = false, no new_objects_skipped line either."""
+    put(s3.client, "a.html")
+    put(s3.client, "b/c.html")
+    same = {key: put(s3.client, key) for key in ("a.html", "b/c.html")}
+    with caplog.at_level(logging.INFO):
+        bodies = [created(key, version) for key, version in same.items()]
+        assert invalidated(bodies, s3, invalidate_new_objects=False) == set()
+    logged = decisions(caplog)
+    assert set(logged) == {"unchanged_skipped"}
+    assert (logged["unchanged_skipped"]["key_count"], logged["unchanged_skipped"]["list_calls"]) == (2, 2)
+    assert logged["unchanged_skipped"]["lookup_ms"] >= 0
 
 
 def test_one_byte_changed_invalidates_its_paths(s3: CountingS3) -> None:
@@ -136,7 +161,12 @@ def test_new_object_is_skipped_when_told(s3: CountingS3, caplog: pytest.LogCaptu
     first = put(s3.client, "new.html")
     with caplog.at_level(logging.INFO):
         assert invalidated([created("new.html", first)], s3, invalidate_new_objects=False) == set()
-    assert decisions(caplog)["new_objects_skipped"]["key_count"] == 1
+    logged = decisions(caplog)["new_objects_skipped"]
+    assert (logged["msg"], logged["key_count"], logged["example_key"]) == (
+        "new_objects_skipped",
+        1,
+        "new.html",
+    )
 
 
 def test_predecessor_deleted_since_invalidates(s3: CountingS3) -> None:
@@ -152,7 +182,9 @@ def test_version_deleted_since_invalidates(s3: CountingS3, caplog: pytest.LogCap
     s3.client.delete_object(Bucket=BUCKET, Key="a.html", VersionId=again)
     with caplog.at_level(logging.INFO):
         assert invalidated([created("a.html", again)], s3, invalidate_new_objects=False) == {"/a.html"}
-    assert decisions(caplog)["changes_unverified"]["reasons"] == {"version_not_listed": 1}
+    logged = decisions(caplog)["changes_unverified"]
+    assert (logged["levelname"], logged["key_count"], logged["example_key"]) == ("INFO", 1, "a.html")
+    assert (logged["reasons"], logged["errors"]) == ({"version_not_listed": 1}, {})
 
 
 @pytest.mark.parametrize("operation", ["list_object_versions", "head_object"])
@@ -167,9 +199,53 @@ def test_lookup_error_invalidates_and_names_the_error(
     logged = decisions(caplog)["changes_unverified"]
     assert logged["levelname"] == "WARNING"
     assert logged["reasons"] == {"lookup_error": 1}
-    assert list(logged["errors"]) == [
-        f"{'ListObjectVersions' if operation.startswith('list') else 'HeadObject'}:AccessDenied"
-    ]
+    # one listing for the key; a HEAD of each of its two versions
+    expected = (
+        {"ListObjectVersions:AccessDenied": 1}
+        if operation.startswith("list")
+        else {"HeadObject:AccessDenied": 2}
+    )
+    assert logged["errors"] == expected
+
+
+class BrokenConnection(CountingS3):
+    """HEADs fail as botocore fails when no answer comes: not a ClientError, no error code."""
+
+    def head_object(self, **kwargs: Any) -> Mapping[str, Any]:
+        raise EndpointConnectionError(endpoint_url="https://s3.amazonaws.com")
+
+
+@pytest.mark.parametrize(
+    ("failing", "named"),
+    [
+        (BrokenConnection, "HeadObject:EndpointConnectionError"),
+        (
+            lambda client: CountingS3(client, failing=frozenset({"head_object"}), error_code=""),
+            "HeadObject:ClientError",
+        ),
+    ],
+)
+def test_lookup_error_without_an_error_code_is_named_by_its_type(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture, failing: Any, named: str
+) -> None:
+    put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    with caplog.at_level(logging.INFO):
+        assert invalidated([created("a.html", again)], failing(s3.client)) == {"/a.html"}
+    assert decisions(caplog)["changes_unverified"]["errors"] == {named: 2}
+
+
+def test_version_removed_since_with_only_a_delete_marker_left_invalidates(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The listing then holds delete markers and no version: S3 leaves the Versions list out."""
+    only = put(s3.client, "a.html")
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html", VersionId=only)
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html")
+    assert "Versions" not in s3.client.list_object_versions(Bucket=BUCKET, Prefix="a.html")
+    with caplog.at_level(logging.INFO):
+        assert invalidated([created("a.html", only)], s3, invalidate_new_objects=False) == {"/a.html"}
+    assert decisions(caplog)["changes_unverified"]["reasons"] == {"version_not_listed": 1}
 
 
 def test_event_of_another_bucket_is_a_lookup_error(s3: CountingS3) -> None:
@@ -189,6 +265,17 @@ def test_records_without_version_id_invalidate_with_one_line_and_no_call(
     lines = [r for r in caplog.records if getattr(r, "decision", "") == "changes_unverified"]
     assert len(lines) == 1
     assert vars(lines[0])["reasons"] == {"no_version_id": 2}
+    assert sum(s3.calls.values()) == 0
+
+
+def test_record_without_a_bucket_name_invalidates_and_says_why(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    record = json.loads(created("a.html", "v1"))
+    del record["Records"][0]["s3"]["bucket"]
+    with caplog.at_level(logging.INFO):
+        assert invalidated([json.dumps(record)], s3, invalidate_new_objects=False) == {"/a.html"}
+    assert decisions(caplog)["changes_unverified"]["reasons"] == {"no_bucket_name": 1}
     assert sum(s3.calls.values()) == 0
 
 
@@ -263,8 +350,17 @@ def test_no_time_left_invalidates_without_a_call(s3: CountingS3, caplog: pytest.
     again = put(s3.client, "a.html")
     with caplog.at_level(logging.INFO):
         assert invalidated([created("a.html", again)], s3, remaining_ms=4000) == {"/a.html"}
-    assert decisions(caplog)["changes_unverified"]["reasons"] == {"no_time": 1}
+    logged = decisions(caplog)["changes_unverified"]
+    assert (logged["levelname"], logged["reasons"]) == ("WARNING", {"no_time": 1})
     assert sum(s3.calls.values()) == 0
+
+
+def test_exactly_the_time_floor_left_still_looks(s3: CountingS3) -> None:
+    """Looking stops when less than the floor (MIN_LEFT_MS here: half of what is left is below it) is left."""
+    put(s3.client, "a.html")
+    again = put(s3.client, "a.html")
+    assert invalidated([created("a.html", again)], s3, remaining_ms=detect.MIN_LEFT_MS) == set()
+    assert (s3.calls["list_object_versions"], s3.calls["head_object"]) == (1, 2)
 
 
 def test_directory_listing_pages_through_and_stays_within_one_call_per_key(
@@ -292,6 +388,30 @@ def test_keys_the_listing_budget_does_not_reach_are_invalidated(
         paths = invalidated([created(key, version) for key, version in late.items()], s3)
     assert paths == {"/d/a5.html"}
     assert decisions(caplog)["changes_unverified"]["reasons"] == {"listing_budget": 1}
+    assert s3.calls["list_object_versions"] == 2
+
+
+def test_one_changed_key_in_a_busy_directory_is_listed_by_its_own_name(
+    s3: CountingS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefix = the key: its versions come first, whatever else the directory holds."""
+    monkeypatch.setattr(detect, "PAGE_SIZE", 2)
+    for i in range(6):
+        put(s3.client, f"d/a{i}.html")
+    again = put(s3.client, "d/a5.html")
+    assert invalidated([created("d/a5.html", again)], s3) == set()
+    assert s3.calls["list_object_versions"] == 1
+
+
+def test_a_subdirectory_is_one_entry_of_its_directory_listing(
+    s3: CountingS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delimiter "/": the many objects of d/m/ do not use up the pages the keys of d/ need."""
+    monkeypatch.setattr(detect, "PAGE_SIZE", 3)
+    for key in ["d/a.html", "d/z.html", *[f"d/m/{i}.html" for i in range(8)]]:
+        put(s3.client, key)
+    again = {key: put(s3.client, key) for key in ("d/a.html", "d/z.html")}
+    assert invalidated([created(key, version) for key, version in again.items()], s3) == set()
     assert s3.calls["list_object_versions"] == 2
 
 

@@ -159,6 +159,26 @@ def test_throttled_batch_is_reported_and_its_redelivery_postponed_in_sqs(
     assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
 
 
+def test_lambda_handler_fits_its_request_into_what_is_in_progress(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One wildcard left on the distribution: the handler reads that and sends `/*`, which fits, rather
+    than five directory wildcards, which CloudFront would refuse."""
+    handler = load_handler(monkeypatch, {"www": distributions["www"]})
+    model = CloudFrontModel([distributions["www"]])
+    busy = [f"/held{n}/*" for n in range(14)]
+    batch = {"Paths": {"Quantity": 14, "Items": busy}, "CallerReference": "held"}
+    model.create_invalidation(DistributionId=distributions["www"], InvalidationBatch=batch)
+    monkeypatch.setattr(handler, "cloudfront", lambda: model)
+    handler.in_progress.cache_clear()
+    keys = [f"d{d}/p{p}.html" for d in range(8) for p in range(20)]
+
+    response = handler.lambda_handler(sqs_event([s3_body(*keys)]), ShortContext())
+
+    assert response == {"batchItemFailures": []}
+    assert [inv.paths for inv in model.invalidations(distributions["www"])][1:] == [("/*",)]
+
+
 class RawBody:
     """The raw HTTP body botocore reads an answer from."""
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cf_invalidator.history import (
+    TRUST_WINDOW,
     Entry,
     Fingerprint,
     Reason,
@@ -132,6 +133,21 @@ def test_version_older_than_the_trust_window_is_unverified() -> None:
     assert version_verdict(history, "v2", {"v2": HTML, "v1": HTML}, NOW) is Reason.HISTORY_MAY_HAVE_EXPIRED
 
 
+def test_version_exactly_at_the_trust_window_is_still_compared() -> None:
+    edge = int(TRUST_WINDOW.total_seconds())
+    history = (version("v2", edge), version("v1", edge + 100))
+    assert heads_needed(history, "v2", NOW) == ("v2", "v1")
+    assert version_verdict(history, "v2", {"v2": HTML, "v1": HTML}, NOW) is Verdict.UNCHANGED
+    late = (version("v2", edge + 1), version("v1", edge + 100))
+    assert version_verdict(late, "v2", {"v2": HTML, "v1": HTML}, NOW) is Reason.HISTORY_MAY_HAVE_EXPIRED
+
+
+def test_version_id_of_a_delete_marker_is_not_a_listed_version() -> None:
+    history = (marker("d1", 10), version("v1", 100))
+    assert replaced_entry(history, "d1") is Reason.VERSION_NOT_LISTED
+    assert version_verdict(history, "d1", {}, NOW) is Reason.VERSION_NOT_LISTED
+
+
 def test_failed_listing_or_head_is_unverified() -> None:
     assert version_verdict(Reason.LOOKUP_ERROR, "v2", {}, NOW) is Reason.LOOKUP_ERROR
     history = (version("v2", 10), version("v1", 100))
@@ -155,6 +171,9 @@ def test_a_to_b_to_a_in_one_batch_is_changed() -> None:
         ([Verdict.NEW, Verdict.CHANGED], Verdict.CHANGED),
         ([Verdict.UNCHANGED, Reason.NO_TIME], Reason.NO_TIME),
         ([Reason.NO_TIME, Reason.AMBIGUOUS_ORDER], Reason.AMBIGUOUS_ORDER),
+        ([Reason.VERSION_NOT_LISTED, Verdict.CHANGED, Reason.LOOKUP_ERROR], Reason.LOOKUP_ERROR),
+        ([Verdict.CHANGED, Verdict.UNCHANGED], Verdict.CHANGED),
+        ([Verdict.UNCHANGED, Verdict.NEW, Verdict.UNCHANGED], Verdict.NEW),
         ([], Verdict.CHANGED),
     ],
 )

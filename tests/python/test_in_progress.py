@@ -102,7 +102,7 @@ def test_more_pages_in_progress_than_the_bound_is_a_failed_lookup(
         create(model, [f"/f{n}.html"], f"ref-{n}")
     client = Counting(model)
 
-    with pytest.raises(InProgressLookupError, match="beyond"):
+    with pytest.raises(InProgressLookupError, match=f"beyond {2 * module.MAX_LIST_PAGES} listed"):
         read_in_progress(client, DIST, {})
     assert client.lists == module.MAX_LIST_PAGES
 
@@ -137,6 +137,34 @@ def test_too_many_new_invalidations_are_read_over_several_lookups(
     assert client.gets == 5
 
 
+def test_exactly_the_bound_of_new_invalidations_is_read_in_one_lookup(
+    model: CloudFrontModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(module, "MAX_PATH_READS", 3)
+    for n in range(3):
+        create(model, [f"/f{n}.html"], f"ref-{n}")
+    client = Counting(model)
+
+    _, state = read_in_progress(client, DIST, {})
+
+    assert state == InProgress(files=3)
+    assert client.gets == 3
+
+
+def test_an_invalidation_listed_without_items_counts_no_path(model: CloudFrontModel) -> None:
+    """botocore leaves out an empty list: Paths {"Quantity": 0} has no Items key."""
+
+    class NoItems(Counting):
+        def get_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+            answer = super().get_invalidation(**kwargs)
+            del answer["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]
+            return answer
+
+    create(model, ["/a.html"], "one")
+
+    assert read_in_progress(NoItems(model), DIST, {})[1] == InProgress()
+
+
 def test_completed_invalidations_are_forgotten(model: CloudFrontModel) -> None:
     known: dict[str, InProgress] = {}
     create(model, ["/a.html"], "one")
@@ -163,6 +191,19 @@ def test_cache_answers_within_its_time_and_reads_again_after(model: CloudFrontMo
     assert client.lists == 2
 
 
+def test_cache_time_counts_from_the_read_on_a_clock_far_from_zero(model: CloudFrontModel) -> None:
+    """time.monotonic() starts anywhere: only the time since the read matters."""
+    model.clock.sleep(5000)
+    client = Counting(model)
+    cache = InProgressCache(client, ttl_s=10, clock=model.clock.now)
+
+    cache.get(DIST)
+    model.clock.sleep(9)
+    cache.get(DIST)
+
+    assert client.lists == 1
+
+
 def test_refresh_reads_again_at_once(model: CloudFrontModel) -> None:
     client = Counting(model)
     cache = InProgressCache(client, clock=model.clock.now)
@@ -187,6 +228,31 @@ def test_recorded_invalidation_is_counted_at_once_and_never_read(model: CloudFro
     assert client.gets == 0
 
 
+def test_invalidation_recorded_before_any_read_is_known_and_never_read(model: CloudFrontModel) -> None:
+    client = Counting(model)
+    cache = InProgressCache(client, clock=model.clock.now)
+    made = create(model, ["/a.html", "/b/*"], "one")
+
+    cache.record(DIST, made, ["/a.html", "/b/*"])
+
+    assert cache.get(DIST) == InProgress(files=1, wildcards=1)
+    assert (client.lists, client.gets) == (1, 0)
+
+
+def test_invalidation_recorded_within_the_cache_time_is_counted_without_a_call(
+    model: CloudFrontModel,
+) -> None:
+    client = Counting(model)
+    cache = InProgressCache(client, clock=model.clock.now)
+    cache.get(DIST)
+    made = create(model, ["/a.html", "/b/*"], "one")
+
+    cache.record(DIST, made, ["/a.html", "/b/*"])
+
+    assert cache.get(DIST) == InProgress(files=1, wildcards=1)
+    assert client.lists == 1
+
+
 def test_access_denied_gives_no_view_and_is_logged_once(
     model: CloudFrontModel, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -205,7 +271,9 @@ def test_access_denied_gives_no_view_and_is_logged_once(
     assert cache.get(DIST) is None
 
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert [(r.decision, r.reason) for r in warnings] == [("quota_lookup_failed", "AccessDenied")]  # type: ignore[attr-defined]
+    assert [
+        (r.getMessage(), vars(r)["decision"], vars(r)["distribution_id"], vars(r)["reason"]) for r in warnings
+    ] == [("quota_lookup_failed", "quota_lookup_failed", DIST, "AccessDenied")]
     assert client.lists == 2
 
 

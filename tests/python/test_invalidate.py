@@ -164,3 +164,13 @@ def test_classify_reads_code_and_status() -> None:
     assert classify(client_error("Throttling", 400)) == ("Throttling", True)
     assert classify(client_error("AccessDenied", 403)) == ("AccessDenied", False)
     assert classify(client_error("Whatever", 429)) == ("Whatever", True)
+    connection = EndpointConnectionError(endpoint_url="https://cloudfront.amazonaws.com")
+    assert classify(connection) == ("EndpointConnectionError", True)
+
+
+def test_server_error_without_an_error_code_is_retryable() -> None:
+    """A 500 whose body botocore could not parse has no Error.Code: its status alone makes it retryable."""
+    for status in (500, 502):
+        response: Any = {"Error": {}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        assert classify(ClientError(response, "CreateInvalidation")) == ("Unknown", True)
+    assert classify(ClientError({"Error": {}}, "CreateInvalidation")) == ("Unknown", False)

@@ -1,0 +1,242 @@
+"""GIVEN each decision the README names WHEN the handler makes it THEN one log line carries the decision as
+its message and its `decision` field, at its level, with the fields operators search for (README, "Every
+decision is one JSON log line": the distribution id, the path count, the invalidation id or the error
+code; the in-progress counts on the invalidation lines). A renamed field breaks their saved queries.
+
+The change-detection lines (`unchanged_skipped`, `new_objects_skipped`, `changes_unverified`) are pinned
+in test_detect.py, `quota_lookup_failed` in test_in_progress.py."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from cf_invalidator.batch import process_batch
+from cf_invalidator.coalesce import InProgress
+from cf_invalidator.config import Config, Distribution
+from cf_invalidator.invalidate import Outcome, invalidate
+from cf_invalidator.plan import Request, fitted, plan_requests
+from cf_invalidator.redelivery import TIME_NEEDED_MS, postpone
+from support.cloudfront_model import CloudFrontModel
+from support.sqs_events import s3_body, sqs_event
+
+WWW = Distribution("www", "EWWW")
+CONFIG = Config(distributions=(WWW,), max_paths=100)
+REQUEST: Request = plan_requests({"m1": ["a.html", "b/index.html"]}, CONFIG)[0]  # 3 paths
+
+
+def lines(caplog: pytest.LogCaptureFixture, decision: str) -> list[dict[str, Any]]:
+    found = [vars(r) for r in caplog.records if vars(r).get("decision") == decision]
+    assert all(line["msg"] == decision for line in found)
+    return found
+
+
+def only(caplog: pytest.LogCaptureFixture, decision: str) -> dict[str, Any]:
+    [line] = lines(caplog, decision)
+    return line
+
+
+def error(code: str, status: int) -> ClientError:
+    response: Any = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "CreateInvalidation")
+
+
+class Answers:
+    """create_invalidation answers from a list: an exception to raise, or an invalidation id."""
+
+    def __init__(self, *answers: Exception | str) -> None:
+        self.answers = list(answers)
+
+    def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return {"Invalidation": {"Id": answer, "Status": "InProgress"}}
+
+
+def run(
+    cloudfront: Answers,
+    request: Request = REQUEST,
+    replan: Callable[[Request], Request] | None = None,
+    remaining_ms: int = 60_000,
+) -> Outcome:
+    return invalidate(cloudfront, request, lambda: remaining_ms, lambda _: None, lambda: 1.0, replan=replan)
+
+
+def test_created_line_names_the_distribution_paths_and_invalidation(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        run(Answers("I1"))
+    line = only(caplog, "invalidation_created")
+    assert line["levelname"] == "INFO"
+    assert {k: line[k] for k in ("distribution", "distribution_id", "path_count", "invalidation_id")} == {
+        "distribution": "www",
+        "distribution_id": "EWWW",
+        "path_count": 3,
+        "invalidation_id": "I1",
+    }
+    assert (line["changed_paths"], line["messages"], line["attempts"], line["status"]) == (
+        3,
+        1,
+        1,
+        "InProgress",
+    )
+    assert line["caller_reference"] == REQUEST.caller_reference
+    assert (line["wildcards_in_progress"], line["files_in_progress"]) == (
+        None,
+        None,
+    )  # planned without a view
+
+
+def test_invalidation_lines_carry_what_was_in_progress(caplog: pytest.LogCaptureFixture) -> None:
+    request = fitted(WWW, set(REQUEST.changed), REQUEST.message_ids, 100, InProgress(files=7, wildcards=2))
+    with caplog.at_level(logging.INFO):
+        run(Answers("I1"), request)
+    line = only(caplog, "invalidation_created")
+    assert (line["wildcards_in_progress"], line["files_in_progress"]) == (2, 7)
+
+
+def test_retrying_line_names_the_error_and_attempt(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        run(Answers(error("Throttling", 400), "I1"))
+    line = only(caplog, "invalidation_retrying")
+    assert line["levelname"] == "WARNING"
+    assert (line["distribution_id"], line["path_count"], line["error_code"], line["attempt"]) == (
+        "EWWW",
+        3,
+        "Throttling",
+        1,
+    )
+    assert line["delay_s"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("answer", "remaining_ms", "level", "retryable"),
+    [
+        (error("AccessDenied", 403), 60_000, "ERROR", False),
+        (error("Throttling", 400), 1_000, "WARNING", True),
+    ],
+)
+def test_abandoned_line_names_the_error_and_whether_it_comes_back(
+    caplog: pytest.LogCaptureFixture, answer: ClientError, remaining_ms: int, level: str, retryable: bool
+) -> None:
+    with caplog.at_level(logging.INFO):
+        run(Answers(answer), remaining_ms=remaining_ms)
+    line = only(caplog, "invalidation_abandoned")
+    assert line["levelname"] == level
+    assert (line["distribution_id"], line["path_count"], line["retryable"], line["attempts"]) == (
+        "EWWW",
+        3,
+        retryable,
+        1,
+    )
+    assert line["error_code"] == answer.response["Error"]["Code"]
+
+
+def test_replanned_line_only_when_the_paths_change(caplog: pytest.LogCaptureFixture) -> None:
+    smaller = fitted(WWW, {"/a.html"}, REQUEST.message_ids, 100, InProgress())
+    quota = error("TooManyInvalidationsInProgress", 400)
+    with caplog.at_level(logging.INFO):
+        run(Answers(quota, quota, "I1"), replan=lambda stale: smaller if stale is REQUEST else stale)
+    line = only(caplog, "invalidation_replanned")
+    assert line["levelname"] == "INFO"
+    assert (line["distribution_id"], line["path_count"], line["previous_path_count"]) == ("EWWW", 1, 3)
+
+
+def test_quota_exhausted_line_names_what_is_in_progress(caplog: pytest.LogCaptureFixture) -> None:
+    changed = {f"/d{d}/p{p}.html" for d in range(3) for p in range(50)}
+    with caplog.at_level(logging.INFO):
+        request = fitted(WWW, changed, frozenset({"m1"}), 100, InProgress(files=4, wildcards=15))
+    assert not request.fits
+    line = only(caplog, "quota_exhausted")
+    assert line["levelname"] == "WARNING"
+    assert {k: line[k] for k in ("distribution", "distribution_id", "changed_paths")} == {
+        "distribution": "www",
+        "distribution_id": "EWWW",
+        "changed_paths": 150,
+    }
+    assert (line["wildcards_in_progress"], line["files_in_progress"]) == (15, 4)
+    assert "waits" in line["outcome"]
+
+
+def test_rejected_message_line_names_the_message_and_reason(caplog: pytest.LogCaptureFixture) -> None:
+    event = sqs_event(["not json", s3_body("a.html")])
+    with caplog.at_level(logging.INFO):
+        process_batch(event, CONFIG, CloudFrontModel([WWW.id]), lambda: 60_000)
+    line = only(caplog, "message_rejected")
+    assert line["levelname"] == "ERROR"
+    assert line["message_id"] == event["Records"][0]["messageId"]
+    assert line["reason"]
+
+
+def test_unserved_keys_line_names_the_count_and_an_example(caplog: pytest.LogCaptureFixture) -> None:
+    config = Config(distributions=(Distribution("www", "EWWW", "/site"),), max_paths=100)
+    with caplog.at_level(logging.INFO):
+        process_batch(sqs_event([s3_body("other/a.html")]), config, CloudFrontModel([WWW.id]), lambda: 60_000)
+    line = only(caplog, "keys_unserved")
+    assert (line["levelname"], line["key_count"], line["example_key"]) == ("INFO", 1, "other/a.html")
+
+
+class Sqs:
+    """ChangeMessageVisibilityBatch answering with `failed` entries; with None, an answer without the
+    Failed list (botocore may leave an empty list out)."""
+
+    def __init__(self, failed: list[dict[str, str]] | None) -> None:
+        self.failed = failed
+        self.calls = 0
+
+    def change_message_visibility_batch(self, **kwargs: Any) -> Mapping[str, Any]:
+        self.calls += 1
+        return {"Successful": []} if self.failed is None else {"Failed": self.failed, "Successful": []}
+
+
+RECORDS = [
+    {
+        "messageId": f"m{n}",
+        "receiptHandle": f"r{n}",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+        "attributes": {"ApproximateReceiveCount": str(n + 1)},
+    }
+    for n in range(2)
+]
+
+
+@pytest.mark.parametrize(
+    ("failed", "level", "messages", "errors"),
+    [
+        ([], "INFO", 2, []),
+        (None, "INFO", 2, []),
+        ([{"Id": "1", "Code": "ReceiptHandleIsInvalid"}], "WARNING", 1, ["ReceiptHandleIsInvalid"]),
+    ],
+)
+def test_postponed_line_names_the_messages_delays_and_errors(
+    caplog: pytest.LogCaptureFixture,
+    failed: list[dict[str, str]] | None,
+    level: str,
+    messages: int,
+    errors: list[str],
+) -> None:
+    with caplog.at_level(logging.INFO):
+        postpone(Sqs(failed), "https://sqs.us-east-1.amazonaws.com", RECORDS, lambda: 60_000)
+    line = only(caplog, "redelivery_postponed")
+    assert (line["levelname"], line["messages"], line["delays_s"], line["errors"]) == (
+        level,
+        messages,
+        [60, 240],
+        errors,
+    )
+
+
+def test_not_postponed_line_names_the_messages_left(caplog: pytest.LogCaptureFixture) -> None:
+    """Twelve messages: the first ten in one call with exactly the time it needs, then none left."""
+    records = [{**RECORDS[0], "messageId": f"m{n}", "receiptHandle": f"r{n}"} for n in range(12)]
+    readings = iter([TIME_NEEDED_MS, TIME_NEEDED_MS - 1])
+    sqs = Sqs([])
+    with caplog.at_level(logging.INFO):
+        postpone(sqs, "https://sqs.us-east-1.amazonaws.com", records, lambda: next(readings))
+    line = only(caplog, "redelivery_not_postponed")
+    assert (line["levelname"], line["messages"], line["reason"]) == ("WARNING", 2, "no time left")
+    assert (sqs.calls, only(caplog, "redelivery_postponed")["messages"]) == (1, 10)
