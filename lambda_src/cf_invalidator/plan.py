@@ -30,10 +30,13 @@ class Request:
     distribution: Distribution
     paths: tuple[str, ...]
     message_ids: frozenset[str]
-    changed_paths: int  # distinct viewer paths before coalescing
-    changed: frozenset[str] = frozenset()  # those paths, to fit them again
+    changed: frozenset[str]  # the distinct viewer paths before coalescing, to fit them again
     in_progress: InProgress | None = None  # what it was fitted into; None: planned without that view
     fits: bool = True  # False: that view leaves no room for it, so it waits without being sent
+
+    @property
+    def changed_paths(self) -> int:
+        return len(self.changed)
 
     @functools.cached_property  # a hash over every message id: computed once, read on every call and log
     def caller_reference(self) -> str:
@@ -88,9 +91,7 @@ def fitted(
     fitting = None if in_progress is None else fit(changed, budget, in_progress)
     paths = coalesce(changed, budget) if fitting is None else fitting
     fits = in_progress is None or fitting is not None
-    request = Request(
-        distribution, tuple(paths), message_ids, len(changed), frozenset(changed), in_progress, fits
-    )
+    request = Request(distribution, tuple(paths), message_ids, frozenset(changed), in_progress, fits)
     if not fits:
         _log_quota_exhausted(request)
     return request
