@@ -38,9 +38,8 @@ class Config:
     max_paths: int
     index_document: str = DEFAULT_INDEX_DOCUMENT
     skip_unchanged_objects: bool = False  # compare each created version with the one it replaced
-    invalidate_new_objects: bool = (
-        True  # False: a key with no earlier version (or a delete marker) is skipped
-    )
+    # False: a key with no earlier version (or whose previous entry is a delete marker) is skipped
+    invalidate_new_objects: bool = True
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
