@@ -66,9 +66,8 @@ def bucket_origins(distribution_config: Mapping[str, Any], bucket: str) -> tuple
     """The origins of the distribution that are this bucket, in the order the configuration lists them."""
     found = []
     for origin in distribution_config["Origins"].get("Items") or []:
-        kind = endpoint_kind(origin["DomainName"], bucket)
-        if kind is not None:
-            found.append(Origin(origin["Id"], origin.get("OriginPath") or "", website=kind == "website"))
+        if endpoint_kind(origin["DomainName"], bucket) is not None:
+            found.append(Origin(origin["Id"], origin.get("OriginPath") or ""))
     return tuple(found)
 
 

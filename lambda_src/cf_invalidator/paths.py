@@ -12,6 +12,11 @@ characters RFC 1738 calls unsafe, and encode nothing else, or the cached object 
   them both forms are invalidated: all of them encoded, and all of them raw.
 - everything else printable ASCII (letters, digits, / - . _ ! $ & ' ( ) + , ; = : @) is left as is.
   A key's `+` stays `+` (`a+b.html` is served at `/a+b.html`).
+
+Besides its own path, an object is invalidated at the URLs viewers reach it by (unencoded_paths): an
+index document at its directory, and the URLs of edge rewrites when the distribution says so
+(directory_without_slash, strip_extensions). With origin_path "auto" each of them is kept where the
+distribution's cache behaviours route it to an origin holding the key (routing.py).
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ case-sensitive, and the leading `/` is optional (`images/*.jpg` is `/images/*.jp
 normalizes the URI path as RFC 3986 does before matching: percent-encoded unreserved characters are
 decoded (of what this module encodes, only `~` as %7E), every other escape is matched as sent. So a
 viewer path is routed here in the encoded form the module invalidates, with %7E read as `~`.
+
+REST and website endpoints of the bucket are routed alike. A website endpoint serves `dir/` from the
+index document; behind a REST origin the common rewrites serve it (see the README's set-ups), so
+`dir/` is invalidated for an index document behind either, as without "auto" (paths.unencoded_paths).
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ class Origin:
 
     id: str
     origin_path: str  # "" or "/prefix", as CloudFront writes it
-    website: bool = False  # an S3 website endpoint (serves dir/ from the index document)
 
 
 @dataclass(frozen=True)
