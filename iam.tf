@@ -12,6 +12,13 @@ locals {
     "arn:${data.aws_partition.current.partition}:cloudfront::${data.aws_caller_identity.current.account_id}:distribution/${d.id}"
   ]))
 
+  # Whose configuration the handler reads: every distribution when verifying, else the "auto" ones.
+  configured_distribution_arns = sort(distinct([
+    for d in values(var.distributions) :
+    "arn:${data.aws_partition.current.partition}:cloudfront::${data.aws_caller_identity.current.account_id}:distribution/${d.id}"
+    if var.verify_distributions || d.origin_path == "auto"
+  ]))
+
   lambda_statements = concat(
     [
       {
@@ -34,6 +41,15 @@ locals {
         Resource = local.distribution_arns
       },
     ],
+    # The distributions' own configuration: checked (verify_distributions), or read for origin_path "auto".
+    length(local.configured_distribution_arns) > 0 ? [
+      {
+        Sid      = "ReadGivenDistributionConfigs"
+        Effect   = "Allow"
+        Action   = "cloudfront:GetDistributionConfig"
+        Resource = local.configured_distribution_arns
+      },
+    ] : [],
     # Change detection: a created object is compared with the version it replaced.
     var.skip_unchanged_objects ? [
       {

@@ -195,11 +195,13 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = {
+      BUCKET_NAME                = var.bucket_name
       DISTRIBUTIONS              = jsonencode(var.distributions)
       INDEX_DOCUMENT             = var.index_document
       INVALIDATE_NEW_OBJECTS     = tostring(var.invalidate_new_objects)
       MAX_PATHS_PER_INVALIDATION = tostring(var.max_paths_per_invalidation)
       SKIP_UNCHANGED_OBJECTS     = tostring(var.skip_unchanged_objects)
+      VERIFY_DISTRIBUTIONS       = tostring(var.verify_distributions)
     }
   }
 

@@ -49,10 +49,12 @@ variable "bucket_name" {
 
 variable "distributions" {
   type = map(object({
-    id          = string
-    origin_path = optional(string, "")
+    id                      = string
+    origin_path             = optional(string, "")
+    directory_without_slash = optional(bool, false)
+    strip_extensions        = optional(list(string), [])
   }))
-  description = "CloudFront distributions serving the bucket: label => { id, origin_path (\"\" or \"/prefix\") }."
+  description = "CloudFront distributions serving the bucket: label => { id, origin_path (\"\", \"/prefix\" or \"auto\": read from the distribution), directory_without_slash (dir/index.html also as /dir), strip_extensions (e.g. [\".html\"]: a.html also as /a) }."
   nullable    = false
 
   validation {
@@ -67,9 +69,16 @@ variable "distributions" {
 
   validation {
     condition = alltrue([
-      for d in values(var.distributions) : d.origin_path == "" || can(regex("^/.*[^/]$", d.origin_path))
+      for d in values(var.distributions) : d.origin_path == "" || d.origin_path == "auto" || can(regex("^/.*[^/]$", d.origin_path))
     ])
-    error_message = "Each origin_path must be \"\" or start with \"/\" and not end with \"/\", e.g. \"/site\" (as in the distribution's origin settings)."
+    error_message = "Each origin_path must be \"\", \"auto\" (read from the distribution) or start with \"/\" and not end with \"/\", e.g. \"/site\" (as in the distribution's origin settings)."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for d in values(var.distributions) : [for e in d.strip_extensions : can(regex("^\\.[^/]+$", e))]
+    ]))
+    error_message = "Each strip_extensions entry must be a file name ending that starts with \".\" and holds no \"/\", e.g. [\".html\"]."
   }
 }
 
@@ -272,5 +281,12 @@ variable "tags" {
   type        = map(string)
   description = "Tags added to every resource that takes tags."
   default     = {}
+  nullable    = false
+}
+
+variable "verify_distributions" {
+  type        = bool
+  description = "Read each distribution's configuration (GetDistributionConfig) and log distribution_mismatch when none of its origins is the bucket with the given origin_path; false for estates that deny the read."
+  default     = true
   nullable    = false
 }

@@ -20,7 +20,13 @@ from support.cloudfront_model import CloudFrontModel
 @functools.cache
 def required_paths(key: str, distribution: Distribution, index_document: str) -> frozenset[str]:
     """The viewer paths serving `key` on `distribution`: a change of `key` must invalidate all of them."""
-    return path_oracle.required_paths(key, distribution.origin_path, index_document)
+    return path_oracle.required_paths(
+        key,
+        distribution.origin_path,
+        index_document,
+        directory_without_slash=distribution.directory_without_slash,
+        strip_extensions=distribution.strip_extensions,
+    )
 
 
 def lost_and_stale(

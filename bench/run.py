@@ -19,6 +19,7 @@ import budget
 import handler_bench
 import replay
 import storm
+import viewer_urls
 from sections import markdown_table, write_sections
 
 # handler_bench's figures -> (what the README calls them, unit, target)
@@ -52,6 +53,8 @@ def main() -> None:
     sections |= storm.main()
     print()
     sections |= replay.main(budget.BUDGETS)  # the replay at every budget: its table and the budget table
+    print()
+    sections |= viewer_urls.main()
     print()
     write_sections(sections)
     print(f"make bench: {time.perf_counter() - started:.0f} s")

@@ -53,6 +53,36 @@ run "kms_key_adds_decrypt_on_that_key_and_each_distribution_is_listed_once" {
   }
 }
 
+run "without_verification_the_role_reads_no_distribution_config" {
+  command = plan
+
+  variables {
+    verify_distributions = false
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(aws_iam_role_policy.this.policy)) == jsonencode(jsondecode(file("tests/golden/lambda_policy_without_verification.json")))
+    error_message = "The Lambda's policy differs from tests/golden/lambda_policy_without_verification.json: ${aws_iam_role_policy.this.policy}"
+  }
+}
+
+run "auto_origin_path_reads_that_distribution_config_only_without_verification" {
+  command = plan
+
+  variables {
+    verify_distributions = false
+    distributions = {
+      www    = { id = "E2QWRUHAPOMQZL" }
+      assets = { id = "E1AUTOEXAMPLE1", origin_path = "auto" }
+    }
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(aws_iam_role_policy.this.policy)) == jsonencode(jsondecode(file("tests/golden/lambda_policy_auto_without_verification.json")))
+    error_message = "The Lambda's policy differs from tests/golden/lambda_policy_auto_without_verification.json: ${aws_iam_role_policy.this.policy}"
+  }
+}
+
 run "only_lambda_may_assume_the_role" {
   command = plan
 

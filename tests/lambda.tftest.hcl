@@ -47,10 +47,10 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
 
   assert {
     condition = jsondecode(aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]) == {
-      www  = { id = "E2QWRUHAPOMQZL", origin_path = "" }
-      docs = { id = "E1DOCSEXAMPLE1", origin_path = "/docs" }
+      www  = { id = "E2QWRUHAPOMQZL", origin_path = "", directory_without_slash = false, strip_extensions = [] }
+      docs = { id = "E1DOCSEXAMPLE1", origin_path = "/docs", directory_without_slash = false, strip_extensions = [] }
     }
-    error_message = "DISTRIBUTIONS must be the distributions map with origin_path defaulted to \"\": ${aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]}"
+    error_message = "DISTRIBUTIONS must be the distributions map with origin_path defaulted to \"\" and no rewrite: ${aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]}"
   }
 
   assert {
@@ -69,8 +69,38 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
   }
 
   assert {
-    condition     = length(aws_lambda_function.this.environment[0].variables) == 5
-    error_message = "The handler reads exactly five settings; nothing else belongs in its environment."
+    condition     = aws_lambda_function.this.environment[0].variables["VERIFY_DISTRIBUTIONS"] == "true" && aws_lambda_function.this.environment[0].variables["BUCKET_NAME"] == var.bucket_name
+    error_message = "Distributions are verified by default, against var.bucket_name: VERIFY_DISTRIBUTIONS must be \"true\" and BUCKET_NAME the bucket."
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.environment[0].variables) == 7
+    error_message = "The handler reads exactly seven settings; nothing else belongs in its environment."
+  }
+}
+
+run "viewer_url_options_and_auto_reach_the_function" {
+  command = plan
+
+  variables {
+    verify_distributions = false
+    distributions = {
+      www    = { id = "E2QWRUHAPOMQZL", directory_without_slash = true, strip_extensions = [".html", ".htm"] }
+      assets = { id = "E1AUTOEXAMPLE1", origin_path = "auto" }
+    }
+  }
+
+  assert {
+    condition = jsondecode(aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]) == {
+      www    = { id = "E2QWRUHAPOMQZL", origin_path = "", directory_without_slash = true, strip_extensions = [".html", ".htm"] }
+      assets = { id = "E1AUTOEXAMPLE1", origin_path = "auto", directory_without_slash = false, strip_extensions = [] }
+    }
+    error_message = "DISTRIBUTIONS must carry each entry's options: ${aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]}"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["VERIFY_DISTRIBUTIONS"] == "false"
+    error_message = "VERIFY_DISTRIBUTIONS must be var.verify_distributions as \"true\"/\"false\"."
   }
 }
 

@@ -46,7 +46,8 @@ run "highest_edge_values_are_accepted" {
     bucket_name = join("", [for i in range(9) : "abcdefg"])
     distributions = {
       www  = { id = "E2QWRUHAPOMQZL", origin_path = "" }
-      docs = { id = "E1DOCSEXAMPLE1", origin_path = "/a/b.c" }
+      docs = { id = "E1DOCSEXAMPLE1", origin_path = "/a/b.c", directory_without_slash = true, strip_extensions = [".html", ".tar.gz", ".x~"] }
+      auto = { id = "E1AUTOEXAMPLE1", origin_path = "auto" }
     }
     batch_size                 = 10000
     batching_window_seconds    = 300
@@ -509,4 +510,44 @@ run "rejects_batch_size_above_10_without_a_batching_window" {
   }
 
   expect_failures = [aws_lambda_event_source_mapping.this]
+}
+
+run "rejects_origin_path_auto_in_capitals" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "E2QWRUHAPOMQZL", origin_path = "Auto" } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_extension_without_leading_dot" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "E2QWRUHAPOMQZL", strip_extensions = ["html"] } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_extension_holding_a_slash" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "E2QWRUHAPOMQZL", strip_extensions = [".html", "./x"] } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_extension_that_is_only_a_dot" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "E2QWRUHAPOMQZL", strip_extensions = ["."] } }
+  }
+
+  expect_failures = [var.distributions]
 }

@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .config import Config
+from .config import Config, Distribution
 from .detect import S3, keys_to_invalidate
+from .distribution_config import log_unresolved
 from .events import Change, MalformedMessageError, changes
 from .in_progress import InProgressCache
 from .invalidate import CreatesInvalidations, Outcome, invalidate
-from .paths import served_key
+from .paths import serves
 from .plan import Request, plan_requests, refit
 
 logger = logging.getLogger(__name__)
@@ -40,11 +41,20 @@ def process_batch(
     postpone: Callable[[Sequence[Mapping[str, Any]]], None] | None = None,
     in_progress: InProgressCache | None = None,
     s3: S3 | None = None,
+    resolve: Callable[[Config], tuple[Config, tuple[Distribution, ...]]] | None = None,
 ) -> dict[str, list[dict[str, str]]]:
-    """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came."""
+    """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came.
+    `resolve` (distribution_config.py) checks the distributions and maps those with origin_path "auto";
+    the ones it could not map fail every message that still has a key to invalidate."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
     keys_by_message = keys_to_invalidate(changes_by_message, config, s3, remaining_ms)
+    if resolve is not None:
+        config, unresolved = resolve(config)
+        if unresolved:
+            waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
+            failed.update(waiting)
+            log_unresolved(unresolved, len(waiting))
     retry_later: set[str] = set()
     lookup = None if in_progress is None else in_progress.get
     replan, created = _quota_hooks(config, in_progress)
@@ -104,7 +114,7 @@ def _log_unserved(keys_by_message: Mapping[str, Sequence[str]], config: Config) 
         key
         for keys in keys_by_message.values()
         for key in keys
-        if all(served_key(key, d.origin_path) is None for d in config.distributions)
+        if not any(serves(key, d) for d in config.distributions)
     ]
     if unserved:
         logger.info(

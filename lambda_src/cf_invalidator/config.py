@@ -7,14 +7,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .routing import Routing
+
 ENV_DISTRIBUTIONS = "DISTRIBUTIONS"
 ENV_INDEX_DOCUMENT = "INDEX_DOCUMENT"
 ENV_MAX_PATHS = "MAX_PATHS_PER_INVALIDATION"
 ENV_SKIP_UNCHANGED = "SKIP_UNCHANGED_OBJECTS"
 ENV_INVALIDATE_NEW = "INVALIDATE_NEW_OBJECTS"
+ENV_BUCKET_NAME = "BUCKET_NAME"
+ENV_VERIFY_DISTRIBUTIONS = "VERIFY_DISTRIBUTIONS"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
+AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configuration (distribution_config.py)
 
 _DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,128}$")
 
@@ -30,6 +35,16 @@ class Distribution:
     label: str
     id: str
     origin_path: str = ""  # "" or "/prefix" (leading slash, no trailing slash), as CloudFront writes it
+    # Viewer URLs rewritten at the edge (paths.py): dir/index.html also as /dir; a.html also as /a.
+    directory_without_slash: bool = False
+    strip_extensions: tuple[str, ...] = ()
+    # origin_path "auto": this bucket's origins and behaviours as last read; None until read (or unreadable)
+    routing: Routing | None = None
+
+    @property
+    def auto(self) -> bool:
+        """Whether the origins serving the bucket come from the distribution's configuration."""
+        return self.origin_path == AUTO_ORIGIN_PATH
 
 
 @dataclass(frozen=True)
@@ -40,16 +55,23 @@ class Config:
     skip_unchanged_objects: bool = False  # compare each created version with the one it replaced
     # False: a key with no earlier version (or whose previous entry is a delete marker) is skipped
     invalidate_new_objects: bool = True
+    bucket_name: str = ""  # the site bucket: which origins of a distribution are this bucket
+    # Read each distribution's configuration and log distribution_mismatch (distribution_config.py)
+    verify_distributions: bool = False
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
     """Read and validate every setting; raise ConfigError naming the first bad one."""
+    distributions = _distributions(_required(environ, ENV_DISTRIBUTIONS))
+    verify = _flag(environ, ENV_VERIFY_DISTRIBUTIONS, default=False)
     return Config(
-        distributions=_distributions(_required(environ, ENV_DISTRIBUTIONS)),
+        distributions=distributions,
         max_paths=_max_paths(_required(environ, ENV_MAX_PATHS)),
         index_document=_index_document(environ.get(ENV_INDEX_DOCUMENT, DEFAULT_INDEX_DOCUMENT)),
         skip_unchanged_objects=_flag(environ, ENV_SKIP_UNCHANGED, default=False),
         invalidate_new_objects=_flag(environ, ENV_INVALIDATE_NEW, default=True),
+        bucket_name=_bucket_name(environ, needed=verify or any(d.auto for d in distributions)),
+        verify_distributions=verify,
     )
 
 
@@ -83,10 +105,37 @@ def _distribution(label: str, value: object) -> Distribution:
         )
     origin_path = value.get("origin_path") or ""
     if not isinstance(origin_path, str) or (
-        origin_path and (not origin_path.startswith("/") or origin_path.endswith("/"))
+        origin_path not in ("", AUTO_ORIGIN_PATH)
+        and (not origin_path.startswith("/") or origin_path.endswith("/"))
     ):
-        raise ConfigError(f'{where}.origin_path must be "" or start with "/" and not end with "/"')
-    return Distribution(label=label, id=distribution_id, origin_path=origin_path)
+        raise ConfigError(f'{where}.origin_path must be "", "auto" or start with "/" and not end with "/"')
+    directory_without_slash = value.get("directory_without_slash", False)
+    if not isinstance(directory_without_slash, bool):
+        raise ConfigError(f"{where}.directory_without_slash must be true or false")
+    return Distribution(
+        label=label,
+        id=distribution_id,
+        origin_path=origin_path,
+        directory_without_slash=directory_without_slash,
+        strip_extensions=_extensions(where, value.get("strip_extensions") or []),
+    )
+
+
+def _extensions(where: str, raw: object) -> tuple[str, ...]:
+    """Each extension starts with "." and holds no "/" (a file name's ending, e.g. ".html")."""
+    if not isinstance(raw, list) or not all(
+        isinstance(e, str) and len(e) > 1 and e.startswith(".") and "/" not in e for e in raw
+    ):
+        raise ConfigError(f'{where}.strip_extensions must be a list like [".html"]: each starts with "."')
+    return tuple(raw)
+
+
+def _bucket_name(environ: Mapping[str, str], *, needed: bool) -> str:
+    """The bucket, needed to tell its origins apart when distributions are verified or "auto"."""
+    name = environ.get(ENV_BUCKET_NAME, "")
+    if needed and not name:
+        raise ConfigError(f'{ENV_BUCKET_NAME} is not set (needed by {ENV_VERIFY_DISTRIBUTIONS} and "auto")')
+    return name
 
 
 def _max_paths(raw: str) -> int:

@@ -1,8 +1,10 @@
 """The Lambda entry point: configuration at start-up, one client per service per container, then the batch.
 
-Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path"}), MAX_PATHS_PER_INVALIDATION,
-INDEX_DOCUMENT (default index.html), SKIP_UNCHANGED_OBJECTS (default false) and INVALIDATE_NEW_OBJECTS
-(default true). A missing or malformed one fails the start-up with its name.
+Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path", "directory_without_slash",
+"strip_extensions"}), MAX_PATHS_PER_INVALIDATION,
+INDEX_DOCUMENT (default index.html), SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS
+(default true), VERIFY_DISTRIBUTIONS (default false) and BUCKET_NAME (needed by VERIFY_DISTRIBUTIONS and
+origin_path "auto"). A missing or malformed one fails the start-up with its name.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.config import Config as BotoConfig
 
 from .batch import process_batch
-from .config import load_config
+from .config import Config, Distribution, load_config
 from .detect import POOL_SIZE, S3
+from .distribution_config import DistributionConfigs, ReadsDistributionConfig, resolve
 from .in_progress import InProgressCache
 from .invalidate import CloudFront
 
@@ -49,7 +52,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
         postpone=postpone_retries,
         s3=s3() if CONFIG.skip_unchanged_objects else None,
         in_progress=in_progress(),
+        resolve=resolved
+        if CONFIG.verify_distributions or any(d.auto for d in CONFIG.distributions)
+        else None,
     )
+
+
+def resolved(config: Config) -> tuple[Config, tuple[Distribution, ...]]:
+    """The distributions checked against their configuration, and "auto" ones mapped (see process_batch)."""
+    return resolve(config, distribution_configs())
+
+
+@functools.cache
+def distribution_configs() -> DistributionConfigs:
+    """Each distribution's configuration, read once per container, then at most every few minutes."""
+    return DistributionConfigs(cast(ReadsDistributionConfig, cloudfront()), CONFIG.bucket_name)
 
 
 @functools.cache

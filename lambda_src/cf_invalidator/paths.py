@@ -12,6 +12,11 @@ characters RFC 1738 calls unsafe, and encode nothing else, or the cached object 
   them both forms are invalidated: all of them encoded, and all of them raw.
 - everything else printable ASCII (letters, digits, / - . _ ! $ & ' ( ) + , ; = : @) is left as is.
   A key's `+` stays `+` (`a+b.html` is served at `/a+b.html`).
+
+Besides its own path, an object is invalidated at the URLs viewers reach it by (unencoded_paths): an
+index document at its directory, and the URLs of edge rewrites when the distribution says so
+(directory_without_slash, strip_extensions). With origin_path "auto" each of them is kept where the
+distribution's cache behaviours route it to an origin holding the key (routing.py).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from .config import Distribution
+from .routing import Routing
 
 MAX_PATH_LENGTH = 4000  # CloudFront: characters in one invalidation path
 
@@ -28,14 +34,73 @@ _AMBIGUOUS = frozenset("~|[]^")
 
 
 def viewer_paths(key: str, distribution: Distribution, index_document: str) -> list[str]:
-    """The encoded viewer paths serving `key` on `distribution`; empty when it serves no such key."""
+    """The encoded viewer paths serving `key` on `distribution`; empty when it serves no such key.
+
+    With origin_path "auto" the distribution must carry its routing (distribution_config.py resolves it):
+    an unresolved one raises ValueError rather than invalidate nothing."""
+    if distribution.routing is not None:
+        return _routed_paths(key, distribution, distribution.routing, index_document)
+    if distribution.auto:
+        raise ValueError(f"distribution {distribution.label!r} has origin_path auto and no routing yet")
     relative = served_key(key, distribution.origin_path)
     if relative is None:
         return []
-    unencoded = ["/" + relative]
+    return [
+        variant
+        for path in unencoded_paths(relative, distribution, index_document)
+        for variant in encoded_variants(path)
+    ]
+
+
+def unencoded_paths(relative: str, distribution: Distribution, index_document: str) -> list[str]:
+    """The unencoded URLs at which viewers get the object `relative` (the key below the origin path).
+
+    - itself: `/relative`;
+    - an index document also at its directory: `docs/index.html` at `/docs/` (before the file);
+    - directory_without_slash: that directory also without its slash, `/docs` (not the root: `/` is all);
+    - strip_extensions: a file name ending in one of them also without it, `about.html` at `/about`.
+      Applied to every file name alike, as the rewrites do: a function appending ".html" to a path
+      without an extension turns `/guide/index` into `/guide/index.html` just as `/about` into
+      `/about.html`, so `guide/index.html` is also invalidated as `/guide/index`. A name that is only
+      the extension (`.html`) is left whole; extensions compare case-sensitively, like S3 keys.
+    """
+    path = "/" + relative
+    paths = [path]
     if relative == index_document or relative.endswith("/" + index_document):
-        unencoded.insert(0, "/" + relative[: -len(index_document)])
-    return [variant for path in unencoded for variant in encoded_variants(path)]
+        directory = path[: -len(index_document)]
+        paths.insert(0, directory)
+        if distribution.directory_without_slash and directory != "/":
+            paths.append(directory[:-1])
+    name = path.rsplit("/", 1)[1]
+    paths += [path[: -len(e)] for e in distribution.strip_extensions if name.endswith(e) and name != e]
+    return list(dict.fromkeys(paths))
+
+
+def _routed_paths(key: str, distribution: Distribution, routing: Routing, index_document: str) -> list[str]:
+    """origin_path "auto": `key` under each origin of the bucket whose path prefixes it, at the viewer
+    paths whose cache behaviour targets that origin (routing.py); the default root object also at `/`."""
+    found: list[str] = []
+    for origin in routing.origins:
+        relative = served_key(key, origin.origin_path)
+        if relative is None:
+            continue
+        unencoded = unencoded_paths(relative, distribution, index_document)
+        if routing.default_root_object and relative == routing.default_root_object:
+            unencoded.append("/")
+        found += [
+            variant
+            for path in unencoded
+            for variant in encoded_variants(path)
+            if origin.id in routing.origin_ids_for(variant)
+        ]
+    return list(dict.fromkeys(found))
+
+
+def serves(key: str, distribution: Distribution) -> bool:
+    """Whether an origin (path) of the distribution holds `key`, whichever behaviour routes to it."""
+    if distribution.routing is not None:
+        return any(served_key(key, origin.origin_path) is not None for origin in distribution.routing.origins)
+    return not distribution.auto and served_key(key, distribution.origin_path) is not None
 
 
 def served_key(key: str, origin_path: str) -> str | None:

@@ -10,6 +10,9 @@ queues drained and tell their invalidations apart by watching for new ones.
 The examples' buckets are versioned, as change detection (on by default) needs: a key a test writes for
 the first time is a new object and is invalidated, and an overwrite with other bytes is a change. The
 mode "none" bucket is not, so the handler's path for an unversioned bucket runs end to end as well.
+Its deployment also fronts the viewer-URL cases (test_e2e_viewer_urls.py): a distribution with both
+rewrite options, one whose origin is another bucket (distribution_mismatch), and one with origin_path
+"auto" over two origins of the bucket.
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, settings
 
-from support.deployment import EXAMPLE_SITES, Deployment, deploy, example_variables, prepare_site
+from support.deployment import (
+    EXAMPLE_SITES,
+    Deployment,
+    deploy,
+    example_variables,
+    prepare_site,
+    viewer_url_distributions,
+)
 from support.moto_server import FAKE_AWS_ENVIRONMENT, MotoServer
 from support.terraform import stage_example, stage_root_module
 
@@ -38,13 +48,22 @@ terraform {
 }
 
 variable "bucket_name" { type = string }
-variable "distribution_id" { type = string }
+variable "distribution_ids" { type = map(string) }
 
 module "invalidation" {
-  source            = "../.."
-  name              = "site-wired-by-hand"
-  bucket_name       = var.bucket_name
-  distributions     = { site = { id = var.distribution_id } }
+  source      = "../.."
+  name        = "site-wired-by-hand"
+  bucket_name = var.bucket_name
+  distributions = {
+    site   = { id = var.distribution_ids["site"] }
+    pretty = {
+      id                      = var.distribution_ids["pretty"]
+      directory_without_slash = true
+      strip_extensions        = [".html"]
+    }
+    other = { id = var.distribution_ids["other"] }
+    auto  = { id = var.distribution_ids["auto"], origin_path = "auto" }
+  }
   notification_mode = "none"
 }
 
@@ -87,11 +106,12 @@ def deploy_example(server: MotoServer, root: Path, example: str, bucket: str) ->
 
 def deploy_mode_none(server: MotoServer, root: Path) -> Deployment:
     bucket = "e2e-none-site"
-    distributions = prepare_site(server, bucket, {"site": ""})
+    distributions = prepare_site(server, bucket, {"site": "", "pretty": ""})
+    distributions.update(viewer_url_distributions(server, bucket))
     return deploy(
         server,
         stage_root_module(root / "stage", "mode-none", MODE_NONE_ROOT_MODULE),
-        {"bucket_name": bucket, "distribution_id": distributions["site"]},
+        {"bucket_name": bucket, "distribution_ids": distributions},
         bucket=bucket,
         distributions=distributions,
         runtime_dir=root / "runtime",

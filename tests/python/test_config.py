@@ -83,3 +83,49 @@ def test_change_detection_settings_are_read_as_terraform_writes_bools(skip: str,
 def test_change_detection_setting_other_than_true_or_false_is_named(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f'^{name} must be "true" or "false"'):
         load_config({**VALID, name: value})
+
+
+def test_rewrite_options_and_auto_are_read_per_distribution() -> None:
+    distributions = {
+        "www": {"id": "E1", "directory_without_slash": True, "strip_extensions": [".html", ".htm"]},
+        "cdn": {"id": "E2", "origin_path": "auto", "directory_without_slash": False, "strip_extensions": []},
+    }
+    environ = {**VALID, "DISTRIBUTIONS": json.dumps(distributions), "BUCKET_NAME": "site-bucket"}
+    config = load_config(environ)
+    assert config.distributions == (
+        Distribution(label="cdn", id="E2", origin_path="auto"),
+        Distribution(label="www", id="E1", directory_without_slash=True, strip_extensions=(".html", ".htm")),
+    )
+    assert [d.auto for d in config.distributions] == [True, False]
+    assert config.bucket_name == "site-bucket"
+
+
+def test_verification_is_off_unless_set_and_read_as_terraform_writes_bools() -> None:
+    assert load_config(VALID).verify_distributions is False
+    on = load_config({**VALID, "VERIFY_DISTRIBUTIONS": "true", "BUCKET_NAME": "b"})
+    assert (on.verify_distributions, on.bucket_name) == (True, "b")
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"VERIFY_DISTRIBUTIONS": "true"}, "BUCKET_NAME is not set"),
+        ({"DISTRIBUTIONS": '{"www": {"id": "E1", "origin_path": "auto"}}'}, "BUCKET_NAME is not set"),
+        (
+            {"VERIFY_DISTRIBUTIONS": "yes", "BUCKET_NAME": "b"},
+            'VERIFY_DISTRIBUTIONS must be "true" or "false"',
+        ),
+        ({"DISTRIBUTIONS": '{"w": {"id": "E1", "origin_path": "Auto"}}'}, "origin_path must be"),
+        (
+            {"DISTRIBUTIONS": '{"w": {"id": "E1", "directory_without_slash": "true"}}'},
+            "must be true or false",
+        ),
+        ({"DISTRIBUTIONS": '{"w": {"id": "E1", "strip_extensions": ["html"]}}'}, "strip_extensions must be"),
+        ({"DISTRIBUTIONS": '{"w": {"id": "E1", "strip_extensions": [".a/b"]}}'}, "strip_extensions must be"),
+        ({"DISTRIBUTIONS": '{"w": {"id": "E1", "strip_extensions": ["."]}}'}, "strip_extensions must be"),
+        ({"DISTRIBUTIONS": '{"w": {"id": "E1", "strip_extensions": ".html"}}'}, "strip_extensions must be"),
+    ],
+)
+def test_malformed_viewer_url_setting_is_named(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config({**VALID, **environ})

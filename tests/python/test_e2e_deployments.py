@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from support.deployment import COMMITTED_ZIP, Deployment
+from support.deployment import COMMITTED_ZIP, Deployment, distribution_environment
 from support.lambda_runtime import base64_sha256
 
 pytestmark = pytest.mark.e2e
@@ -33,11 +33,9 @@ def test_deployed_function_runs_the_committed_zip(deployment: Deployment) -> Non
 
 
 def test_function_environment_names_every_distribution_with_its_origin_path(deployment: Deployment) -> None:
-    origin_paths = {"site": "", "docs": "/docs"}  # as the examples and conftest set them up
-    assert json.loads(deployment.function.environment["DISTRIBUTIONS"]) == {
-        label: {"id": distribution_id, "origin_path": origin_paths[label]}
-        for label, distribution_id in deployment.distributions.items()
-    }
+    environment = deployment.function.environment
+    assert json.loads(environment["DISTRIBUTIONS"]) == distribution_environment(deployment.distributions)
+    assert (environment["VERIFY_DISTRIBUTIONS"], environment["BUCKET_NAME"]) == ("true", deployment.bucket)
     assert deployment.function.environment["INDEX_DOCUMENT"] == "index.html"
     assert int(deployment.function.environment["MAX_PATHS_PER_INVALIDATION"]) >= 1
 

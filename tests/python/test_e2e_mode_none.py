@@ -42,7 +42,13 @@ def test_mode_none_outputs_the_queue_that_hand_wired_bucket_events_reach(unwired
     outcomes = unwired.events.drain()
     # THEN its path is invalidated and nothing failed
     assert all(o.failed_ids == set() for o in outcomes)
-    assert unwired.new_paths_by_label(watch) == required_paths_by_label(["docs/guide.html"], {"site": ""})
+    # (the deployment's other distributions, see test_e2e_viewer_urls.py: "pretty" also strips .html,
+    # "other" is invalidated as configured, "auto" serves only pages/ and static/)
+    assert unwired.new_paths_by_label(watch) == {
+        **required_paths_by_label(["docs/guide.html"], {"site": "", "other": ""}),
+        "pretty": {"/docs/guide.html", "/docs/guide"},
+        "auto": set(),
+    }
     # AND the log says why it was not compared: this bucket is not versioned (no version id)
     [unverified] = unwired.function.decisions("changes_unverified", since)
     assert (unverified["key_count"], unverified["reasons"]) == (1, {"no_version_id": 1})

@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from support.deployment import COMMITTED_ZIP, EXAMPLE_SITES, example_variables, prepare_site
+from support.deployment import (
+    COMMITTED_ZIP,
+    EXAMPLE_SITES,
+    distribution_environment,
+    example_variables,
+    prepare_site,
+)
 from support.lambda_runtime import base64_sha256
 from support.moto_server import MotoServer
 from support.terraform import Terraform, stage_example
@@ -110,11 +116,12 @@ def test_function_runs_the_committed_zip_on_python_3_13_with_its_settings(
     ]
     [environment] = function["environment"]
     variables = environment["variables"]
-    expected_origin = {"site": "", "docs": "/docs"}
-    assert json.loads(variables["DISTRIBUTIONS"]) == {
-        label: {"id": distribution_id, "origin_path": expected_origin[label]}
-        for label, distribution_id in plan["test_inputs"]["distributions"].items()
-    }
+    distributions = plan["test_inputs"]["distributions"]
+    assert json.loads(variables["DISTRIBUTIONS"]) == distribution_environment(distributions)
+    assert (variables["VERIFY_DISTRIBUTIONS"], variables["BUCKET_NAME"]) == (
+        "true",
+        plan["test_inputs"]["bucket"],
+    )
     assert variables["INDEX_DOCUMENT"] == "index.html"
     assert 1 <= int(variables["MAX_PATHS_PER_INVALIDATION"]) <= 3000
 

@@ -249,3 +249,30 @@ def test_log_line_outside_lambda_is_one_json_object_with_the_extra_fields_as_key
         "path_count": 3,
         "changed_paths": ["/a.html"],
     }
+
+
+def test_verification_reads_each_configuration_once_per_container_and_logs_the_mismatch(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN blog configured with origin path /blog while its only origin has none
+    monkeypatch.setenv("VERIFY_DISTRIBUTIONS", "true")
+    monkeypatch.setenv("BUCKET_NAME", "example-site")
+    handler = load_handler(monkeypatch, distributions)
+    handler.distribution_configs.cache_clear()
+    # WHEN two batches are handled by the same container
+    for key in ("about.html", "blog/a.html"):
+        assert handler.lambda_handler(sqs_event([s3_body(key)]), Context()) == {"batchItemFailures": []}
+    # THEN one distribution_mismatch for blog, and invalidation proceeded as configured
+    mismatches = [r for r in caplog.records if getattr(r, "decision", None) == "distribution_mismatch"]
+    assert [(r.distribution, r.cause) for r in mismatches] == [("blog", "origin_path_not_found")]  # type: ignore[attr-defined]
+    assert invalidated_paths(aws, distributions["blog"]) == [["/a.html"]]
+
+
+def test_without_verification_no_configuration_is_read(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    handler = load_handler(monkeypatch, distributions)
+    handler.distribution_configs.cache_clear()
+    assert handler.lambda_handler(sqs_event([s3_body("blog/a.html")]), Context()) == {"batchItemFailures": []}
+    assert not [r for r in caplog.records if getattr(r, "decision", "").startswith("distribution_")]
+    assert handler.distribution_configs.cache_info().currsize == 0

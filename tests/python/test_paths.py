@@ -89,3 +89,46 @@ def test_nested_origin_path() -> None:
 
 def test_directory_marker_object_maps_to_directory_path() -> None:
     assert paths("docs/") == ["/docs/"]
+
+
+PRETTY = Distribution(label="pretty", id="E4", directory_without_slash=True, strip_extensions=(".html",))
+
+
+def test_directory_without_slash_adds_the_directory_without_its_slash() -> None:
+    without_slash = Distribution(label="d", id="E5", directory_without_slash=True)
+    assert paths("guide/index.html", without_slash) == ["/guide/", "/guide/index.html", "/guide"]
+    assert paths("a/b c/index.html", without_slash) == ["/a/b%20c/", "/a/b%20c/index.html", "/a/b%20c"]
+    assert paths("guide/a.html", without_slash) == ["/guide/a.html"]
+
+
+def test_root_index_document_has_no_path_without_slash() -> None:
+    assert paths("index.html", Distribution(label="d", id="E5", directory_without_slash=True)) == [
+        "/",
+        "/index.html",
+    ]
+
+
+def test_strip_extensions_adds_the_encoded_name_without_the_extension() -> None:
+    stripped = Distribution(label="s", id="E6", strip_extensions=(".html",))
+    assert paths("about.html", stripped) == ["/about.html", "/about"]
+    assert paths("a b.html", stripped) == ["/a%20b.html", "/a%20b"]
+    assert paths("~me.html", stripped) == ["/%7Eme.html", "/~me.html", "/%7Eme", "/~me"]
+    assert paths("style.css", stripped) == ["/style.css"]
+    assert paths("page.HTML", stripped) == ["/page.HTML"]
+    assert paths("docs/.html", stripped) == ["/docs/.html"]
+
+
+def test_index_document_under_both_options_gets_every_url_a_rewrite_accepts() -> None:
+    assert paths("guide/index.html", PRETTY) == ["/guide/", "/guide/index.html", "/guide", "/guide/index"]
+    assert paths("index.html", PRETTY) == ["/", "/index.html", "/index"]
+
+
+def test_options_apply_below_the_origin_path() -> None:
+    site = Distribution(label="s", id="E7", origin_path="/site", directory_without_slash=True)
+    assert paths("site/guide/index.html", site) == ["/guide/", "/guide/index.html", "/guide"]
+    assert paths("guide/index.html", site) == []
+
+
+def test_unresolved_auto_distribution_refuses_to_map_rather_than_drop() -> None:
+    with pytest.raises(ValueError, match="auto"):
+        paths("a.html", Distribution(label="a", id="E8", origin_path="auto"))

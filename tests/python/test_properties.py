@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from cf_invalidator.coalesce import MAX_WILDCARDS, coalesce, covers
 from cf_invalidator.config import Distribution
 from cf_invalidator.paths import MAX_PATH_LENGTH, viewer_paths
+from support.path_oracle import required_paths
 
 # S3 keys: any Unicode text of 1..1,024 UTF-8 bytes (surrogates cannot be stored).
 KEY_TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=300).filter(
@@ -68,3 +69,28 @@ def test_coalescing_keeps_every_path_covered_within_limits(keys: list[str], budg
 def test_every_path_decodes_back_to_the_key_it_was_made_from(key: str) -> None:
     for path in viewer_paths(key, Distribution("root", "E1"), "no-index.html"):
         assert unquote(path, errors="strict") == "/" + key
+
+
+OPTIONS = st.tuples(
+    st.sampled_from(["", "/site"]),
+    st.booleans(),
+    st.lists(st.sampled_from([".html", ".htm", ".a", ".html.gz", ".gz"]), max_size=3, unique=True),
+)
+REWRITE_KEY = st.lists(
+    st.sampled_from(["site", "index.html", "a.html", "b .htm", "~c.html.gz", ".html", "d"]),
+    min_size=1,
+    max_size=4,
+).map("/".join)
+
+
+@settings(max_examples=300)
+@given(key=REWRITE_KEY, options=OPTIONS)
+def test_rewritten_urls_are_exactly_the_oracles(key: str, options: tuple[str, bool, list[str]]) -> None:
+    origin_path, without_slash, extensions = options
+    distribution = Distribution("d", "E1", origin_path, without_slash, tuple(extensions))
+    expected = required_paths(
+        key, origin_path, "index.html", directory_without_slash=without_slash, strip_extensions=extensions
+    )
+    found = viewer_paths(key, distribution, "index.html")
+    assert len(found) == len(set(found))
+    assert set(found) == expected

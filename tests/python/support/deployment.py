@@ -7,7 +7,7 @@ module with Terraform, check the plan is empty afterwards, then take over the ev
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,29 +41,51 @@ def create_bucket(
         )
 
 
-def create_distribution(cloudfront: Any, bucket: str, origin_path: str = "", comment: str = "site") -> str:
-    """A distribution with the bucket as its origin (no OAC, no custom certificate); return its id."""
+def create_distribution(
+    cloudfront: Any,
+    bucket: str,
+    origin_path: str = "",
+    comment: str = "site",
+    *,
+    origins: Sequence[tuple[str, str, str]] = (),
+    behaviours: Sequence[tuple[str, str]] = (),
+) -> str:
+    """A distribution (no OAC, no custom certificate); return its id. Its origins: the bucket's regional
+    REST endpoint with `origin_path`, or `origins` (id, domain, origin path; the first is the default
+    behaviour's), routed by `behaviours` (path pattern, origin id) in that order."""
+    listed = origins or [("site", f"{bucket}.s3.{REGION}.amazonaws.com", origin_path)]
+    cache_behaviours = [
+        {
+            "PathPattern": pattern,
+            "TargetOriginId": origin_id,
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": CACHING_OPTIMIZED_POLICY_ID,
+        }
+        for pattern, origin_id in behaviours
+    ]
     distribution = cloudfront.create_distribution(
         DistributionConfig={
             "CallerReference": f"{bucket}{origin_path}-{comment}",
             "Comment": comment,
             "Enabled": True,
             "Origins": {
-                "Quantity": 1,
+                "Quantity": len(listed),
                 "Items": [
                     {
-                        "Id": "site",
-                        "DomainName": f"{bucket}.s3.{REGION}.amazonaws.com",
-                        "OriginPath": origin_path,
+                        "Id": origin_id,
+                        "DomainName": domain,
+                        "OriginPath": path,
                         "S3OriginConfig": {"OriginAccessIdentity": ""},
                     }
+                    for origin_id, domain, path in listed
                 ],
             },
             "DefaultCacheBehavior": {
-                "TargetOriginId": "site",
+                "TargetOriginId": listed[0][0],
                 "ViewerProtocolPolicy": "redirect-to-https",
                 "CachePolicyId": CACHING_OPTIMIZED_POLICY_ID,
             },
+            "CacheBehaviors": {"Quantity": len(cache_behaviours), "Items": cache_behaviours},
         }
     )["Distribution"]
     distribution_id: str = distribution["Id"]
@@ -140,6 +162,50 @@ EXAMPLE_SITES: dict[str, dict[str, str]] = {
     "basic": {"site": ""},
     "multi-distribution": {"site": "", "docs": "/docs"},
 }
+
+
+def viewer_url_distributions(server: MotoServer, bucket: str) -> dict[str, str]:
+    """The mode "none" deployment's extra distributions (label => id): "other", whose only origin is
+    another bucket, and "auto", whose /assets/* come from the bucket's static/ prefix (global REST
+    domain) and everything else from its pages/ prefix (regional REST domain)."""
+    cloudfront = server.client("cloudfront")
+    other = create_distribution(
+        cloudfront,
+        bucket,
+        comment="other",
+        origins=[("elsewhere", f"elsewhere-{bucket}.s3.amazonaws.com", "")],
+    )
+    auto = create_distribution(
+        cloudfront,
+        bucket,
+        comment="auto",
+        origins=[
+            ("pages", f"{bucket}.s3.{REGION}.amazonaws.com", "/pages"),
+            ("static", f"{bucket}.s3.amazonaws.com", "/static"),
+        ],
+        behaviours=[("/assets/*", "static")],
+    )
+    return {"other": other, "auto": auto}
+
+
+# What each distribution label is given in the examples and conftest's root module, beyond its id.
+DISTRIBUTION_INPUTS: dict[str, dict[str, Any]] = {
+    "site": {},
+    "docs": {"origin_path": "/docs"},
+    "pretty": {"directory_without_slash": True, "strip_extensions": [".html"]},
+    "other": {},
+    "auto": {"origin_path": "auto"},
+}
+
+
+def distribution_environment(distributions: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """DISTRIBUTIONS as the function's environment must carry it (label => id given): every option
+    written out, with the module's defaults where the label sets none."""
+    defaults = {"origin_path": "", "directory_without_slash": False, "strip_extensions": []}
+    return {
+        label: {"id": distribution_id, **defaults, **DISTRIBUTION_INPUTS[label]}
+        for label, distribution_id in distributions.items()
+    }
 
 
 def required_paths_by_label(
