@@ -71,14 +71,14 @@ class _BoundReachedError(Exception):
 class Tree:
     """One distribution's tree as listed: the evictions below each directory above its changed paths.
 
-    Keys below `prefix` were listed in order; all of them when `complete`, else those up to `last_key`
-    (None: none). A directory whose keys were not all seen, or above `prefix`, is unknown."""
+    Keys below `prefix` were listed in order; all of them when `complete`, else every key sorting before
+    `seen_before` (None: none). A directory whose keys were not all seen, or above `prefix`, is unknown."""
 
     prefix: str  # bucket prefix of the listed directory
     origin: str  # bucket prefix of the distribution ("" or "site/")
     below: Mapping[str, int]  # directory -> evictions below it (absent: none)
     complete: bool
-    last_key: str | None
+    seen_before: str | None
     list_calls: int = 0
 
     def evictions(self, directory: str) -> float:
@@ -86,14 +86,14 @@ class Tree:
         prefix = self.origin + unquote(directory[1:])
         if not prefix.startswith(self.prefix):
             return INFINITE
-        if not self.complete and not _listed_through(prefix, self.last_key):
+        if not self.complete and not _seen_all(prefix, self.seen_before):
             return INFINITE
         return self.below.get(directory, 0)
 
 
-def _listed_through(prefix: str, last_key: str | None) -> bool:
-    """Every key starting with `prefix` sorts before `last_key` (so a walk that reached it saw them all)."""
-    return last_key is not None and last_key > prefix and not last_key.startswith(prefix)
+def _seen_all(prefix: str, seen_before: str | None) -> bool:
+    """Every key starting with `prefix` sorts before `seen_before` (so the walk saw them all)."""
+    return seen_before is not None and seen_before > prefix and not seen_before.startswith(prefix)
 
 
 @dataclass
@@ -103,7 +103,7 @@ class _Listing:
     prefix: str
     objects: dict[str, tuple[float, int]] = field(default_factory=dict)
     complete: bool = False
-    last_key: str | None = None
+    seen_before: str | None = None  # every key sorting before it was seen
     calls: int = 0
     stopped: str | None = None  # why the walk stopped early
 
@@ -235,7 +235,7 @@ def _walk_objects(lookup: Lookup, s3: ListsObjects, calls: _Calls, bucket: str, 
     for page in _pages(lookup, s3.list_objects_v2, calls, listing, params):
         for item in page.get("Contents", []):
             listing.objects[item["Key"]] = (item["LastModified"].timestamp(), SAME)
-            listing.last_key = item["Key"]
+            listing.seen_before = item["Key"] + "\x00"  # the least key after it
     return listing
 
 
@@ -260,7 +260,7 @@ def _walk_versions(lookup: Lookup, s3: ListsObjects, calls: _Calls, bucket: str,
             current = _current(pending.pop(key))
             if current is not None:
                 listing.objects[key] = current
-            listing.last_key = key
+        listing.seen_before = end
     return listing
 
 
@@ -313,7 +313,9 @@ def _tree(
             continue
         for directory in _holding(viewer_paths(key, distribution, config.index_document), candidates):
             below[directory] += 1
-    return Tree(prefix, _origin(distribution), dict(below), listing.complete, listing.last_key, listing.calls)
+    return Tree(
+        prefix, _origin(distribution), dict(below), listing.complete, listing.seen_before, listing.calls
+    )
 
 
 def _holding(paths: Sequence[str], candidates: Set[str]) -> set[str]:
