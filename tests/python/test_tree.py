@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from datetime import timedelta
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -59,7 +60,7 @@ def listed(keys: list[str], s3: Any, settings: Config, remaining_ms: int = 60_00
 
 
 def planned(
-    versions: dict[str, str | None], s3: Any, settings: Config, remaining_ms: int = 60_000
+    versions: Mapping[str, str | None], s3: Any, settings: Config, remaining_ms: int = 60_000
 ) -> set[str]:
     bodies = [s3_body(key, bucket=BUCKET, version_id=version) for key, version in versions.items()]
     cloudfront = RecordingCloudFront()
