@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import timedelta
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import boto3
