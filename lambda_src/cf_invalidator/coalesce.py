@@ -19,6 +19,13 @@ more. `fit` plans a request against what is in progress (see in_progress.py):
 An invalidation in progress never counts as covering a new change, even `/*`: one created before the
 change was written may already have refreshed the old object, and nothing here can prove the order.
 
+The tree-aware cover (cover.py, through plan.py) keeps these limits: a third of the wildcards left (5 on
+an idle distribution, MAX_WILDCARDS without a view) and the file paths left, even when its wildcards
+evict nothing. A wildcard evicting nothing costs no freshness but still holds a fifteenth of the quota
+until it completes, and the next batches of the same deploy need their share; the replay (bench/replay.py)
+met the full-regeneration target with the cap (formats.kaitai.io's regeneration: 7 paths in 7 batches,
+0.7 % of the tree evicted), because `/*` over a tree whose few unchanged objects it evicts is one path.
+
 Without a view of what is in progress (`coalesce` alone), a request holds at most MAX_WILDCARDS.
 `make bench` measured why not CloudFront's 15: a 10,000-object deploy with invalidations completing in
 5 to 10 minutes loses changes to the dead-letter queue at 15 and none at 5.
