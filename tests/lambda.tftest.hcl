@@ -69,13 +69,18 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
   }
 
   assert {
+    condition     = aws_lambda_function.this.environment[0].variables["EVICTIONS_PER_PATH"] == "3"
+    error_message = "EVICTIONS_PER_PATH must default to var.evictions_per_path's default, 3."
+  }
+
+  assert {
     condition     = aws_lambda_function.this.environment[0].variables["VERIFY_DISTRIBUTIONS"] == "true" && aws_lambda_function.this.environment[0].variables["BUCKET_NAME"] == var.bucket_name
     error_message = "Distributions are verified by default, against var.bucket_name: VERIFY_DISTRIBUTIONS must be \"true\" and BUCKET_NAME the bucket."
   }
 
   assert {
-    condition     = length(aws_lambda_function.this.environment[0].variables) == 7
-    error_message = "The handler reads exactly seven settings; nothing else belongs in its environment."
+    condition     = length(aws_lambda_function.this.environment[0].variables) == 8
+    error_message = "The handler reads exactly eight settings; nothing else belongs in its environment."
   }
 }
 
@@ -101,6 +106,19 @@ run "viewer_url_options_and_auto_reach_the_function" {
   assert {
     condition     = aws_lambda_function.this.environment[0].variables["VERIFY_DISTRIBUTIONS"] == "false"
     error_message = "VERIFY_DISTRIBUTIONS must be var.verify_distributions as \"true\"/\"false\"."
+  }
+}
+
+run "evictions_per_path_reaches_the_function_as_a_number" {
+  command = plan
+
+  variables {
+    evictions_per_path = 0.5
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["EVICTIONS_PER_PATH"] == "0.5"
+    error_message = "EVICTIONS_PER_PATH must be var.evictions_per_path as Terraform writes a number: ${aws_lambda_function.this.environment[0].variables["EVICTIONS_PER_PATH"]}"
   }
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,8 +17,11 @@ ENV_SKIP_UNCHANGED = "SKIP_UNCHANGED_OBJECTS"
 ENV_INVALIDATE_NEW = "INVALIDATE_NEW_OBJECTS"
 ENV_BUCKET_NAME = "BUCKET_NAME"
 ENV_VERIFY_DISTRIBUTIONS = "VERIFY_DISTRIBUTIONS"
+ENV_EVICTIONS_PER_PATH = "EVICTIONS_PER_PATH"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
+# Unchanged objects a wildcard may evict per billed path it saves; provisional, to be chosen from the bench.
+DEFAULT_EVICTIONS_PER_PATH = 3.0
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
 AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configuration (distribution_config.py)
 
@@ -58,6 +62,8 @@ class Config:
     bucket_name: str = ""  # the site bucket: which origins of a distribution are this bucket
     # Read each distribution's configuration and log distribution_mismatch (distribution_config.py)
     verify_distributions: bool = False
+    # unchanged objects a wildcard may evict per billed path it saves; 0: never evict unless forced
+    evictions_per_path: float = DEFAULT_EVICTIONS_PER_PATH
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -72,6 +78,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         invalidate_new_objects=_flag(environ, ENV_INVALIDATE_NEW, default=True),
         bucket_name=_bucket_name(environ, needed=verify or any(d.auto for d in distributions)),
         verify_distributions=verify,
+        evictions_per_path=_evictions_per_path(environ.get(ENV_EVICTIONS_PER_PATH)),
     )
 
 
@@ -145,6 +152,19 @@ def _max_paths(raw: str) -> int:
         raise ConfigError(f"{ENV_MAX_PATHS} must be a whole number, got {raw!r}") from None
     if not 1 <= value <= MAX_PATHS_PER_REQUEST:
         raise ConfigError(f"{ENV_MAX_PATHS} must be between 1 and {MAX_PATHS_PER_REQUEST}, got {value}")
+    return value
+
+
+def _evictions_per_path(raw: str | None) -> float:
+    """A number >= 0 as Terraform writes it ("3", "0.5"); unset keeps the provisional default."""
+    if raw is None:
+        return DEFAULT_EVICTIONS_PER_PATH
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_EVICTIONS_PER_PATH} must be a number >= 0, got {raw!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{ENV_EVICTIONS_PER_PATH} must be a number >= 0, got {raw!r}")
     return value
 
 

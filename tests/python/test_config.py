@@ -53,6 +53,10 @@ def test_missing_setting_is_named(missing: str) -> None:
         ("MAX_PATHS_PER_INVALIDATION", "many", "MAX_PATHS_PER_INVALIDATION must be a whole number"),
         ("MAX_PATHS_PER_INVALIDATION", "0", "MAX_PATHS_PER_INVALIDATION must be between 1 and 3000"),
         ("MAX_PATHS_PER_INVALIDATION", "3001", "MAX_PATHS_PER_INVALIDATION must be between 1 and 3000"),
+        ("EVICTIONS_PER_PATH", "-1", "EVICTIONS_PER_PATH must be a number >= 0"),
+        ("EVICTIONS_PER_PATH", "three", "EVICTIONS_PER_PATH must be a number >= 0"),
+        ("EVICTIONS_PER_PATH", "nan", "EVICTIONS_PER_PATH must be a number >= 0"),
+        ("EVICTIONS_PER_PATH", "inf", "EVICTIONS_PER_PATH must be a number >= 0"),
         ("INDEX_DOCUMENT", "", "INDEX_DOCUMENT must be a file name"),
         ("INDEX_DOCUMENT", "docs/index.html", "INDEX_DOCUMENT must be a file name"),
     ],
@@ -129,3 +133,10 @@ def test_verification_is_off_unless_set_and_read_as_terraform_writes_bools() -> 
 def test_malformed_viewer_url_setting_is_named(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config({**VALID, **environ})
+def test_evictions_per_path_defaults_to_three_when_unset() -> None:
+    assert load_config(VALID).evictions_per_path == 3.0
+
+
+@pytest.mark.parametrize(("raw", "value"), [("0", 0.0), ("0.5", 0.5), ("3", 3.0), ("100", 100.0)])
+def test_evictions_per_path_is_read_as_terraform_writes_a_number(raw: str, value: float) -> None:
+    assert load_config({**VALID, "EVICTIONS_PER_PATH": raw}).evictions_per_path == value
