@@ -2,11 +2,11 @@
 
 The rule. A change of a key written at W is covered on a distribution when each viewer path it needs
 there (paths.viewer_paths) is named by an invalidation of THAT distribution (exactly, or by a wildcard
-`/x*` whose prefix the path starts with: coalesce.covers) that was created at C >= W + MARGIN, whether it
-is in progress or completed. Each path may be refreshed by a different such invalidation: each viewer path
-is its own cached object. An invalidation created before the change was written never covers it (it may
-have refreshed the old object), nor one created within the margin after, nor one of another
-distribution; a change without an event time is never covered.
+`/x*` whose prefix the path starts with, as coalesce.covers matches) that was created at
+C >= W + MARGIN, whether it is in progress or completed. Each path may be refreshed by a different such
+invalidation: each viewer path is its own cached object. An invalidation created before the change was
+written never covers it (it may have refreshed the old object), nor one created within the margin after,
+nor one of another distribution; a change without an event time is never covered.
 
 The margin, MARGIN (60 s). An invalidation created at C refreshes what edges cached before it takes
 effect; the write must be in S3 before C, and no fetch of the old object may still be on its way to an
@@ -15,19 +15,21 @@ edge cache when the invalidation takes effect (that copy would be cached after i
   request (S3 user guide, "Event message structure"), to the millisecond: the new object is readable from
   then on (S3 is strongly consistent after a successful write). EventBridge's `time` is truncated to the
   second, so the write may be up to 1 s later than it says: 1 s.
-- S3's and CloudFront's clocks: both services keep time from the same source (Amazon Time Sync, well under
-  a millisecond apart); 1 s is generous.
+- S3's and CloudFront's clocks: AWS keeps its services' time with the Amazon Time Sync Service; 1 s is
+  generous for any skew between them.
 - An origin fetch that started before the write (S3 chose the old version) and completed after C: CloudFront
   waits for S3's first byte at most the origin response timeout (30 s by default; a fetch whose response
   does not start in time is given up), and the body of a site's object (kilobytes to a few megabytes)
   follows within a second or two over AWS's network. 58 s covers the default timeout with 28 s to spare
   for the body; a distribution configured with a longer response timeout, or serving objects that take
   more than ~28 s to transfer from S3, is outside what this margin proves.
-An invalidation that CloudFront took effect only seconds after C (it says under 5 s) only widens the gap.
+That an invalidation takes effect at the edges a little after C (CloudFront says under 5 s) only widens
+the gap.
 The cost of the margin: a key written less than a minute before the invalidation that would cover it is
 invalidated again, as without the dedupe; nothing is missed.
 
-The I/O (what the invalidations are, read with bounded calls) is in_progress.py; this module is pure.
+The rule (Coverage, newest_times) is pure; the I/O (the invalidations, read with bounded calls) is
+in_progress.py's, handed to already_covered as `read`.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ class Coverage:
     ) -> frozenset[str] | None:
         """The ids of the invalidations that refresh each of `paths` after a change written at
         `written` (created at least `margin` later), or None when some path is not refreshed so."""
-        if written is None or not paths:
+        if written is None or not paths or not (self._exact or self._prefixes):
             return None
         after = aware(written) + margin
         ids = set()
@@ -98,7 +100,9 @@ class Coverage:
         return frozenset(ids)
 
     def _newest(self, path: str) -> Made | None:
-        found = [self._exact.get(path)] + [self._prefixes.get(path[:end]) for end in range(len(path) + 1)]
+        found = [self._exact.get(path)]
+        if self._prefixes:
+            found += [self._prefixes.get(path[:end]) for end in range(len(path) + 1)]
         named = [made for made in found if made is not None]
         return max(named, key=_utc) if named else None
 
