@@ -227,6 +227,7 @@ class SiteBucket:
             (upload_offset(index), notification_body(
                 c.key, self.name, event_name=c.event_name, version_id=c.version_id,
                 size=c.size, etag=c.etag or "d41d8cd98f00b204e9800998ecf8427e", sequencer=c.sequencer,
+                written_at=upload_offset(index),
             ))
             for index, c in enumerate(changes)
         ]  # fmt: skip
