@@ -23,8 +23,11 @@ from .detect import S3, keys_to_invalidate
 from .events import Change, MalformedMessageError, changes
 from .in_progress import InProgressCache
 from .invalidate import CreatesInvalidations, Outcome, invalidate
+from .metrics import BatchMetrics
+from .operations import operations_hooks
 from .paths import served_key
 from .plan import Request, plan_requests, refit
+from .spend_guard import SpendGuard
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +43,33 @@ def process_batch(
     postpone: Callable[[Sequence[Mapping[str, Any]]], None] | None = None,
     in_progress: InProgressCache | None = None,
     s3: S3 | None = None,
+    metrics: BatchMetrics | None = None,
+    spend_guard: SpendGuard | None = None,
 ) -> dict[str, list[dict[str, str]]]:
-    """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came."""
+    """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came.
+    `metrics` hears what the batch did (and writes it at the end); `spend_guard` admits each request."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
-    keys_by_message = keys_to_invalidate(changes_by_message, config, s3, remaining_ms)
+    judged = None if metrics is None else metrics.judged
+    keys_by_message = keys_to_invalidate(changes_by_message, config, s3, remaining_ms, judged)
+    if metrics is not None:
+        metrics.read(changes_by_message, keys_by_message)
     retry_later: set[str] = set()
     lookup = None if in_progress is None else in_progress.get
     replan, created = _quota_hooks(config, in_progress)
-    for request in plan_requests(keys_by_message, config, in_progress=lookup):
-        outcome = invalidate(cloudfront, request, remaining_ms, sleep, jitter, replan=replan, created=created)
+    hooks = operations_hooks(metrics, spend_guard, replan, created)
+    for planned in plan_requests(keys_by_message, config, in_progress=lookup):
+        request = hooks.admit(planned)
+        outcome = invalidate(
+            cloudfront,
+            request,
+            remaining_ms,
+            sleep,
+            jitter,
+            replan=hooks.replan,
+            created=hooks.created,
+            retrying=hooks.retrying,
+        )
         if outcome is not Outcome.CREATED:
             failed.update(request.message_ids)
         if outcome is Outcome.RETRY_LATER:
@@ -57,6 +77,8 @@ def process_batch(
     _log_unserved(keys_by_message, config)
     if postpone is not None and retry_later:
         postpone([record for record in records if record["messageId"] in retry_later])
+    if metrics is not None:
+        metrics.emit()
     return {
         "batchItemFailures": [
             {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed

@@ -12,9 +12,18 @@ ENV_INDEX_DOCUMENT = "INDEX_DOCUMENT"
 ENV_MAX_PATHS = "MAX_PATHS_PER_INVALIDATION"
 ENV_SKIP_UNCHANGED = "SKIP_UNCHANGED_OBJECTS"
 ENV_INVALIDATE_NEW = "INVALIDATE_NEW_OBJECTS"
+ENV_ENABLE_METRICS = "ENABLE_METRICS"
+ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
+ENV_MAX_PATHS_PER_DAY = "MAX_PATHS_PER_DAY"
+ENV_SPEND_TABLE = "SPEND_GUARD_TABLE"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
+DEFAULT_METRICS_NAMESPACE = "CloudFrontAutoInvalidation"
+
+# CloudWatch: a namespace is 1-255 of these characters and must not start with "AWS/" (AWS's own).
+_NAMESPACE = re.compile(r"^[A-Za-z0-9.\-_/#: ]{1,255}$")
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{3,255}$")  # DynamoDB's table name rule
 
 _DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,128}$")
 
@@ -40,6 +49,11 @@ class Config:
     skip_unchanged_objects: bool = False  # compare each created version with the one it replaced
     # False: a key with no earlier version (or whose previous entry is a delete marker) is skipped
     invalidate_new_objects: bool = True
+    enable_metrics: bool = False  # one EMF line per distribution and batch on stdout (metrics.py)
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    # Spend guard (spend_guard.py): most paths billed per distribution in 24 h, counted in this table
+    max_paths_per_day: int | None = None
+    spend_table: str | None = None
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -50,6 +64,10 @@ def load_config(environ: Mapping[str, str]) -> Config:
         index_document=_index_document(environ.get(ENV_INDEX_DOCUMENT, DEFAULT_INDEX_DOCUMENT)),
         skip_unchanged_objects=_flag(environ, ENV_SKIP_UNCHANGED, default=False),
         invalidate_new_objects=_flag(environ, ENV_INVALIDATE_NEW, default=True),
+        enable_metrics=_flag(environ, ENV_ENABLE_METRICS, default=False),
+        metrics_namespace=_namespace(environ.get(ENV_METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)),
+        max_paths_per_day=_max_paths_per_day(environ.get(ENV_MAX_PATHS_PER_DAY)),
+        spend_table=_spend_table(environ),
     )
 
 
@@ -113,3 +131,37 @@ def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw not in ("true", "false"):
         raise ConfigError(f'{name} must be "true" or "false", got {raw!r}')
     return raw == "true"
+
+
+def _namespace(raw: str) -> str:
+    if not _NAMESPACE.match(raw) or raw.startswith("AWS/"):
+        raise ConfigError(
+            f"{ENV_METRICS_NAMESPACE} must be 1-255 letters, digits or . - _ / # : space, not starting "
+            f"with AWS/, got {raw!r}"
+        )
+    return raw
+
+
+def _max_paths_per_day(raw: str | None) -> int | None:
+    """Unset or "" is no spend guard."""
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_MAX_PATHS_PER_DAY} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{ENV_MAX_PATHS_PER_DAY} must be at least 1, got {value}")
+    return value
+
+
+def _spend_table(environ: Mapping[str, str]) -> str | None:
+    """The table is needed exactly when there is a spend guard."""
+    raw = environ.get(ENV_SPEND_TABLE) or None
+    if environ.get(ENV_MAX_PATHS_PER_DAY) and raw is None:
+        raise ConfigError(
+            f"{ENV_SPEND_TABLE} must name the spend guard's table when {ENV_MAX_PATHS_PER_DAY} is set"
+        )
+    if raw is not None and not _TABLE_NAME.match(raw):
+        raise ConfigError(f"{ENV_SPEND_TABLE} must be a DynamoDB table name, got {raw!r}")
+    return raw

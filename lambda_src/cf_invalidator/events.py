@@ -8,8 +8,10 @@ does not decode to UTF-8 is malformed, never guessed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -52,6 +54,7 @@ class Change:
     created: bool  # ObjectCreated:* / "Object Created"; False for every removal and expiry
     bucket: str | None = None
     version_id: str | None = None
+    event_time: datetime | None = None  # when S3 saw the change (eventTime / time); None: not given
 
 
 def changed_keys(body: str) -> list[str]:
@@ -84,7 +87,8 @@ def _notification_changes(records: Any) -> list[Change]:
         name = _field(record, "eventName")
         if name.startswith(INVALIDATING_PREFIXES):
             s3 = _field(record, "s3")
-            found.append(_change(s3, _field(s3, "object"), name.startswith("ObjectCreated:"), "versionId"))
+            change = _change(s3, _field(s3, "object"), name.startswith("ObjectCreated:"), "versionId")
+            found.append(_timed(change, record.get("eventTime")))
         elif not name.startswith(CONTENT_NEUTRAL_PREFIXES):
             raise MalformedMessageError(f"unknown S3 event name {name!r}")
     return found
@@ -97,7 +101,8 @@ def _eventbridge_changes(message: dict[str, Any]) -> list[Change]:
     if detail_type not in EVENTBRIDGE_INVALIDATING:
         raise MalformedMessageError(f"unknown EventBridge detail-type {detail_type!r}")
     detail = _field(message, "detail")
-    return [_change(detail, _field(detail, "object"), detail_type == "Object Created", "version-id")]
+    change = _change(detail, _field(detail, "object"), detail_type == "Object Created", "version-id")
+    return [_timed(change, message.get("time"))]
 
 
 def _change(container: dict[str, Any], obj: dict[str, Any], created: bool, version_field: str) -> Change:
@@ -111,6 +116,23 @@ def _change(container: dict[str, Any], obj: dict[str, Any], created: bool, versi
         bucket=bucket_name if isinstance(bucket_name, str) and bucket_name else None,
         version_id=version_id if isinstance(version_id, str) and version_id not in ("", "null") else None,
     )
+
+
+def _timed(change: Change, raw: Any) -> Change:
+    """The change with its event time, when the event carries a readable one."""
+    return dataclasses.replace(change, event_time=event_time(raw))
+
+
+def event_time(raw: Any) -> datetime | None:
+    """An ISO 8601 UTC time as S3 (`2026-11-27T07:00:00.000Z`) and EventBridge (`2026-11-27T07:00:00Z`)
+    write it; None when absent or unreadable (the time only feeds a metric: never a reason to reject)."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _field(container: Any, name: str) -> Any:

@@ -1,8 +1,9 @@
 """The Lambda entry point: configuration at start-up, one client per service per container, then the batch.
 
 Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path"}), MAX_PATHS_PER_INVALIDATION,
-INDEX_DOCUMENT (default index.html), SKIP_UNCHANGED_OBJECTS (default false) and INVALIDATE_NEW_OBJECTS
-(default true). A missing or malformed one fails the start-up with its name.
+INDEX_DOCUMENT (default index.html), SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS
+(default true), ENABLE_METRICS (default false) and METRICS_NAMESPACE, MAX_PATHS_PER_DAY (default: no spend
+guard) and SPEND_GUARD_TABLE. A missing or malformed one fails the start-up with its name.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .config import load_config
 from .detect import POOL_SIZE, S3
 from .in_progress import InProgressCache
 from .invalidate import CloudFront
+from .metrics import BatchMetrics
+from .spend_guard import DynamoDB, SpendGuard
 
 CONFIG = load_config(os.environ)
 
@@ -49,6 +52,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
         postpone=postpone_retries,
         s3=s3() if CONFIG.skip_unchanged_objects else None,
         in_progress=in_progress(),
+        metrics=BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else None,
+        spend_guard=spend_guard(),
     )
 
 
@@ -68,6 +73,15 @@ def in_progress() -> InProgressCache:
 def s3() -> S3:
     client: S3 = boto3.client("s3", config=S3_CLIENT_CONFIG)
     return client
+
+
+@functools.cache
+def spend_guard() -> SpendGuard | None:
+    """The spend guard, when MAX_PATHS_PER_DAY is set (its table in SPEND_GUARD_TABLE)."""
+    if CONFIG.max_paths_per_day is None or CONFIG.spend_table is None:
+        return None
+    client: DynamoDB = boto3.client("dynamodb", config=CLIENT_CONFIG)
+    return SpendGuard(client, CONFIG.spend_table, CONFIG.max_paths_per_day)
 
 
 @functools.cache
