@@ -54,6 +54,11 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _stdout(line: str) -> None:
+    """Flushed at once: a container frozen after the reply must not keep the batch's metrics."""
+    print(line, flush=True)
+
+
 class BatchMetrics:
     """What one batch did on each distribution, written as EMF lines by `emit`."""
 
@@ -63,7 +68,7 @@ class BatchMetrics:
         namespace: str,
         *,
         clock: Callable[[], datetime] = _utc_now,
-        write: Callable[[str], None] = print,
+        write: Callable[[str], None] = _stdout,
     ) -> None:
         self._config = config
         self._namespace = namespace

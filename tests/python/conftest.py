@@ -39,6 +39,10 @@ terraform {
 
 variable "bucket_name" { type = string }
 variable "distribution_id" { type = string }
+variable "skip_unchanged_objects" {
+  type    = bool
+  default = true
+}
 
 module "invalidation" {
   source            = "../.."
@@ -46,6 +50,8 @@ module "invalidation" {
   bucket_name       = var.bucket_name
   distributions     = { site = { id = var.distribution_id } }
   notification_mode = "none"
+
+  skip_unchanged_objects = var.skip_unchanged_objects
 }
 
 output "function_name" { value = module.invalidation.function_name }
