@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, ConfigError, Distribution, load_config
 from cf_invalidator.metrics import BatchMetrics
+from cf_invalidator.operations import operations_hooks
 from cf_invalidator.plan import Request
 from cf_invalidator.spend_guard import SpendGuard
 from support import emf
@@ -231,3 +232,35 @@ def test_spend_guard_settings_are_read_from_the_environment() -> None:
 def test_bad_spend_guard_setting_fails_naming_it(environ: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         load_config({**BASE_ENV, **environ})
+
+
+def test_a_request_fitted_again_is_admitted_for_the_paths_it_adds(dynamodb: Any) -> None:
+    # GIVEN a guarded request of 4 paths, then fitted again (after a quota refusal) into 7, then 12
+    guard = SpendGuard(dynamodb, TABLE, 10, clock=Clock())
+    config = Config(distributions=(SITE,), max_paths=100)
+    lines: list[str] = []
+    metrics = BatchMetrics(config, "Test", write=lines.append)
+    sizes = iter([7, 12])
+    hooks = operations_hooks(metrics, guard, lambda stale: request(next(sizes)), None)
+    first = hooks.admit(request(4))
+    assert hooks.replan is not None
+    # WHEN fitted again, THEN only the 3 more paths are reserved
+    second = hooks.replan(first)
+    assert (len(second.paths), stored_total(dynamodb)) == (7, 7)
+    # WHEN fitted again into more than the day allows, THEN it is /* and the metric says so
+    third = hooks.replan(second)
+    assert (third.paths, stored_total(dynamodb)) == (("/*",), 8)
+    metrics.emit()
+    [line] = lines
+    assert {d.name: d.value for d in emf.data(line)}["SpendGuarded"] == 1
+
+
+def test_without_a_guard_the_hooks_leave_the_request_and_the_replan_alone() -> None:
+    def replan(stale: Request) -> Request:
+        return request(2)
+
+    hooks = operations_hooks(None, None, replan, None)
+
+    assert hooks.admit(request(5)) == request(5)
+    assert hooks.replan is replan
+    assert (hooks.created, hooks.retrying) == (None, None)
