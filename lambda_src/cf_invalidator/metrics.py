@@ -101,7 +101,7 @@ class BatchMetrics:
         counts["WildcardPaths"] += sum(path.endswith("*") for path in request.paths)
         keys = self._served_keys(request)
         counts["KeysInvalidated"] += len(keys)
-        oldest = min((t for t in self._event_times(request)), default=None)
+        oldest = min(self._event_times(request, keys), default=None)
         if oldest is not None:
             waited = max(0.0, (self._clock() - oldest).total_seconds())
             self._latency[request.distribution.id] = max(
@@ -156,8 +156,8 @@ class BatchMetrics:
             if served_key(key, origin_path) is not None
         }
 
-    def _event_times(self, request: Request) -> Iterable[datetime]:
-        served = self._served_keys(request)
+    def _event_times(self, request: Request, served: set[str]) -> Iterable[datetime]:
+        """The event times of the request's messages' changes to the keys it covers."""
         for message_id in request.message_ids:
             for change in self._changes.get(message_id, ()):
                 if change.event_time is not None and change.key in served:
