@@ -75,6 +75,15 @@ locals {
         Resource = local.bucket_arn
       },
     ],
+    # Spend guard: read and conditionally update each distribution's count in the module's table.
+    var.max_paths_per_day == null ? [] : [
+      {
+        Sid      = "CountSpendGuardPaths"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        Resource = local.spend_table_arn
+      },
+    ],
     # Messages of a KMS-encrypted queue are decrypted for the function that receives them.
     var.kms_key_arn == null ? [] : [
       {
@@ -82,6 +91,17 @@ locals {
         Effect   = "Allow"
         Action   = "kms:Decrypt"
         Resource = var.kms_key_arn
+      },
+    ],
+    # The spend guard's table is encrypted with kms_key_arn too: DynamoDB uses the key for the role's
+    # writes (Encrypt, GenerateDataKey) and reads (Decrypt, above), only on the role's calls to DynamoDB.
+    var.kms_key_arn == null || var.max_paths_per_day == null ? [] : [
+      {
+        Sid       = "EncryptSpendGuardTable"
+        Effect    = "Allow"
+        Action    = ["kms:Encrypt", "kms:GenerateDataKey"]
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${data.aws_region.current.name}.amazonaws.com" } }
       },
     ],
   )

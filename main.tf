@@ -194,16 +194,24 @@ resource "aws_lambda_function" "this" {
   timeout          = var.lambda_timeout
 
   environment {
-    variables = {
-      BUCKET_NAME                = var.bucket_name
-      DISTRIBUTIONS              = jsonencode(var.distributions)
-      EVICTIONS_PER_PATH         = tostring(var.evictions_per_path)
-      INDEX_DOCUMENT             = var.index_document
-      INVALIDATE_NEW_OBJECTS     = tostring(var.invalidate_new_objects)
-      MAX_PATHS_PER_INVALIDATION = tostring(var.max_paths_per_invalidation)
-      SKIP_UNCHANGED_OBJECTS     = tostring(var.skip_unchanged_objects)
-      VERIFY_DISTRIBUTIONS       = tostring(var.verify_distributions)
-    }
+    variables = merge(
+      {
+        BUCKET_NAME                = var.bucket_name
+        DISTRIBUTIONS              = jsonencode(var.distributions)
+        ENABLE_METRICS             = tostring(var.enable_metrics)
+        EVICTIONS_PER_PATH         = tostring(var.evictions_per_path)
+        INDEX_DOCUMENT             = var.index_document
+        INVALIDATE_NEW_OBJECTS     = tostring(var.invalidate_new_objects)
+        MAX_PATHS_PER_INVALIDATION = tostring(var.max_paths_per_invalidation)
+        METRICS_NAMESPACE          = var.metrics_namespace
+        SKIP_UNCHANGED_OBJECTS     = tostring(var.skip_unchanged_objects)
+        VERIFY_DISTRIBUTIONS       = tostring(var.verify_distributions)
+      },
+      var.max_paths_per_day == null ? {} : {
+        MAX_PATHS_PER_DAY = tostring(var.max_paths_per_day)
+        SPEND_GUARD_TABLE = local.spend_table_name
+      },
+    )
   }
 
   logging_config {
@@ -217,6 +225,11 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.this]
 
   lifecycle {
+    precondition {
+      condition     = var.paths_billed_alarm_threshold == null || var.enable_metrics
+      error_message = "paths_billed_alarm_threshold needs enable_metrics = true (the alarm watches the PathsBilled metric the function writes); turn metrics on or remove the threshold."
+    }
+
     precondition {
       condition     = var.skip_unchanged_objects || var.invalidate_new_objects
       error_message = "invalidate_new_objects = false needs skip_unchanged_objects = true (new objects are told apart by their version history); remove it or turn skip_unchanged_objects on."

@@ -1,6 +1,14 @@
 output "alarm_arns" {
-  description = "ARNs of the module's CloudWatch alarms, by alarm name (dead letters, queue age, function errors)."
-  value       = { for alarm in aws_cloudwatch_metric_alarm.this : alarm.alarm_name => alarm.arn }
+  description = "ARNs of the module's CloudWatch alarms, by alarm name (dead letters, queue age, function errors, and paths billed per distribution when paths_billed_alarm_threshold is set)."
+  value = merge(
+    { for alarm in aws_cloudwatch_metric_alarm.this : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.paths_billed : alarm.alarm_name => alarm.arn },
+  )
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard; null unless create_dashboard is true."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
 }
 
 output "dead_letter_queue_arn" {
@@ -71,4 +79,9 @@ output "role_arn" {
 output "role_name" {
   description = "Name of the function's IAM role: the module's name, a dash and the region."
   value       = aws_iam_role.this.name
+}
+
+output "spend_guard_table_name" {
+  description = "Name of the DynamoDB table counting each distribution's paths for the spend guard; null when max_paths_per_day is null."
+  value       = one(aws_dynamodb_table.spend_guard[*].name)
 }

@@ -47,6 +47,13 @@ variable "bucket_name" {
   }
 }
 
+variable "create_dashboard" {
+  type        = bool
+  description = "Create a CloudWatch dashboard named after the module: paths billed, waits, skipped objects, the queues, the function's errors and duration."
+  default     = false
+  nullable    = false
+}
+
 variable "distributions" {
   type = map(object({
     id                      = string
@@ -86,6 +93,13 @@ variable "enable_bucket_eventbridge" {
   type        = bool
   description = "With notification_mode \"eventbridge\", turn on the bucket's EventBridge delivery (replaces its notification configuration)."
   default     = false
+  nullable    = false
+}
+
+variable "enable_metrics" {
+  type        = bool
+  description = "Write CloudWatch metrics (Embedded Metric Format log lines, no API call) per distribution and batch: PathsBilled, ChangeToInvalidationSeconds and more."
+  default     = true
   nullable    = false
 }
 
@@ -186,6 +200,17 @@ variable "log_retention_days" {
   }
 }
 
+variable "max_paths_per_day" {
+  type        = number
+  description = "Spend guard: once a distribution's paths in the last 24 hours would pass this, requests become \"/*\" (counted in a DynamoDB table); null for no guard."
+  default     = 5000
+
+  validation {
+    condition     = var.max_paths_per_day == null || try(var.max_paths_per_day >= 1 && floor(var.max_paths_per_day) == var.max_paths_per_day, false)
+    error_message = "max_paths_per_day must be a whole number of at least 1 (e.g. 5000, $25 a day at $0.005 a path), or null to turn the spend guard off."
+  }
+}
+
 variable "max_paths_per_invalidation" {
   type        = number
   description = "Most paths in one invalidation before directories collapse into wildcards: fewer evict unchanged objects, more bill more paths ($0.005 each past 1,000 a month)."
@@ -207,6 +232,18 @@ variable "maximum_concurrency" {
   validation {
     condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000 && floor(var.maximum_concurrency) == var.maximum_concurrency
     error_message = "maximum_concurrency must be a whole number from 2 (the least AWS allows) to 1000."
+  }
+}
+
+variable "metrics_namespace" {
+  type        = string
+  description = "CloudWatch namespace of the metrics (dimension DistributionId)."
+  default     = "CloudFrontAutoInvalidation"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9.\\-_/#: ]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1 to 255 letters, digits, spaces or . - _ / # : and not start with \"AWS/\" (AWS's own), e.g. \"CloudFrontAutoInvalidation\"."
   }
 }
 
@@ -241,6 +278,17 @@ variable "ok_actions" {
   validation {
     condition     = alltrue([for arn in var.ok_actions : can(regex("^arn:", arn))])
     error_message = "Each OK action must be an ARN, e.g. \"arn:aws:sns:eu-west-1:123456789012:alerts\"."
+  }
+}
+
+variable "paths_billed_alarm_threshold" {
+  type        = number
+  description = "Alarm, per distribution, when PathsBilled summed over 24 hours exceeds this (needs enable_metrics); null for no alarm."
+  default     = null
+
+  validation {
+    condition     = var.paths_billed_alarm_threshold == null || try(var.paths_billed_alarm_threshold >= 0 && floor(var.paths_billed_alarm_threshold) == var.paths_billed_alarm_threshold, false)
+    error_message = "paths_billed_alarm_threshold must be a whole number of at least 0 (e.g. 1000), or null for no alarm."
   }
 }
 

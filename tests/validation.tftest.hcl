@@ -561,3 +561,116 @@ run "rejects_extension_that_is_only_a_dot" {
 
   expect_failures = [var.distributions]
 }
+
+# --- Operating it: metrics, dashboard, alarm, spend guard ----------------------------------------------------
+
+run "operations_edge_values_are_accepted" {
+  command = plan
+
+  variables {
+    max_paths_per_day            = 1
+    metrics_namespace            = "a"
+    paths_billed_alarm_threshold = 0
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.MAX_PATHS_PER_DAY == "1"
+    error_message = "The lowest max_paths_per_day must reach the function."
+  }
+}
+
+run "spend_guard_and_alarm_may_be_off" {
+  command = plan
+
+  variables {
+    max_paths_per_day            = null
+    paths_billed_alarm_threshold = null
+    enable_metrics               = false
+  }
+
+  assert {
+    condition     = length(aws_dynamodb_table.spend_guard) == 0 && length(aws_cloudwatch_metric_alarm.paths_billed) == 0
+    error_message = "null max_paths_per_day and paths_billed_alarm_threshold must create no table and no alarm."
+  }
+}
+
+run "rejects_max_paths_per_day_of_zero" {
+  command = plan
+
+  variables {
+    max_paths_per_day = 0
+  }
+
+  expect_failures = [var.max_paths_per_day]
+}
+
+run "rejects_fractional_max_paths_per_day" {
+  command = plan
+
+  variables {
+    max_paths_per_day = 10.5
+  }
+
+  expect_failures = [var.max_paths_per_day]
+}
+
+run "rejects_metrics_namespace_of_aws" {
+  command = plan
+
+  variables {
+    metrics_namespace = "AWS/CloudFront"
+  }
+
+  expect_failures = [var.metrics_namespace]
+}
+
+run "rejects_empty_metrics_namespace" {
+  command = plan
+
+  variables {
+    metrics_namespace = ""
+  }
+
+  expect_failures = [var.metrics_namespace]
+}
+
+run "rejects_metrics_namespace_with_other_characters" {
+  command = plan
+
+  variables {
+    metrics_namespace = "team$cdn"
+  }
+
+  expect_failures = [var.metrics_namespace]
+}
+
+run "rejects_negative_paths_billed_alarm_threshold" {
+  command = plan
+
+  variables {
+    paths_billed_alarm_threshold = -1
+  }
+
+  expect_failures = [var.paths_billed_alarm_threshold]
+}
+
+run "rejects_fractional_paths_billed_alarm_threshold" {
+  command = plan
+
+  variables {
+    paths_billed_alarm_threshold = 2.5
+  }
+
+  expect_failures = [var.paths_billed_alarm_threshold]
+}
+
+run "rejects_paths_billed_alarm_without_metrics" {
+  command = plan
+
+  variables {
+    paths_billed_alarm_threshold = 1000
+    enable_metrics               = false
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}

@@ -29,8 +29,11 @@ from .distribution_config import log_unresolved
 from .events import Change, MalformedMessageError, changes
 from .in_progress import InProgressCache
 from .invalidate import CreatesInvalidations, Outcome, invalidate
+from .metrics import BatchMetrics
+from .operations import operations_hooks
 from .paths import serves
 from .plan import Request, plan_requests, refit
+from .spend_guard import SpendGuard
 from .tree import ListsObjects, trees
 
 logger = logging.getLogger(__name__)
@@ -48,13 +51,19 @@ def process_batch(
     in_progress: InProgressCache | None = None,
     s3: ListsObjects | None = None,
     resolve: Callable[[Config], tuple[Config, tuple[Distribution, ...]]] | None = None,
+    metrics: BatchMetrics | None = None,
+    spend_guard: SpendGuard | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came.
     `resolve` (distribution_config.py) checks the distributions and maps those with origin_path "auto";
-    the ones it could not map fail every message that still has a key to invalidate."""
+    the ones it could not map fail every message that still has a key to invalidate. `metrics` hears
+    what the batch did (and writes it at the end); `spend_guard` admits each request."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
-    keys_by_message = keys_to_invalidate(changes_by_message, config, s3, remaining_ms)
+    judged = None if metrics is None else metrics.judged
+    keys_by_message = keys_to_invalidate(changes_by_message, config, s3, remaining_ms, judged)
+    if metrics is not None:
+        metrics.read(changes_by_message, keys_by_message)
     if resolve is not None:
         config, unresolved = resolve(config)
         if unresolved:
@@ -71,8 +80,19 @@ def process_batch(
     replan, created = _quota_hooks(config, in_progress)
     buckets = {c.bucket for found in changes_by_message.values() for c in found}
     known = trees(keys_by_message, config, buckets, s3, remaining_ms)
-    for request in plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude):
-        outcome = invalidate(cloudfront, request, remaining_ms, sleep, jitter, replan=replan, created=created)
+    hooks = operations_hooks(metrics, spend_guard, replan, created)
+    for planned in plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude):
+        request = hooks.admit(planned)
+        outcome = invalidate(
+            cloudfront,
+            request,
+            remaining_ms,
+            sleep,
+            jitter,
+            replan=hooks.replan,
+            created=hooks.created,
+            retrying=hooks.retrying,
+        )
         if outcome is not Outcome.CREATED:
             failed.update(request.message_ids)
         if outcome is Outcome.RETRY_LATER:
@@ -80,6 +100,8 @@ def process_batch(
     _log_unserved(keys_by_message, config)
     if postpone is not None and retry_later:
         postpone([record for record in records if record["messageId"] in retry_later])
+    if metrics is not None:
+        metrics.emit()
     return {
         "batchItemFailures": [
             {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed

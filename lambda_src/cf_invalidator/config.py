@@ -18,12 +18,21 @@ ENV_INVALIDATE_NEW = "INVALIDATE_NEW_OBJECTS"
 ENV_BUCKET_NAME = "BUCKET_NAME"
 ENV_VERIFY_DISTRIBUTIONS = "VERIFY_DISTRIBUTIONS"
 ENV_EVICTIONS_PER_PATH = "EVICTIONS_PER_PATH"
+ENV_ENABLE_METRICS = "ENABLE_METRICS"
+ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
+ENV_MAX_PATHS_PER_DAY = "MAX_PATHS_PER_DAY"
+ENV_SPEND_TABLE = "SPEND_GUARD_TABLE"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
 # Unchanged objects a wildcard may evict per billed path it saves; provisional, to be chosen from the bench.
 DEFAULT_EVICTIONS_PER_PATH = 3.0
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
 AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configuration (distribution_config.py)
+DEFAULT_METRICS_NAMESPACE = "CloudFrontAutoInvalidation"
+
+# CloudWatch: a namespace is 1-255 of these characters and must not start with "AWS/" (AWS's own).
+_NAMESPACE = re.compile(r"^[A-Za-z0-9.\-_/#: ]{1,255}$")
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{3,255}$")  # DynamoDB's table name rule
 
 _DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,128}$")
 
@@ -64,6 +73,11 @@ class Config:
     verify_distributions: bool = False
     # unchanged objects a wildcard may evict per billed path it saves; 0: never evict unless forced
     evictions_per_path: float = DEFAULT_EVICTIONS_PER_PATH
+    enable_metrics: bool = False  # one EMF line per distribution and batch on stdout (metrics.py)
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    # Spend guard (spend_guard.py): most paths billed per distribution in 24 h, counted in this table
+    max_paths_per_day: int | None = None
+    spend_table: str | None = None
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -79,6 +93,10 @@ def load_config(environ: Mapping[str, str]) -> Config:
         bucket_name=_bucket_name(environ, needed=verify or any(d.auto for d in distributions)),
         verify_distributions=verify,
         evictions_per_path=_evictions_per_path(environ.get(ENV_EVICTIONS_PER_PATH)),
+        enable_metrics=_flag(environ, ENV_ENABLE_METRICS, default=False),
+        metrics_namespace=_namespace(environ.get(ENV_METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)),
+        max_paths_per_day=_max_paths_per_day(environ.get(ENV_MAX_PATHS_PER_DAY)),
+        spend_table=_spend_table(environ),
     )
 
 
@@ -182,3 +200,37 @@ def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw not in ("true", "false"):
         raise ConfigError(f'{name} must be "true" or "false", got {raw!r}')
     return raw == "true"
+
+
+def _namespace(raw: str) -> str:
+    if not _NAMESPACE.match(raw) or raw.startswith("AWS/"):
+        raise ConfigError(
+            f"{ENV_METRICS_NAMESPACE} must be 1-255 letters, digits or . - _ / # : space, not starting "
+            f"with AWS/, got {raw!r}"
+        )
+    return raw
+
+
+def _max_paths_per_day(raw: str | None) -> int | None:
+    """Unset or "" is no spend guard."""
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_MAX_PATHS_PER_DAY} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{ENV_MAX_PATHS_PER_DAY} must be at least 1, got {value}")
+    return value
+
+
+def _spend_table(environ: Mapping[str, str]) -> str | None:
+    """The table is needed exactly when there is a spend guard."""
+    raw = environ.get(ENV_SPEND_TABLE) or None
+    if environ.get(ENV_MAX_PATHS_PER_DAY) and raw is None:
+        raise ConfigError(
+            f"{ENV_SPEND_TABLE} must name the spend guard's table when {ENV_MAX_PATHS_PER_DAY} is set"
+        )
+    if raw is not None and not _TABLE_NAME.match(raw):
+        raise ConfigError(f"{ENV_SPEND_TABLE} must be a DynamoDB table name, got {raw!r}")
+    return raw

@@ -90,12 +90,16 @@ def keys_to_invalidate(
     config: Config,
     s3: S3 | None,
     remaining_ms: Callable[[], int],
+    judged: Callable[[Mapping[tuple[str | None, str], Judgement]], None] | None = None,
 ) -> dict[str, list[str]]:
-    """Each message's changed keys, less those a viewer can see no difference in (all of them without s3)."""
+    """Each message's changed keys, less those a viewer can see no difference in (all of them without s3);
+    `judged` hears the judgements (bucket, key) -> verdict or reason, when there were any."""
     skipped: set[tuple[str | None, str]] = set()
     if s3 is not None and config.skip_unchanged_objects:
         changes = [change for found in changes_by_message.values() for change in found]
         judgements = judge(changes, config, Lookup.starting_now(s3, remaining_ms), datetime.now(UTC))
+        if judged is not None:
+            judged(judgements)
         skipped = {t for t, j in judgements.items() if not invalidates(j, config.invalidate_new_objects)}
     return {
         message_id: [c.key for c in found if (c.bucket, c.key) not in skipped]

@@ -4,8 +4,9 @@ Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path", "directory_with
 "strip_extensions"}), MAX_PATHS_PER_INVALIDATION, INDEX_DOCUMENT (default index.html),
 SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS (default true), EVICTIONS_PER_PATH
 (default 3), VERIFY_DISTRIBUTIONS (default false) and BUCKET_NAME (needed by VERIFY_DISTRIBUTIONS and
-origin_path "auto"). A missing or malformed one fails the start-up with its name. The S3 client exists
-whatever the settings: the tree-aware cover lists the bucket (tree.py).
+origin_path "auto"), ENABLE_METRICS (default false) and METRICS_NAMESPACE, MAX_PATHS_PER_DAY (default:
+no spend guard) and SPEND_GUARD_TABLE. A missing or malformed one fails the start-up with its name. The
+S3 client exists whatever the settings: the tree-aware cover lists the bucket (tree.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from .detect import POOL_SIZE
 from .distribution_config import DistributionConfigs, ReadsDistributionConfig, resolve
 from .in_progress import InProgressCache
 from .invalidate import CloudFront
+from .metrics import BatchMetrics
+from .spend_guard import DynamoDB, SpendGuard
 from .tree import ListsObjects
 
 CONFIG = load_config(os.environ)
@@ -57,6 +60,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
         resolve=resolved
         if CONFIG.verify_distributions or any(d.auto for d in CONFIG.distributions)
         else None,
+        metrics=BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else None,
+        spend_guard=spend_guard(),
     )
 
 
@@ -87,6 +92,15 @@ def in_progress() -> InProgressCache:
 def s3() -> ListsObjects:
     client: ListsObjects = boto3.client("s3", config=S3_CLIENT_CONFIG)
     return client
+
+
+@functools.cache
+def spend_guard() -> SpendGuard | None:
+    """The spend guard, when MAX_PATHS_PER_DAY is set (its table in SPEND_GUARD_TABLE)."""
+    if CONFIG.max_paths_per_day is None or CONFIG.spend_table is None:
+        return None
+    client: DynamoDB = boto3.client("dynamodb", config=CLIENT_CONFIG)
+    return SpendGuard(client, CONFIG.spend_table, CONFIG.max_paths_per_day)
 
 
 @functools.cache

@@ -71,13 +71,15 @@ def invalidate(
     *,
     replan: Callable[[Request], Request] | None = None,
     created: Callable[[Request, Mapping[str, Any]], None] | None = None,
+    retrying: Callable[[Request, str], None] | None = None,
 ) -> Outcome:
     """Create the invalidation, or say why this delivery gives up (its messages must be retried).
 
     After TooManyInvalidationsInProgress (nothing was created), or when the request does not fit what is
     in progress (`request.fits` False: not sent), `replan` may fit the same changes into what is in
     progress after the backoff; `created` hears of the invalidation made (request, and CloudFront's
-    `Invalidation`: Id, Status, CreateTime, InvalidationBatch)."""
+    `Invalidation`: Id, Status, CreateTime, InvalidationBatch);
+    `retrying` of each backoff (request, error code)."""
     attempt = 0
     while True:
         attempt += 1
@@ -97,6 +99,8 @@ def invalidate(
                 attempt=attempt,
                 delay_s=round(delay, 3),
             )
+            if retrying is not None:
+                retrying(request, code)
             sleep(delay)
             if code in {QUOTA_IN_PROGRESS, QUOTA_FULL} and replan is not None:
                 request = _replanned(request, replan(request))

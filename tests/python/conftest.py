@@ -49,6 +49,10 @@ terraform {
 
 variable "bucket_name" { type = string }
 variable "distribution_ids" { type = map(string) }
+variable "skip_unchanged_objects" {
+  type    = bool
+  default = true
+}
 
 module "invalidation" {
   source      = "../.."
@@ -65,6 +69,8 @@ module "invalidation" {
     auto  = { id = var.distribution_ids["auto"], origin_path = "auto" }
   }
   notification_mode = "none"
+
+  skip_unchanged_objects = var.skip_unchanged_objects
 }
 
 output "function_name" { value = module.invalidation.function_name }

@@ -133,6 +133,8 @@ def test_verification_is_off_unless_set_and_read_as_terraform_writes_bools() -> 
 def test_malformed_viewer_url_setting_is_named(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config({**VALID, **environ})
+
+
 def test_evictions_per_path_defaults_to_three_when_unset() -> None:
     assert load_config(VALID).evictions_per_path == 3.0
 

@@ -47,6 +47,16 @@ class Context:
 
 event = json.load(sys.stdin)
 response_stream, sys.stdout = sys.stdout, sys.stderr  # the handler's prints go to the log, not the response
+if os.environ.get("EMULATED_CALL_LOG"):  # every AWS call the handler makes, as it asks for it
+    import boto3
+
+    def record_call(params, model, **_):
+        call = {"service": model.service_model.service_name, "operation": model.name, "params": params}
+        with open(os.environ["EMULATED_CALL_LOG"], "a", encoding="utf-8") as log:
+            log.write(json.dumps(call, default=str) + "\n")
+
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build", record_call)
 try:
     module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
     handler = getattr(importlib.import_module(module_name), function_name)
@@ -101,6 +111,11 @@ class DeployedFunction:
     runtime_root: Path
     endpoint_url: str
     logs: list[str] = field(default_factory=list)
+    # Where the runtime appends each AWS call the handler makes (botocore's before-parameter-build event
+    # on boto3's default session, which the handler's clients come from): one JSON line per call, in a
+    # file per function environment, so that a test running the function with changed settings does not
+    # mix its calls with the deployed configuration's.
+    call_log_dir: Path | None = None
 
     @classmethod
     def from_moto(
@@ -127,6 +142,7 @@ class DeployedFunction:
             task_root=task_root,
             runtime_root=link_runtime_libraries(workdir / "runtime"),
             endpoint_url=endpoint_url,
+            call_log_dir=workdir,
         )
 
     def process_environment(self) -> dict[str, str]:
@@ -147,6 +163,11 @@ class DeployedFunction:
             "_HANDLER": self.handler,
             "EMULATED_FUNCTION_ARN": self.arn,
             "EMULATED_TIMEOUT": str(self.timeout),
+            **(
+                {}
+                if self.call_log_dir is None
+                else {"EMULATED_CALL_LOG": str(self.call_log(self.environment))}
+            ),
         }
 
     def __call__(self, event: dict[str, Any]) -> Any:
@@ -192,3 +213,18 @@ class DeployedFunction:
     def decisions(self, decision: str, since: int = 0) -> list[dict[str, Any]]:
         """The log records of one decision (e.g. "unchanged_skipped") from invocation number `since` on."""
         return [record for record in self.log_records(since) if record.get("decision") == decision]
+
+    def call_log(self, environment: dict[str, str]) -> Path:
+        """The file of the calls made with the function's variables `environment`."""
+        if self.call_log_dir is None:
+            raise ValueError(f"{self.name} records no calls")
+        digest = hashlib.sha256(json.dumps(environment, sort_keys=True).encode()).hexdigest()[:16]
+        return self.call_log_dir / f"aws_calls-{digest}.jsonl"
+
+    def aws_calls(self, environment: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every AWS call the handler made so far with `environment` (default: this function's
+        variables), in any invocation: service, operation and parameters."""
+        log = self.call_log(self.environment if environment is None else environment)
+        if not log.exists():
+            return []
+        return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]

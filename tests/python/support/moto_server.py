@@ -27,6 +27,10 @@ and "EventBridge event message structure"):
   Created"); moto sends nothing. Deleting a given version sends `ObjectRemoved:Delete` ("Permanently
   Deleted"); moto sends it only when the key's last version goes, and fails on a delete marker's.
 - EventBridge "Object Deleted" events carry `detail.deletion-type`; moto leaves it out.
+
+One test affordance: moto completes every invalidation at once, so nothing is ever in progress. An
+invalidation whose CallerReference is `held_reference(until, ...)` is reported "InProgress" until the
+Unix time `until`, then "Completed", as CloudFront reports one (the handler never makes such a reference).
 """
 
 from __future__ import annotations
@@ -273,6 +277,32 @@ def send_eventbridge_deletion_type() -> None:
     notifications._send_event_bridge_message = send_event_bridge_message
 
 
+HELD_PREFIX = "held-in-progress-until-"
+
+
+def held_reference(until: float, name: str) -> str:
+    """A CallerReference the patched server keeps in progress until the Unix time `until`."""
+    return f"{HELD_PREFIX}{until:.3f}-{name}"
+
+
+def hold_marked_invalidations() -> None:
+    """Report invalidations made with `held_reference` as "InProgress" until their time is up."""
+    from moto.cloudfront.models import Invalidation  # noqa: PLC0415
+
+    def get_status(invalidation: Any) -> str:
+        reference: str = invalidation.caller_ref
+        if reference.startswith(HELD_PREFIX):
+            until = float(reference[len(HELD_PREFIX) :].split("-", 1)[0])
+            return "InProgress" if time.time() < until else "Completed"
+        status: str = invalidation.__dict__.get("_status", "COMPLETED")
+        return status
+
+    def set_status(invalidation: Any, value: str) -> None:
+        invalidation.__dict__["_status"] = value
+
+    Invalidation.status = property(get_status, set_status)  # type: ignore[assignment]
+
+
 def serve() -> None:
     """The moto_server command (arguments from sys.argv), with the patches above."""
     from moto.server import main  # noqa: PLC0415
@@ -283,6 +313,7 @@ def serve() -> None:
     add_version_id_to_s3_records()
     send_versioned_delete_events()
     send_eventbridge_deletion_type()
+    hold_marked_invalidations()
     main(sys.argv[1:])
 
 

@@ -29,7 +29,19 @@ from support.moto_server import FAKE_AWS_ENVIRONMENT, FAKE_CREDENTIALS, REGION
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # Every service the module and its examples call; the provider would otherwise go to real AWS.
-MOTO_SERVICES = ("cloudfront", "cloudwatch", "events", "iam", "kms", "lambda", "logs", "s3", "sqs", "sts")
+MOTO_SERVICES = (
+    "cloudfront",
+    "cloudwatch",
+    "dynamodb",
+    "events",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "s3",
+    "sqs",
+    "sts",
+)
 VARIABLES_FILE = "moto.auto.tfvars.json"
 PROVIDER_BLOCK = re.compile(r'^\s*provider\s+"aws"\s*\{', re.MULTILINE)
 ERROR_TAIL_CHARS = 6000
