@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from support.demo_site import unchanged_neighbours
 from support.deployment import Deployment, required_paths_by_label
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +36,9 @@ def test_mode_none_outputs_the_queue_that_hand_wired_bucket_events_reach(unwired
     s3.put_bucket_notification_configuration(
         Bucket=unwired.bucket, NotificationConfiguration={"QueueConfigurations": [wiring]}
     )
+    # (unchanged neighbours, so that the cheapest cover of the change is its exact paths: tree.py)
+    unchanged_neighbours(s3, unwired.bucket, [f"docs/same-{n}.html" for n in range(10)])
+    unwired.events.drain()
     watch = unwired.watch()
     since = len(unwired.function.logs)
     # WHEN an object changes and the queue is delivered to the deployed function

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from support.demo_site import unchanged_neighbours
 from support.deployment import Deployment
 from support.path_oracle import required_paths, routed_required_paths
 from support.sqs_events import s3_body
@@ -19,7 +20,15 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def site(deployments: dict[str, Deployment]) -> Deployment:
-    return deployments["none"]
+    """The deployment, its bucket holding unchanged neighbours of the keys these tests change: with them
+    the cheapest cover of each change is its exact paths, not a wildcard (tree.py), so that the paths
+    each option adds are visible one by one."""
+    deployment = deployments["none"]
+    s3 = deployment.server.client("s3")
+    for folder, count in (("", 40), ("guide/", 10), ("docs/", 10), ("pages/", 40), ("static/assets/", 10)):
+        unchanged_neighbours(s3, deployment.bucket, [f"{folder}same-{n}.html" for n in range(count)])
+    deployment.events.drain()  # the bucket may be wired to the queue by test_e2e_mode_none.py
+    return deployment
 
 
 def deliver(site: Deployment, *keys: str) -> None:
