@@ -196,6 +196,7 @@ resource "aws_lambda_function" "this" {
   environment {
     variables = {
       DISTRIBUTIONS              = jsonencode(var.distributions)
+      EVICTIONS_PER_PATH         = tostring(var.evictions_per_path)
       INDEX_DOCUMENT             = var.index_document
       INVALIDATE_NEW_OBJECTS     = tostring(var.invalidate_new_objects)
       MAX_PATHS_PER_INVALIDATION = tostring(var.max_paths_per_invalidation)

@@ -80,6 +80,18 @@ variable "enable_bucket_eventbridge" {
   nullable    = false
 }
 
+variable "evictions_per_path" {
+  type        = number
+  description = "Unchanged objects a wildcard may evict per billed path it saves; 0 = never evict an unchanged object unless CloudFront's quotas force it."
+  default     = 3
+  nullable    = false
+
+  validation {
+    condition     = var.evictions_per_path >= 0
+    error_message = "evictions_per_path must be a number >= 0, e.g. 3 (a wildcard may evict 3 unchanged objects per path it saves) or 0 (never evict unless CloudFront's quotas force it)."
+  }
+}
+
 variable "index_document" {
   type        = string
   description = "Index document name: a change to dir/index.html also invalidates /dir/."

@@ -69,8 +69,26 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
   }
 
   assert {
-    condition     = length(aws_lambda_function.this.environment[0].variables) == 5
-    error_message = "The handler reads exactly five settings; nothing else belongs in its environment."
+    condition     = aws_lambda_function.this.environment[0].variables["EVICTIONS_PER_PATH"] == "3"
+    error_message = "EVICTIONS_PER_PATH must default to var.evictions_per_path's default, 3."
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.environment[0].variables) == 6
+    error_message = "The handler reads exactly six settings; nothing else belongs in its environment."
+  }
+}
+
+run "evictions_per_path_reaches_the_function_as_a_number" {
+  command = plan
+
+  variables {
+    evictions_per_path = 0.5
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["EVICTIONS_PER_PATH"] == "0.5"
+    error_message = "EVICTIONS_PER_PATH must be var.evictions_per_path as Terraform writes a number: ${aws_lambda_function.this.environment[0].variables["EVICTIONS_PER_PATH"]}"
   }
 }
 

@@ -430,6 +430,16 @@ run "rejects_log_retention_of_zero" {
   expect_failures = [var.log_retention_days]
 }
 
+run "rejects_negative_evictions_per_path" {
+  command = plan
+
+  variables {
+    evictions_per_path = -1
+  }
+
+  expect_failures = [var.evictions_per_path]
+}
+
 run "rejects_path_budget_of_zero" {
   command = plan
 

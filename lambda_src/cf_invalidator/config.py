@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,8 +13,11 @@ ENV_INDEX_DOCUMENT = "INDEX_DOCUMENT"
 ENV_MAX_PATHS = "MAX_PATHS_PER_INVALIDATION"
 ENV_SKIP_UNCHANGED = "SKIP_UNCHANGED_OBJECTS"
 ENV_INVALIDATE_NEW = "INVALIDATE_NEW_OBJECTS"
+ENV_EVICTIONS_PER_PATH = "EVICTIONS_PER_PATH"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
+# Unchanged objects a wildcard may evict per billed path it saves; provisional, to be chosen from the bench.
+DEFAULT_EVICTIONS_PER_PATH = 3.0
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
 
 _DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,128}$")
@@ -40,6 +44,8 @@ class Config:
     skip_unchanged_objects: bool = False  # compare each created version with the one it replaced
     # False: a key with no earlier version (or whose previous entry is a delete marker) is skipped
     invalidate_new_objects: bool = True
+    # unchanged objects a wildcard may evict per billed path it saves; 0: never evict unless forced
+    evictions_per_path: float = DEFAULT_EVICTIONS_PER_PATH
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -50,6 +56,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         index_document=_index_document(environ.get(ENV_INDEX_DOCUMENT, DEFAULT_INDEX_DOCUMENT)),
         skip_unchanged_objects=_flag(environ, ENV_SKIP_UNCHANGED, default=False),
         invalidate_new_objects=_flag(environ, ENV_INVALIDATE_NEW, default=True),
+        evictions_per_path=_evictions_per_path(environ.get(ENV_EVICTIONS_PER_PATH)),
     )
 
 
@@ -96,6 +103,19 @@ def _max_paths(raw: str) -> int:
         raise ConfigError(f"{ENV_MAX_PATHS} must be a whole number, got {raw!r}") from None
     if not 1 <= value <= MAX_PATHS_PER_REQUEST:
         raise ConfigError(f"{ENV_MAX_PATHS} must be between 1 and {MAX_PATHS_PER_REQUEST}, got {value}")
+    return value
+
+
+def _evictions_per_path(raw: str | None) -> float:
+    """A number >= 0 as Terraform writes it ("3", "0.5"); unset keeps the provisional default."""
+    if raw is None:
+        return DEFAULT_EVICTIONS_PER_PATH
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_EVICTIONS_PER_PATH} must be a number >= 0, got {raw!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{ENV_EVICTIONS_PER_PATH} must be a number >= 0, got {raw!r}")
     return value
 
 

@@ -53,6 +53,10 @@ def test_missing_setting_is_named(missing: str) -> None:
         ("MAX_PATHS_PER_INVALIDATION", "many", "MAX_PATHS_PER_INVALIDATION must be a whole number"),
         ("MAX_PATHS_PER_INVALIDATION", "0", "MAX_PATHS_PER_INVALIDATION must be between 1 and 3000"),
         ("MAX_PATHS_PER_INVALIDATION", "3001", "MAX_PATHS_PER_INVALIDATION must be between 1 and 3000"),
+        ("EVICTIONS_PER_PATH", "-1", "EVICTIONS_PER_PATH must be a number >= 0"),
+        ("EVICTIONS_PER_PATH", "three", "EVICTIONS_PER_PATH must be a number >= 0"),
+        ("EVICTIONS_PER_PATH", "nan", "EVICTIONS_PER_PATH must be a number >= 0"),
+        ("EVICTIONS_PER_PATH", "inf", "EVICTIONS_PER_PATH must be a number >= 0"),
         ("INDEX_DOCUMENT", "", "INDEX_DOCUMENT must be a file name"),
         ("INDEX_DOCUMENT", "docs/index.html", "INDEX_DOCUMENT must be a file name"),
     ],
@@ -83,3 +87,12 @@ def test_change_detection_settings_are_read_as_terraform_writes_bools(skip: str,
 def test_change_detection_setting_other_than_true_or_false_is_named(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f'^{name} must be "true" or "false"'):
         load_config({**VALID, name: value})
+
+
+def test_evictions_per_path_defaults_to_three_when_unset() -> None:
+    assert load_config(VALID).evictions_per_path == 3.0
+
+
+@pytest.mark.parametrize(("raw", "value"), [("0", 0.0), ("0.5", 0.5), ("3", 3.0), ("100", 100.0)])
+def test_evictions_per_path_is_read_as_terraform_writes_a_number(raw: str, value: float) -> None:
+    assert load_config({**VALID, "EVICTIONS_PER_PATH": raw}).evictions_per_path == value
