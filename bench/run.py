@@ -15,9 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import budget
+import cover_replay
 import handler_bench
-import replay
 import storm
 from sections import markdown_table, write_sections
 
@@ -51,7 +50,7 @@ def main() -> None:
     print()
     sections |= storm.main()
     print()
-    sections |= replay.main(budget.BUDGETS)  # the replay at every budget: its table and the budget table
+    sections |= cover_replay.main()  # the replay at several evictions_per_path, and the frontier
     print()
     write_sections(sections)
     print(f"make bench: {time.perf_counter() - started:.0f} s")
