@@ -34,7 +34,8 @@ locals {
         Resource = local.distribution_arns
       },
     ],
-    # Change detection: a created object is compared with the version it replaced.
+    # Change detection: a created object is compared with the version it replaced. The planner then lists
+    # the tree below the changed paths with ListObjectVersions too (tree.py).
     var.skip_unchanged_objects ? [
       {
         Sid      = "ListSiteBucketVersions"
@@ -49,6 +50,15 @@ locals {
         Resource = "${local.bucket_arn}/*"
       },
     ] : [],
+    # Without change detection, the planner lists the tree below the changed paths with ListObjectsV2.
+    var.skip_unchanged_objects ? [] : [
+      {
+        Sid      = "ListSiteBucket"
+        Effect   = "Allow"
+        Action   = "s3:ListBucket"
+        Resource = local.bucket_arn
+      },
+    ],
     # Messages of a KMS-encrypted queue are decrypted for the function that receives them.
     var.kms_key_arn == null ? [] : [
       {

@@ -9,10 +9,18 @@ Change detection (issue 8): a CI re-upload of 4,000 objects of a site tree (120 
 really changed, each key with one older version; S3 is a stub with a sleep (slow_s3.SlowS3: 20 ms per
 call, answers from memory, botocore's own per-call work not included) at the module's defaults (pool
 size, page size, a 60 s timeout). Target: the batch finishes in 15 s or less; its peak memory is reported.
+
+Planning with the tree (issue 13): a full regeneration of a docs-shaped site of 12,000 objects (every
+object rewritten a minute ago over a version of two days ago, all but one in 300 with new bytes), one
+batch of the default batch_size (1,000 records) at the module's defaults (change detection on, so the
+tree comes from ListObjectVersions, two versions a key); S3 is the same 20 ms stub (TreeS3 answers the
+undelimited listings from a precomputed sorted list, as S3 would, IsLatest included). Targets: <= 2 s of
+handler wall time for the 12,000-object tree; <= 64 MB peak traced memory for a 100,000-object tree.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import statistics
@@ -108,7 +116,7 @@ def import_ms(repeats: int = 7) -> float:
     return statistics.median(samples)
 
 
-def reuploaded_site(count: int, changed_every: int) -> tuple[SlowS3, dict[str, Any]]:
+def reuploaded_site(count: int, changed_every: int) -> tuple[TreeS3, dict[str, Any]]:
     """Every key re-uploaded a minute ago over a version of two hours ago; every `changed_every`-th
     with new bytes. The event reports each new version."""
     now = datetime.now(UTC)
@@ -120,10 +128,10 @@ def reuploaded_site(count: int, changed_every: int) -> tuple[SlowS3, dict[str, A
         for i, key in enumerate(list(dict.fromkeys(site_keys(2 * count)))[:count])
     }
     bodies = (s3_body(key, bucket="example-site", version_id=v[0].version_id) for key, v in versions.items())
-    return SlowS3(versions), sqs_event(bodies)
+    return TreeS3(versions), sqs_event(bodies)
 
 
-def detection_run(s3: SlowS3, event: dict[str, Any]) -> tuple[float, float, int]:
+def detection_run(s3: TreeS3, event: dict[str, Any]) -> tuple[float, float, int]:
     """Wall and CPU seconds of the batch, and the paths it invalidated."""
     defaults = module_defaults()
     config = Config(
@@ -160,6 +168,122 @@ def change_detection(count: int = 4000) -> dict[str, float]:
     return {"detect_wall_s": wall, "detect_cpu_s": cpu, "detect_peak_mb": peak / 1_000_000}
 
 
+class TreeS3(SlowS3):
+    """SlowS3, with the undelimited listings the tree needs answered by bisection over every version,
+    each key's newest flagged IsLatest, and ListObjectsV2 from the newest versions."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.entries = [(key, v) for key in self.keys for v in self.versions[key]]
+        self.entry_keys = [key for key, _ in self.entries]
+
+    def list_object_versions(self, **kwargs: Any) -> Mapping[str, Any]:
+        if kwargs.get("Delimiter"):
+            return super().list_object_versions(**kwargs)
+        self._wait("list_object_versions")
+        prefix, size = kwargs.get("Prefix", ""), kwargs.get("MaxKeys", 1000)
+        marker = kwargs.get("KeyMarker")
+        start = bisect.bisect_left(self.entry_keys, prefix)
+        if marker is not None:
+            start = bisect.bisect_left(self.entry_keys, marker)
+            version = kwargs.get("VersionIdMarker")
+            while start < len(self.entries) and self.entries[start][0] == marker:
+                start += 1
+                if self.entries[start - 1][1].version_id == version:
+                    break
+        chosen = [(k, v) for k, v in self.entries[start : start + size] if k.startswith(prefix)]
+        truncated = len(chosen) == size and start + size < len(self.entries)
+        truncated = truncated and self.entries[start + size][0].startswith(prefix)
+        page: dict[str, Any] = {
+            "IsTruncated": truncated,
+            "Versions": [
+                {
+                    "Key": k,
+                    "VersionId": v.version_id,
+                    "LastModified": v.last_modified,
+                    "ETag": v.etag,
+                    "IsLatest": v is self.versions[k][0],
+                }
+                for k, v in chosen
+            ],
+        }
+        if truncated:
+            page["NextKeyMarker"], page["NextVersionIdMarker"] = chosen[-1][0], chosen[-1][1].version_id
+        return page
+
+    def list_objects_v2(self, **kwargs: Any) -> Mapping[str, Any]:
+        self._wait("list_objects_v2")
+        prefix, size = kwargs.get("Prefix", ""), kwargs.get("MaxKeys", 1000)
+        start = int(kwargs.get("ContinuationToken", bisect.bisect_left(self.keys, prefix)))
+        chosen = [k for k in self.keys[start : start + size] if k.startswith(prefix)]
+        truncated = len(chosen) == size and start + size < len(self.keys)
+        truncated = truncated and self.keys[start + size].startswith(prefix)
+        page: dict[str, Any] = {
+            "IsTruncated": truncated,
+            "Contents": [
+                {
+                    "Key": k,
+                    "LastModified": self.versions[k][0].last_modified,
+                    "ETag": self.versions[k][0].etag,
+                }
+                for k in chosen
+            ],
+        }
+        if truncated:
+            page["NextContinuationToken"] = str(start + size)
+        return page
+
+
+def docs_site(count: int) -> list[str]:
+    """A static docs site: 12 sections of guides in topic folders, an index.html and assets per folder."""
+    keys = []
+    for i in range(count):
+        section, topic = f"section-{i % 12:02d}", f"topic-{(i // 12) % 60:02d}"
+        name = "index.html" if i % 20 == 0 else f"page-{i}.css" if i % 9 == 0 else f"page-{i}.html"
+        keys.append(f"{section}/{topic}/{name}" if i % 50 else f"assets/{name}")
+    return keys
+
+
+def regenerated_site(count: int, batch: int) -> tuple[TreeS3, dict[str, Any]]:
+    """Every object rewritten a minute ago over one of two days ago, all but one in 300 with new bytes;
+    the event reports the first `batch` of them."""
+    now = datetime.now(UTC)
+    versions = {
+        key: [
+            StoredVersion(f"new-{i}", now - timedelta(minutes=1), f'"{i}-{int(i % 300 != 1)}"'),
+            StoredVersion(f"old-{i}", now - timedelta(days=2), f'"{i}-0"'),
+        ]
+        for i, key in enumerate(docs_site(count))
+    }
+    bodies = (
+        s3_body(key, bucket="example-site", version_id=v[0].version_id)
+        for key, v in list(versions.items())[:batch]
+    )
+    return TreeS3(versions), sqs_event(bodies)
+
+
+def planning(count: int = 12_000, large: int = 100_000, batch: int = 1000) -> dict[str, float]:
+    print(
+        f"== Planning with the tree: full regeneration, {batch:,}-record batch, 20 ms per S3 call (stub) =="
+    )
+    s3, event = regenerated_site(count, batch)
+    planned, cpu, paths = detection_run(s3, event)
+    print(
+        f"{count:>7} objects: {planned:6.2f} s wall (target <= 2), {cpu:5.2f} s CPU, "
+        f"{s3.calls['list_object_versions']} listings, {s3.calls['head_object']} HEADs, {paths} paths"
+    )
+    big, event = regenerated_site(large, batch)
+    tracemalloc.start()
+    wall, _, paths = detection_run(big, event)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"{large:>7} objects: {peak / 1_000_000:6.1f} MB peak traced memory (target <= 64), "
+        f"{wall:6.2f} s wall, {big.calls['list_object_versions']} listings, {paths} paths"
+    )
+    return {"plan_wall_s_12000": planned, "plan_peak_mb_100000": peak / 1_000_000}
+
+
 def main() -> dict[str, float]:
     print("== Handler: CPU, memory, calls (CloudFront stubbed) ==")
     results: dict[str, float] = {}
@@ -180,6 +304,8 @@ def main() -> dict[str, float]:
     print(f"import of cf_invalidator.handler beyond boto3: {results['import_ms']:.1f} ms (target <= 10)")
     print()
     results.update(change_detection())
+    print()
+    results.update(planning())
     return results
 
 

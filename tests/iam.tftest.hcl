@@ -22,7 +22,7 @@ run "lambda_policy_is_scoped_to_own_log_group_queue_and_distribution" {
   }
 }
 
-run "without_change_detection_the_role_reads_nothing_of_the_bucket" {
+run "without_change_detection_the_role_only_lists_the_bucket_for_the_planner" {
   command = plan
 
   variables {

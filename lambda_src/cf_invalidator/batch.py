@@ -5,7 +5,9 @@ dead-letter queue) when its body cannot be understood, or when any distribution 
 could not be invalidated. Everything else is deleted by the event source mapping. The messages that
 failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply. With an S3
 client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
-are left out before planning (detect.py); a message left with no key is done. With `in_progress`
+are left out before planning (detect.py); a message left with no key is done. With an S3 client, the
+tree below each distribution's changed paths is listed (tree.py) so that the request is the cheapest
+cover of them (cover.py) instead of a blind coalescing. With `in_progress`
 (see in_progress.py), each request is fitted into what remains of CloudFront's quotas, and fitted again
 when CloudFront says they are full.
 """
@@ -19,12 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .config import Config
-from .detect import S3, keys_to_invalidate
+from .detect import keys_to_invalidate
 from .events import Change, MalformedMessageError, changes
 from .in_progress import InProgressCache
 from .invalidate import CreatesInvalidations, Outcome, invalidate
 from .paths import served_key
 from .plan import Request, plan_requests, refit
+from .tree import ListsObjects, trees
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def process_batch(
     jitter: Callable[[], float] = random.random,
     postpone: Callable[[Sequence[Mapping[str, Any]]], None] | None = None,
     in_progress: InProgressCache | None = None,
-    s3: S3 | None = None,
+    s3: ListsObjects | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
@@ -48,7 +51,9 @@ def process_batch(
     retry_later: set[str] = set()
     lookup = None if in_progress is None else in_progress.get
     replan, created = _quota_hooks(config, in_progress)
-    for request in plan_requests(keys_by_message, config, in_progress=lookup):
+    buckets = {c.bucket for found in changes_by_message.values() for c in found}
+    known = trees(keys_by_message, config, buckets, s3, remaining_ms)
+    for request in plan_requests(keys_by_message, config, in_progress=lookup, trees=known):
         outcome = invalidate(cloudfront, request, remaining_ms, sleep, jitter, replan=replan, created=created)
         if outcome is not Outcome.CREATED:
             failed.update(request.message_ids)
@@ -73,7 +78,8 @@ def _quota_hooks(
         return None, None
 
     def replan(stale: Request) -> Request:
-        return refit(stale, config.max_paths, in_progress.get(stale.distribution.id, refresh=True))
+        fresh = in_progress.get(stale.distribution.id, refresh=True)
+        return refit(stale, config.max_paths, fresh, evictions_per_path=config.evictions_per_path)
 
     def created(made: Request, invalidation_id: str) -> None:
         in_progress.record(made.distribution.id, invalidation_id, made.paths)

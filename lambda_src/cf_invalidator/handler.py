@@ -1,8 +1,9 @@
 """The Lambda entry point: configuration at start-up, one client per service per container, then the batch.
 
 Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path"}), MAX_PATHS_PER_INVALIDATION,
-INDEX_DOCUMENT (default index.html), SKIP_UNCHANGED_OBJECTS (default false) and INVALIDATE_NEW_OBJECTS
-(default true). A missing or malformed one fails the start-up with its name.
+INDEX_DOCUMENT (default index.html), SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS
+(default true) and EVICTIONS_PER_PATH (default 3). A missing or malformed one fails the start-up with its
+name. The S3 client exists whatever the settings: the tree-aware cover lists the bucket (tree.py).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from botocore.config import Config as BotoConfig
 
 from .batch import process_batch
 from .config import load_config
-from .detect import POOL_SIZE, S3
+from .detect import POOL_SIZE
 from .in_progress import InProgressCache
 from .invalidate import CloudFront
+from .tree import ListsObjects
 
 CONFIG = load_config(os.environ)
 
@@ -47,7 +49,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
         cloudfront(),
         remaining_ms,
         postpone=postpone_retries,
-        s3=s3() if CONFIG.skip_unchanged_objects else None,
+        s3=s3(),
         in_progress=in_progress(),
     )
 
@@ -65,8 +67,8 @@ def in_progress() -> InProgressCache:
 
 
 @functools.cache
-def s3() -> S3:
-    client: S3 = boto3.client("s3", config=S3_CLIENT_CONFIG)
+def s3() -> ListsObjects:
+    client: ListsObjects = boto3.client("s3", config=S3_CLIENT_CONFIG)
     return client
 
 

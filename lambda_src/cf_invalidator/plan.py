@@ -1,5 +1,12 @@
 """A batch of messages -> one invalidation request per distribution, with a deterministic reference.
 
+With the tree below a distribution's changed paths (tree.py), the request is the cheapest cover of
+them (cover.py: exact paths and directory wildcards, scored as paths billed + unchanged objects evicted /
+evictions_per_path) within the budget and the same quota limits `fit` uses (a third of the wildcards
+left, rounded up, MAX_WILDCARDS without a view; the file paths left); `cover_planned` is logged. Without
+a tree, or when no cover avoids evicting unknown objects (or any object, with evictions_per_path 0)
+within those limits, the request is coalesced blind as below.
+
 With a view of what is in progress on a distribution (`in_progress`), the request is fitted into what
 remains of CloudFront's quotas (coalesce.fit); without one (none given, or the lookup failed), or when
 nothing fits, it is coalesced as without the view. A request the view leaves no room for is not sent:
@@ -14,11 +21,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .coalesce import InProgress, coalesce, fit
-from .config import Config, Distribution
+from .coalesce import FILES_IN_PROGRESS, MAX_WILDCARDS, InProgress, coalesce, fit, wildcard_cap
+from .config import DEFAULT_EVICTIONS_PER_PATH, Config, Distribution
+from .cover import Cover, cover
 from .paths import viewer_paths
+from .tree import Tree
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +42,7 @@ class Request:
     changed: frozenset[str]  # the distinct viewer paths before coalescing, to fit them again
     in_progress: InProgress | None = None  # what it was fitted into; None: planned without that view
     fits: bool = True  # False: that view leaves no room for it, so it waits without being sent
+    tree: Tree | None = field(default=None, compare=False, repr=False)  # to cover it again when refitted
 
     @property
     def changed_paths(self) -> int:
@@ -61,9 +71,11 @@ def plan_requests(
     config: Config,
     *,
     in_progress: Callable[[str], InProgress | None] | None = None,
+    trees: Mapping[str, Tree] | None = None,
 ) -> list[Request]:
     """One request per distribution that serves at least one changed key, in configuration order;
-    `in_progress(distribution_id)` tells what is in progress there (None: unknown)."""
+    `in_progress(distribution_id)` tells what is in progress there (None: unknown), `trees` the tree
+    below its changed paths (distribution id -> tree; none: coalesced blind)."""
     requests = []
     for distribution in config.distributions:
         paths: set[str] = set()
@@ -75,7 +87,18 @@ def plan_requests(
                 message_ids.add(message_id)
         if paths:
             state = None if in_progress is None else in_progress(distribution.id)
-            requests.append(fitted(distribution, paths, frozenset(message_ids), config.max_paths, state))
+            tree = None if trees is None else trees.get(distribution.id)
+            requests.append(
+                fitted(
+                    distribution,
+                    paths,
+                    frozenset(message_ids),
+                    config.max_paths,
+                    state,
+                    tree=tree,
+                    evictions_per_path=config.evictions_per_path,
+                )
+            )
     return requests
 
 
@@ -85,21 +108,78 @@ def fitted(
     message_ids: frozenset[str],
     budget: int,
     in_progress: InProgress | None,
+    *,
+    tree: Tree | None = None,
+    evictions_per_path: float = DEFAULT_EVICTIONS_PER_PATH,
 ) -> Request:
-    """The request covering `changed`: fitted into what remains of the quotas when that is known and
-    something fits, else coalesced as without that view."""
-    fitting = None if in_progress is None else fit(changed, budget, in_progress)
-    paths = coalesce(changed, budget) if fitting is None else fitting
-    fits = in_progress is None or fitting is not None
-    request = Request(distribution, tuple(paths), message_ids, frozenset(changed), in_progress, fits)
+    """The request covering `changed`: the cheapest cover when the tree is known and one fits, else
+    fitted into what remains of the quotas when that is known and something fits, else coalesced as
+    without that view."""
+    covered = None if tree is None else _cover(changed, tree, budget, in_progress, evictions_per_path)
+    if covered is not None:
+        paths, fits = list(covered.paths), True
+    else:
+        fitting = None if in_progress is None else fit(changed, budget, in_progress)
+        paths = coalesce(changed, budget) if fitting is None else fitting
+        fits = in_progress is None or fitting is not None
+    frozen = frozenset(changed)
+    request = Request(distribution, tuple(paths), message_ids, frozen, in_progress, fits, tree)
+    if covered is not None:
+        _log_cover_planned(request, covered, tree)
     if not fits:
         _log_quota_exhausted(request)
     return request
 
 
-def refit(request: Request, budget: int, in_progress: InProgress | None) -> Request:
+def refit(
+    request: Request,
+    budget: int,
+    in_progress: InProgress | None,
+    *,
+    evictions_per_path: float = DEFAULT_EVICTIONS_PER_PATH,
+) -> Request:
     """The same changes and messages, fitted again (e.g. into what is in progress now)."""
-    return fitted(request.distribution, request.changed, request.message_ids, budget, in_progress)
+    return fitted(
+        request.distribution,
+        request.changed,
+        request.message_ids,
+        budget,
+        in_progress,
+        tree=request.tree,
+        evictions_per_path=evictions_per_path,
+    )
+
+
+def _cover(
+    changed: Set[str], tree: Tree, budget: int, in_progress: InProgress | None, evictions_per_path: float
+) -> Cover | None:
+    """The cheapest cover within the budget and the limits `fit` would apply."""
+    wildcards = MAX_WILDCARDS if in_progress is None else wildcard_cap(in_progress.wildcards_left)
+    files = FILES_IN_PROGRESS if in_progress is None else in_progress.files_left
+    return cover(
+        changed,
+        tree.evictions,
+        evictions_per_path=evictions_per_path,
+        budget=budget,
+        max_wildcards=wildcards,
+        max_files=files,
+    )
+
+
+def _log_cover_planned(request: Request, covered: Cover, tree: Tree | None) -> None:
+    logger.info(
+        "cover_planned",
+        extra={
+            "decision": "cover_planned",
+            "distribution": request.distribution.label,
+            "distribution_id": request.distribution.id,
+            "changed_paths": request.changed_paths,
+            "paths": len(covered.paths),
+            "wildcards": covered.wildcards,
+            "evictions": covered.evictions,
+            "list_calls": 0 if tree is None else tree.list_calls,
+        },
+    )
 
 
 def _log_quota_exhausted(request: Request) -> None:

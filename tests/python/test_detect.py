@@ -60,12 +60,14 @@ def invalidated(
     invalidate_new_objects: bool = True,
     remaining_ms: int = 60_000,
 ) -> set[str]:
-    """The paths the batch invalidates on one distribution serving the whole bucket."""
+    """The paths the batch invalidates on one distribution serving the whole bucket. No eviction is
+    allowed (evictions_per_path 0), so a wildcard shows only over directories holding nothing unchanged."""
     config = Config(
         distributions=(WWW,),
         max_paths=3000,
         skip_unchanged_objects=True,
         invalidate_new_objects=invalidate_new_objects,
+        evictions_per_path=0,
     )
     cloudfront = RecordingCloudFront()
     response = process_batch(sqs_event(bodies), config, cloudfront, lambda: remaining_ms, s3=s3)
@@ -111,6 +113,8 @@ def test_skipped_line_counts_the_listings_of_every_directory(
 
 
 def test_one_byte_changed_invalidates_its_paths(s3: CountingS3) -> None:
+    put(s3.client, "docs/other.html")
+    put(s3.client, "docs/other.html")  # rewritten as it was: unchanged, so no wildcard over docs/
     put(s3.client, "docs/index.html", b"<p>hello</p>")
     changed = put(s3.client, "docs/index.html", b"<p>hellO</p>")
     assert invalidated([created("docs/index.html", changed)], s3) == {"/docs/", "/docs/index.html"}
@@ -257,6 +261,8 @@ def test_records_without_version_id_invalidate_with_one_line_and_no_call(
     s3: CountingS3, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An unversioned bucket: as without change detection, and the log says why."""
+    put(s3.client, "other.html")
+    put(s3.client, "other.html")  # rewritten as it was: unchanged, so no wildcard over the root
     with caplog.at_level(logging.INFO):
         paths = invalidated(
             [created("a.html", None), created("b/c.html", "null")], s3, invalidate_new_objects=False
@@ -265,7 +271,7 @@ def test_records_without_version_id_invalidate_with_one_line_and_no_call(
     lines = [r for r in caplog.records if getattr(r, "decision", "") == "changes_unverified"]
     assert len(lines) == 1
     assert vars(lines[0])["reasons"] == {"no_version_id": 2}
-    assert sum(s3.calls.values()) == 0
+    assert s3.calls == {"list_object_versions": 1}  # the planner's one listing of the tree, no HEAD
 
 
 def test_record_without_a_bucket_name_invalidates_and_says_why(
@@ -470,16 +476,19 @@ def test_time_running_low_midway_stops_looking_and_invalidates_the_rest(
     """Half the time left at the start is for looking: the listings fit, the HEADs find the time gone."""
     put(s3.client, "a.html")
     put(s3.client, "b/c.html")
+    put(s3.client, "other.html")
+    put(s3.client, "other.html")  # rewritten as it was: unchanged, so no wildcard over the root
     same = {key: put(s3.client, key) for key in ("a.html", "b/c.html")}
     readings = iter([60_000, 60_000, 60_000])  # the start, then one reading before each listing
 
     def remaining() -> int:
         return next(readings, 20_000)
 
-    config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True)
+    config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True, evictions_per_path=0)
     cloudfront = RecordingCloudFront()
     with caplog.at_level(logging.INFO):
         process_batch(sqs_event(created(k, v) for k, v in same.items()), config, cloudfront, remaining, s3=s3)
     assert cloudfront.paths == {"/a.html", "/b/c.html"}
-    assert (s3.calls["list_object_versions"], s3.calls["head_object"]) == (2, 0)
-    assert decisions(caplog)["changes_unverified"]["reasons"] == {"no_time": 2}
+    unverified = decisions(caplog)["changes_unverified"]
+    assert (unverified["list_calls"], s3.calls["head_object"]) == (2, 0)  # change detection's own listings
+    assert unverified["reasons"] == {"no_time": 2}

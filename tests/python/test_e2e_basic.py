@@ -8,6 +8,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 
+from support.demo_site import unchanged_neighbours
 from support.deployment import EXAMPLE_SITES, Deployment, required_paths_by_label
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +31,9 @@ def test_site_changes_become_one_invalidation_of_their_viewer_paths(basic: Deplo
     s3 = basic.server.client("s3")
     for key in ("old.html", "docs/a b.html"):
         s3.put_object(Bucket=basic.bucket, Key=key, Body=b"v1")
+    # AND unchanged pages beside them, so that no wildcard pays for its evictions
+    unchanged_neighbours(s3, basic.bucket, [f"docs/same-{n}.html" for n in range(10)])
+    unchanged_neighbours(s3, basic.bucket, [f"same-{n}.html" for n in range(25)])
     basic.events.drain()
     watch = basic.watch()
     # WHEN a deploy uploads, overwrites, copies and deletes

@@ -17,6 +17,7 @@ import pytest
 from support.demo_site import FOLDERS, site_keys, upload, wait_for_next_second
 from support.deployment import EXAMPLE_SITES, Deployment, required_paths_by_label
 from support.event_source import BatchOutcome
+from support.path_oracle import is_covered
 
 pytestmark = pytest.mark.e2e
 
@@ -42,6 +43,7 @@ class Delivery:
     outcomes: list[BatchOutcome]
     paths: dict[str, set[str]]  # label => paths invalidated
     records: list[dict[str, Any]]  # what the function logged
+    calls: dict[str, int]  # label => invalidations created
 
     def batch_sizes(self) -> list[tuple[int, int]]:
         """(messages, failed messages) of each batch."""
@@ -73,7 +75,9 @@ class UploadedSite:
         change()
         outcomes = self.deployment.events.drain()
         records = self.deployment.function.log_records(since)
-        return Delivery(outcomes, self.deployment.new_paths_by_label(watch), records)
+        made = watch.new()
+        calls = {label: len(made[d]) for label, d in self.deployment.distributions.items()}
+        return Delivery(outcomes, self.deployment.new_paths_by_label(watch), records, calls)
 
     def sync(self, new_versions: Mapping[str, str] | None = None) -> Delivery:
         """Upload every key, as `aws s3 sync` does from a fresh checkout; `new_versions` changes a few."""
@@ -83,6 +87,15 @@ class UploadedSite:
     @property
     def s3(self) -> Any:
         return self.deployment.server.client("s3")
+
+
+def uncovered(delivery: Delivery, required: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """The required paths (label => paths, by the path oracle) no invalidated path covers."""
+    missing = {
+        label: {path for path in paths if not is_covered(path, delivery.paths[label])}
+        for label, paths in required.items()
+    }
+    return {label: paths for label, paths in missing.items() if paths}
 
 
 def directories(keys: Iterable[str]) -> set[str]:
@@ -105,11 +118,14 @@ def test_bucket_keeps_versions(site: UploadedSite) -> None:
     assert versioning["Status"] == "Enabled"
 
 
-def test_first_upload_invalidates_every_page_as_new(site: UploadedSite) -> None:
+def test_first_upload_invalidates_every_page_as_new_under_few_wildcards(site: UploadedSite) -> None:
+    """Every page is new: wildcards over them evict nothing this deploy did not change (tree.py)."""
     assert site.first is not None
     assert site.first.batch_sizes() == [(len(SITES[site.name]), 0)]
     assert not site.first.logged("unchanged_skipped")
-    assert site.first.paths == expected_paths(site, SITES[site.name])
+    assert uncovered(site.first, expected_paths(site, SITES[site.name])) == {}
+    assert all(len(paths) <= 20 for paths in site.first.paths.values())
+    assert site.first.logged("cover_planned")
 
 
 def test_unchanged_reupload_of_the_whole_site_invalidates_nothing(site: UploadedSite) -> None:
@@ -154,3 +170,32 @@ def test_deleting_a_file_invalidates_its_paths(site: UploadedSite) -> None:
     listing = site.s3.list_object_versions(Bucket=site.deployment.bucket, Prefix=DELETED)
     [marker] = [m for m in listing["DeleteMarkers"] if m["Key"] == DELETED and m["IsLatest"]]
     assert marker["VersionId"] not in {v["VersionId"] for v in listing["Versions"]}
+
+
+def test_one_file_changed_still_invalidates_exactly_its_paths(site: UploadedSite) -> None:
+    # GIVEN the site, every page unchanged by the last deploy but three
+    # WHEN one index document is uploaded with new bytes
+    key = "blog/index.html"
+    delivery = site.deploy(lambda: upload(site.s3, site.deployment.bucket, {key: "v3-one"}))
+    site.versions[key] = "v3-one"
+    # THEN its two paths, no wildcard: /blog/* would evict the blog's unchanged pages
+    assert delivery.batch_sizes() == [(1, 0)]
+    assert delivery.paths == expected_paths(site, [key])
+
+
+def test_full_regeneration_reuploaded_whole_bills_few_paths_and_covers_every_change(
+    site: UploadedSite,
+) -> None:
+    # GIVEN a generated site under regen/ (the demo site's tree), uploaded once
+    keys = [f"regen/{key}" for key in SITES[site.name]]
+    site.deploy(lambda: upload(site.s3, site.deployment.bucket, dict.fromkeys(keys, "v1")))
+    # WHEN it is regenerated and re-uploaded whole: every page new but two stylesheets
+    same = {"regen/blog/style.css", "regen/docs/style.css"}
+    regenerated = {key: "v1" if key in same else "v2-regenerated" for key in keys}
+    delivery = site.deploy(lambda: upload(site.s3, site.deployment.bucket, regenerated))
+    # THEN at most 20 paths in a few calls on each distribution, covering every changed key
+    assert all(failed == 0 for _, failed in delivery.batch_sizes())
+    assert uncovered(delivery, expected_paths(site, set(keys) - same)) == {}
+    assert all(len(paths) <= 20 for paths in delivery.paths.values()), delivery.paths
+    assert all(calls <= 3 for calls in delivery.calls.values()), delivery.calls
+    assert delivery.logged("cover_planned")

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from support.demo_site import unchanged_neighbours
 from support.deployment import EXAMPLE_SITES, Deployment, required_paths_by_label
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +38,10 @@ def test_each_distribution_invalidates_the_paths_it_serves(multi: Deployment) ->
     # GIVEN an old page under the docs/ prefix
     s3 = multi.server.client("s3")
     s3.put_object(Bucket=multi.bucket, Key="docs/old.html", Body=b"v1")
+    # AND unchanged pages beside it, so that no wildcard pays for its evictions
+    unchanged_neighbours(s3, multi.bucket, [f"docs/guide/same-{n}.html" for n in range(5)])
+    unchanged_neighbours(s3, multi.bucket, [f"docs/same-{n}.html" for n in range(10)])
+    unchanged_neighbours(s3, multi.bucket, [f"same-{n}.html" for n in range(10)])
     multi.events.drain()
     watch = multi.watch()
     # WHEN the site and the docs change: uploads, a copy and a delete

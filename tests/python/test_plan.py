@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from cf_invalidator.coalesce import InProgress
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.plan import caller_reference, plan_requests
+from cf_invalidator.plan import caller_reference, fitted, plan_requests, refit
+from cf_invalidator.tree import Tree
 
 WWW = Distribution(label="www", id="EWWW", origin_path="")
 BLOG = Distribution(label="blog", id="EBLOG", origin_path="/blog")
@@ -57,3 +59,51 @@ def test_invalidation_batch_has_matching_quantity_and_the_reference() -> None:
         "CallerReference": request.caller_reference,
     }
     assert len(request.caller_reference) <= 128
+
+
+def whole_tree(below: dict[str, int]) -> Tree:
+    """A tree listed whole from the bucket's root: `below` gives each directory's evictions."""
+    return Tree(prefix="", origin="", below=below, complete=True, seen_before=None)
+
+
+def test_with_the_tree_the_request_is_the_cheapest_cover() -> None:
+    changed = {f"/guide/{n}.html" for n in range(30)} | {"/about.html"}
+    request = fitted(WWW, changed, frozenset({"m1"}), 100, None, tree=whole_tree({"/": 50}))
+    assert request.paths == ("/about.html", "/guide/*")
+    assert request.fits and request.changed == frozenset(changed)
+
+
+def test_the_cover_holds_a_third_of_the_wildcards_left_and_the_file_paths_left() -> None:
+    changed = {f"/{d}/{n}.html" for d in "abcd" for n in range(5)}
+    tree = whole_tree({"/": 100})  # every directory but the root evicts nothing
+    idle = fitted(WWW, changed, frozenset({"m1"}), 100, InProgress(), tree=tree)
+    assert idle.paths == ("/a/*", "/b/*", "/c/*", "/d/*")
+    crowded = fitted(WWW, changed, frozenset({"m1"}), 100, InProgress(wildcards=9, files=2990), tree=tree)
+    assert len([p for p in crowded.paths if p.endswith("*")]) == 2  # 6 left: a third is 2
+    assert len(crowded.paths) == 12  # and 10 file paths: all that is left
+
+
+def test_without_a_cover_in_the_limits_the_request_is_coalesced_blind() -> None:
+    changed = {f"/docs/{n}.html" for n in range(5)} | {"/a.html"}
+    unknown = Tree(prefix="", origin="", below={}, complete=False, seen_before=None)
+    request = fitted(WWW, changed, frozenset({"m1"}), 2, None, tree=unknown)
+    assert request.paths == ("/a.html", "/docs/*")  # as coalesce() alone gives it
+
+
+def test_evictions_per_path_zero_keeps_exact_paths_over_a_directory_with_one_unchanged_object() -> None:
+    changed = {f"/guide/{n}.html" for n in range(30)}
+    tree = whole_tree({"/": 1, "/guide/": 1})
+    assert fitted(WWW, changed, frozenset(), 100, None, tree=tree, evictions_per_path=0).paths == tuple(
+        sorted(changed)
+    )
+    assert fitted(WWW, changed, frozenset(), 100, None, tree=tree, evictions_per_path=1).paths == (
+        "/guide/*",
+    )
+
+
+def test_refit_keeps_the_tree() -> None:
+    changed = {f"/guide/{n}.html" for n in range(30)}
+    request = fitted(WWW, changed, frozenset({"m1"}), 100, None, tree=whole_tree({"/": 5}))
+    assert refit(request, 100, InProgress(wildcards=15)).paths == tuple(sorted(changed))  # no wildcard left
+    assert not refit(request, 10, InProgress(wildcards=15)).fits
+    assert refit(request, 10, InProgress(wildcards=12)).paths == ("/guide/*",)

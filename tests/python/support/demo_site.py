@@ -60,3 +60,12 @@ def wait_for_next_second() -> None:
     server stamps versions with this machine's clock.
     """
     time.sleep(1.0 - time.time() % 1.0 + 0.01)
+
+
+def unchanged_neighbours(s3: Any, bucket: str, keys: list[str]) -> None:
+    """Write each key twice with the same bytes and headers: to the planner, objects this deploy did not
+    change, which a wildcard over them would evict, so that the viewer paths of nearby changes show one
+    by one instead of under a wildcard (tree.py). The caller drains the queue."""
+    for _ in range(2):
+        for key in keys:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"<p>unchanged</p>", ContentType="text/html")

@@ -68,6 +68,9 @@ class CountingS3:
     def head_object(self, **kwargs: Any) -> Mapping[str, Any]:
         return self._call("head_object", kwargs)
 
+    def list_objects_v2(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self._call("list_objects_v2", kwargs)
+
     def _call(self, operation: str, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
         with self.lock:  # the handler calls from several threads
             self.calls[operation] += 1
