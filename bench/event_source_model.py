@@ -32,6 +32,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -39,7 +40,7 @@ from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config
 from cf_invalidator.in_progress import InProgressCache
 from cf_invalidator.redelivery import redelivery_delay
-from support.cloudfront_model import Invalidation, VirtualClock
+from support.cloudfront_model import EPOCH, Invalidation, VirtualClock
 from support.module_defaults import ModuleDefaults
 from support.sqs_events import sqs_record
 
@@ -63,10 +64,12 @@ def notification_body(
     size: int = 20_000,
     etag: str = "9b2cf535f27731c974343645a3985328",
     sequencer: str = "0055AED6DCD90281E5",
-    event_time: str = "2025-01-01T00:00:00.000Z",
+    written_at: float = 0.0,
 ) -> str:
     """An S3 event notification of one change, every field AWS sends (S3 user guide, "Event message
-    structure", version 2.1): the handler reads a few, the payload limit counts them all."""
+    structure", version 2.1): the handler reads a few, the payload limit counts them all. `eventTime` is
+    `written_at` seconds of virtual time after the CloudFront model's EPOCH (its CreateTime at time 0):
+    the handler's dedupe compares the two, so it must be when the change was really written."""
     obj: dict[str, Any] = {"key": quote_plus(key, safe="/")}
     if not event_name.startswith("ObjectRemoved:"):
         obj |= {"size": size, "eTag": etag}
@@ -77,7 +80,7 @@ def notification_body(
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
         "awsRegion": "us-east-1",
-        "eventTime": event_time,
+        "eventTime": (EPOCH + timedelta(seconds=written_at)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         "eventName": event_name,
         "userIdentity": {"principalId": "AWS:AIDAJDPLRKLG7UEXAMPLE"},
         "requestParameters": {"sourceIPAddress": "203.0.113.10"},

@@ -293,7 +293,7 @@ class SiteBucket:
             notification_body(
                 c.key, self.name, event_name=c.event_name, version_id=c.version_id,
                 size=c.size, etag=c.etag or "d41d8cd98f00b204e9800998ecf8427e", sequencer=c.sequencer,
-                event_time=c.at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                written_at=virtual_time(c.at),
             )
             for c in changes
         ]  # fmt: skip

@@ -203,7 +203,7 @@ def run_module(
     events: Sequence[tuple[float, str]], config: Config, model: CloudFrontModel, defaults: ModuleDefaults
 ) -> Delivery:
     """The deploy through the queue and the real handler, as Lambda's event source mapping batches it."""
-    bodies = [(at, notification_body(key, BUCKET)) for at, key in events]
+    bodies = [(at, notification_body(key, BUCKET, written_at=at)) for at, key in events]
     return deliver(bodies, batch_handler(config, model, quota_clock=model.clock.now), defaults, model.clock)
 
 

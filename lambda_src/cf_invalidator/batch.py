@@ -5,10 +5,11 @@ dead-letter queue) when its body cannot be understood, or when any distribution 
 could not be invalidated. Everything else is deleted by the event source mapping. The messages that
 failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply. With an S3
 client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
-are left out before planning (detect.py); a message left with no key is done. With an S3 client, the
-tree below each distribution's changed paths is listed (tree.py) so that the request is the cheapest
-cover of them (cover.py) instead of a blind coalescing. With `in_progress`
-(see in_progress.py), each request is fitted into what remains of CloudFront's quotas, and fitted again
+are left out before planning (detect.py); a message left with no key is done. With `in_progress`
+(see in_progress.py), a key whose change an invalidation already covers on a distribution is left out
+there (covered.py). With an S3 client, the tree below each distribution's changed paths is listed
+(tree.py) so that the request is the cheapest cover of them (cover.py) instead of a blind coalescing.
+With `in_progress`, each request is fitted into what remains of CloudFront's quotas, and fitted again
 when CloudFront says they are full.
 """
 
@@ -21,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .config import Config
+from .covered import already_covered
 from .detect import keys_to_invalidate
 from .events import Change, MalformedMessageError, changes
 from .in_progress import InProgressCache
@@ -50,10 +52,15 @@ def process_batch(
     keys_by_message = keys_to_invalidate(changes_by_message, config, s3, remaining_ms)
     retry_later: set[str] = set()
     lookup = None if in_progress is None else in_progress.get
+    exclude = (
+        None
+        if in_progress is None
+        else already_covered(keys_by_message, changes_by_message, config, in_progress.made_since)
+    )
     replan, created = _quota_hooks(config, in_progress)
     buckets = {c.bucket for found in changes_by_message.values() for c in found}
     known = trees(keys_by_message, config, buckets, s3, remaining_ms)
-    for request in plan_requests(keys_by_message, config, in_progress=lookup, trees=known):
+    for request in plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude):
         outcome = invalidate(cloudfront, request, remaining_ms, sleep, jitter, replan=replan, created=created)
         if outcome is not Outcome.CREATED:
             failed.update(request.message_ids)
@@ -71,7 +78,7 @@ def process_batch(
 
 def _quota_hooks(
     config: Config, in_progress: InProgressCache | None
-) -> tuple[Callable[[Request], Request] | None, Callable[[Request, str], None] | None]:
+) -> tuple[Callable[[Request], Request] | None, Callable[[Request, Mapping[str, Any]], None] | None]:
     """invalidate()'s `replan` (fit again to a fresh view when CloudFront says the quota is full) and
     `created` (tell the view of the invalidation made); none without a view."""
     if in_progress is None:
@@ -81,8 +88,10 @@ def _quota_hooks(
         fresh = in_progress.get(stale.distribution.id, refresh=True)
         return refit(stale, config.max_paths, fresh, evictions_per_path=config.evictions_per_path)
 
-    def created(made: Request, invalidation_id: str) -> None:
-        in_progress.record(made.distribution.id, invalidation_id, made.paths)
+    def created(made: Request, invalidation: Mapping[str, Any]) -> None:
+        in_progress.record(
+            made.distribution.id, invalidation["Id"], made.paths, invalidation.get("CreateTime")
+        )
 
     return replan, created
 

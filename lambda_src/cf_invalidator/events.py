@@ -1,6 +1,10 @@
 """SQS message bodies -> the S3 changes they report (key, bucket, version id, created or removed).
 
 A body is an S3 event notification (`Records[]`), an EventBridge S3 event, or S3's `s3:TestEvent`.
+Each change carries when it was written, when the event says: a record's `eventTime` (ISO 8601 with
+milliseconds, when S3 finished processing the request) or an EventBridge event's `time` (to the second).
+A time that is missing, malformed or without a time zone is None, never a rejection: such a change is
+simply invalidated (covered.py needs the time to prove an invalidation came after it).
 Keys arrive URL-encoded with spaces as `+` in both shapes (AWS's documentation is silent on EventBridge;
 AWS Lambda Powertools decodes it the same way), so both go through `unquote_plus`, strictly: a key that
 does not decode to UTF-8 is malformed, never guessed.
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -52,6 +57,7 @@ class Change:
     created: bool  # ObjectCreated:* / "Object Created"; False for every removal and expiry
     bucket: str | None = None
     version_id: str | None = None
+    event_time: datetime | None = None  # when the change was written, as the event says; None: unknown
 
 
 def changed_keys(body: str) -> list[str]:
@@ -84,7 +90,8 @@ def _notification_changes(records: Any) -> list[Change]:
         name = _field(record, "eventName")
         if name.startswith(INVALIDATING_PREFIXES):
             s3 = _field(record, "s3")
-            found.append(_change(s3, _field(s3, "object"), name.startswith("ObjectCreated:"), "versionId"))
+            created = name.startswith("ObjectCreated:")
+            found.append(_change(s3, _field(s3, "object"), created, "versionId", record.get("eventTime")))
         elif not name.startswith(CONTENT_NEUTRAL_PREFIXES):
             raise MalformedMessageError(f"unknown S3 event name {name!r}")
     return found
@@ -97,10 +104,13 @@ def _eventbridge_changes(message: dict[str, Any]) -> list[Change]:
     if detail_type not in EVENTBRIDGE_INVALIDATING:
         raise MalformedMessageError(f"unknown EventBridge detail-type {detail_type!r}")
     detail = _field(message, "detail")
-    return [_change(detail, _field(detail, "object"), detail_type == "Object Created", "version-id")]
+    created = detail_type == "Object Created"
+    return [_change(detail, _field(detail, "object"), created, "version-id", message.get("time"))]
 
 
-def _change(container: dict[str, Any], obj: dict[str, Any], created: bool, version_field: str) -> Change:
+def _change(
+    container: dict[str, Any], obj: dict[str, Any], created: bool, version_field: str, written: Any
+) -> Change:
     """The bucket and version id are optional: without them the change is invalidated unchecked."""
     bucket = container.get("bucket")
     bucket_name = bucket.get("name") if isinstance(bucket, dict) else None
@@ -110,7 +120,20 @@ def _change(container: dict[str, Any], obj: dict[str, Any], created: bool, versi
         created=created,
         bucket=bucket_name if isinstance(bucket_name, str) and bucket_name else None,
         version_id=version_id if isinstance(version_id, str) and version_id not in ("", "null") else None,
+        event_time=event_time(written),
     )
+
+
+def event_time(raw: Any) -> datetime | None:
+    """An event's ISO 8601 time (`2026-11-27T07:00:00.123Z`, `2026-11-27T07:00:00Z`); None when it is
+    missing, not a time, or names no time zone (a naive time could be hours off)."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _field(container: Any, name: str) -> Any:

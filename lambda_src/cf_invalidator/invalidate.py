@@ -70,13 +70,14 @@ def invalidate(
     jitter: Callable[[], float],
     *,
     replan: Callable[[Request], Request] | None = None,
-    created: Callable[[Request, str], None] | None = None,
+    created: Callable[[Request, Mapping[str, Any]], None] | None = None,
 ) -> Outcome:
     """Create the invalidation, or say why this delivery gives up (its messages must be retried).
 
     After TooManyInvalidationsInProgress (nothing was created), or when the request does not fit what is
     in progress (`request.fits` False: not sent), `replan` may fit the same changes into what is in
-    progress after the backoff; `created` hears of the invalidation made (request, invalidation id)."""
+    progress after the backoff; `created` hears of the invalidation made (request, and CloudFront's
+    `Invalidation`: Id, Status, CreateTime, InvalidationBatch)."""
     attempt = 0
     while True:
         attempt += 1
@@ -110,7 +111,7 @@ def invalidate(
             attempts=attempt,
         )
         if created is not None:
-            created(request, invalidation["Id"])
+            created(request, invalidation)
         return Outcome.CREATED
 
 

@@ -72,16 +72,19 @@ def plan_requests(
     *,
     in_progress: Callable[[str], InProgress | None] | None = None,
     trees: Mapping[str, Tree] | None = None,
+    exclude: Callable[[Distribution, str], bool] | None = None,
 ) -> list[Request]:
     """One request per distribution that serves at least one changed key, in configuration order;
     `in_progress(distribution_id)` tells what is in progress there (None: unknown), `trees` the tree
-    below its changed paths (distribution id -> tree; none: coalesced blind)."""
+    below its changed paths (distribution id -> tree; none: coalesced blind); a key for which
+    `exclude(distribution, key)` is true (its change is already covered there) is left out there."""
     requests = []
     for distribution in config.distributions:
         paths: set[str] = set()
         message_ids = set()
         for message_id, keys in keys_by_message.items():
-            served = [p for key in keys for p in viewer_paths(key, distribution, config.index_document)]
+            kept = keys if exclude is None else [key for key in keys if not exclude(distribution, key)]
+            served = [p for key in kept for p in viewer_paths(key, distribution, config.index_document)]
             if served:
                 paths.update(served)
                 message_ids.add(message_id)

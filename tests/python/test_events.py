@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -145,3 +146,36 @@ def test_missing_or_null_version_id_is_none(version_id: str | None) -> None:
 def test_fixture_without_version_names_its_bucket() -> None:
     assert changes(fixture_body("s3_put.json"))[0].bucket == "example-site"
     assert changes(fixture_body("eventbridge_created.json"))[0].bucket == "example-site"
+
+
+def test_notification_event_time_is_read_to_the_millisecond() -> None:
+    [change] = changes(fixture_body("s3_put.json"))
+    assert change.event_time == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+    [change] = changes(s3_body("a.html", event_time="2026-11-27T07:00:01.234Z"))
+    assert change.event_time == datetime(2026, 11, 27, 7, 0, 1, 234000, tzinfo=UTC)
+
+
+def test_eventbridge_time_is_read() -> None:
+    [change] = changes(fixture_body("eventbridge_created.json"))
+    assert change.event_time == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+    [change] = changes(eventbridge_body("a.html", time="2026-11-27T07:00:59Z"))
+    assert change.event_time == datetime(2026, 11, 27, 7, 0, 59, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "raw", ["yesterday", "", "2026-13-01T00:00:00Z", "2026-11-27T07:00:00", 1795590000, None]
+)
+def test_malformed_or_zoneless_event_time_is_none_and_the_change_is_kept(raw: object) -> None:
+    body = json.loads(s3_body("a.html"))
+    body["Records"][0]["eventTime"] = raw
+    [change] = changes(json.dumps(body))
+    assert (change.key, change.event_time) == ("a.html", None)
+    bridge = json.loads(eventbridge_body("b.html"))
+    bridge["time"] = raw
+    [change] = changes(json.dumps(bridge))
+    assert (change.key, change.event_time) == ("b.html", None)
+
+
+def test_missing_event_time_is_none() -> None:
+    assert changes(s3_body("a.html"))[0].event_time is None
+    assert changes(eventbridge_body("a.html"))[0].event_time is None

@@ -4,7 +4,7 @@ decision is one JSON log line": the distribution id, the path count, the invalid
 code; the in-progress counts on the invalidation lines). A renamed field breaks their saved queries.
 
 The change-detection lines (`unchanged_skipped`, `new_objects_skipped`, `changes_unverified`) are pinned
-in test_detect.py, `quota_lookup_failed` in test_in_progress.py."""
+in test_detect.py, `quota_lookup_failed` in test_in_progress.py, `already_covered` in test_dedupe.py."""
 
 from __future__ import annotations
 

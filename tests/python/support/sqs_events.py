@@ -26,14 +26,17 @@ def s3_body(
     event_name: str = "ObjectCreated:Put",
     bucket: str = "example-site",
     version_id: str | None = None,
+    event_time: str | None = None,
 ) -> str:
     """An S3 notification body for `keys`, encoded as S3 encodes them (quote_plus, '/' kept); with a
-    version id, each record carries it as `s3.object.versionId`, as a versioned bucket's records do."""
+    version id, each record carries it as `s3.object.versionId`, as a versioned bucket's records do;
+    with an event time, as `eventTime` (S3 writes e.g. 2026-11-27T07:00:00.123Z)."""
     records = [
         {
             "eventVersion": "2.1",
             "eventSource": "aws:s3",
             "awsRegion": REGION,
+            **({} if event_time is None else {"eventTime": event_time}),
             "eventName": event_name,
             "s3": {"bucket": {"name": bucket}, "object": _object(key, "versionId", version_id)},
         }
@@ -47,13 +50,16 @@ def eventbridge_body(
     detail_type: str = "Object Created",
     bucket: str = "example-site",
     version_id: str | None = None,
+    time: str | None = None,
 ) -> str:
-    """An EventBridge S3 event; with a version id, as `detail.object.version-id`."""
+    """An EventBridge S3 event; with a version id, as `detail.object.version-id`; with a time, as `time`
+    (EventBridge writes e.g. 2026-11-27T07:00:00Z)."""
     return json.dumps(
         {
             "version": "0",
             "detail-type": detail_type,
             "source": "aws.s3",
+            **({} if time is None else {"time": time}),
             "detail": {"bucket": {"name": bucket}, "object": _object(key, "version-id", version_id)},
         }
     )
