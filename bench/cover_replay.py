@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -132,4 +133,7 @@ def main(sites: Sequence[str] = SITES) -> dict[str, str]:
 
 
 if __name__ == "__main__":
+    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log, as run.py silences it
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
     main()
