@@ -226,7 +226,8 @@ class InProgressCache:
         _, listing, failure = self._listed[distribution_id]
         known = self._known_on(distribution_id)
         listed = [] if listing is None else [item.id for item in listing.items if item.created >= since]
-        mine = [i for i in self._own.get(distribution_id, {}) if i in known and i not in listed]
+        in_listing = set(listed)
+        mine = [i for i in self._own.get(distribution_id, {}) if i in known and i not in in_listing]
         made, get_calls, unread = self._read_paths(distribution_id, listed, known)
         made += [m for i in mine if (m := known[i]).created is not None and m.created >= since]
         if listing is not None and not listing.complete_since(since):
