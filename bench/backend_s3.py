@@ -6,7 +6,11 @@ per changed directory (paws-r.github.io: one directory per page, 12,000 a deploy
 same backend (moto's S3Backend, the store boto3 would reach) and hands the handler what boto3 would:
 - ListObjectVersions: the fields moto's response carries (Key, VersionId, IsLatest, LastModified to the
   second as moto writes it, ETag, Size, StorageClass; delete markers; CommonPrefixes; IsTruncated,
-  NextKeyMarker, NextVersionIdMarker when truncated);
+  NextKeyMarker, NextVersionIdMarker when truncated), with or without Delimiter, page by page;
+- ListObjectsV2 (Prefix, Delimiter, MaxKeys, ContinuationToken, StartAfter): Contents (Key,
+  LastModified to the second, ETag, Size, StorageClass), CommonPrefixes, Name, Prefix, MaxKeys,
+  KeyCount, IsTruncated, NextContinuationToken, Delimiter and StartAfter echoed as moto echoes them,
+  EncodingType "url" as boto3 always asks for it (and decodes the keys);
 - HeadObject: the headers moto's response sends for the version (its metadata, which holds the standard
   headers, ETag, Last-Modified, Content-Length, version id, website redirect; not the encryption, lock,
   restore and tag-count headers, which no served field reads and the replay never sets), parsed by
@@ -18,6 +22,7 @@ the handler changes: it is given this object where it would be given a boto3 cli
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -66,6 +71,50 @@ class BackendS3:
             response["NextKeyMarker"] = next_key
             if next_version:
                 response["NextVersionIdMarker"] = next_version
+        return response
+
+    def list_objects_v2(self, **kwargs: Any) -> Mapping[str, Any]:
+        token = kwargs.get("ContinuationToken")
+        if token == "":
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "InvalidArgument",
+                        "Message": "The continuation token provided is incorrect",
+                    }
+                },
+                "ListObjectsV2",
+            )
+        bucket = _answer("ListObjectsV2", lambda: self._backend.get_bucket(kwargs["Bucket"]))
+        max_keys = int(kwargs.get("MaxKeys", 1000))
+        found, truncated, next_token = self._backend.list_objects_v2(
+            bucket=bucket,
+            prefix=kwargs.get("Prefix"),
+            delimiter=kwargs.get("Delimiter"),
+            continuation_token=token,
+            start_after=kwargs.get("StartAfter"),
+            max_keys=max_keys,
+        )
+        keys = [k for k in found if isinstance(k, FakeKey)]
+        folders = [k for k in found if isinstance(k, str)]
+        response: dict[str, Any] = {
+            "IsTruncated": truncated,
+            "Name": bucket.name,
+            "Prefix": kwargs.get("Prefix") or "",
+            "MaxKeys": max_keys,
+            "KeyCount": len(keys) + len(folders),
+            "EncodingType": "url",  # boto3 asks for url-encoded keys, and decodes them, unasked
+        }
+        if keys:  # boto3 leaves out an empty list
+            response["Contents"] = [_object(k) for k in keys]
+        if kwargs.get("Delimiter"):
+            response["Delimiter"] = kwargs["Delimiter"]
+        if folders:
+            response["CommonPrefixes"] = [{"Prefix": f} for f in folders]
+        if next_token:
+            response["NextContinuationToken"] = next_token
+        if not token and kwargs.get("StartAfter"):
+            response["StartAfter"] = kwargs["StartAfter"]
         return response
 
     def head_object(self, **kwargs: Any) -> Mapping[str, Any]:
@@ -124,6 +173,16 @@ def _version(key: FakeKey) -> dict[str, Any]:
     }
 
 
+def _object(key: FakeKey) -> dict[str, Any]:
+    return {
+        "Key": key.name,
+        "LastModified": _seconds(key.last_modified),
+        "ETag": key.etag,
+        "Size": key.size,
+        "StorageClass": key.storage_class,
+    }
+
+
 def _marker(marker: FakeDeleteMarker) -> dict[str, Any]:
     return {
         "Key": marker.name,
@@ -131,3 +190,62 @@ def _marker(marker: FakeDeleteMarker) -> dict[str, Any]:
         "IsLatest": getattr(marker, "is_latest", False),
         "LastModified": _seconds(marker.last_modified),
     }
+
+
+class RecordedS3:
+    """Answers S3 gave once, given again while the bucket has not changed: the replays of one deploy at
+    several settings in the after-upload timing read buckets that nothing writes to in between, so each
+    listing and HEAD has one answer; asking moto again would only take longer. `generation` tells when
+    a bucket changed (a put, a delete, lifecycle, a withheld upload published): every answer is then
+    forgotten, so no answer outlives the bucket state it came from."""
+
+    def __init__(self, s3: Any, generation: Callable[[], int]) -> None:
+        self._s3 = s3
+        self._generation = generation
+        self._answered_at = generation()
+        self._answers: dict[tuple[str, tuple[tuple[str, Any], ...]], Mapping[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def list_object_versions(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self._answer("list_object_versions", kwargs)
+
+    def list_objects_v2(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self._answer("list_objects_v2", kwargs)
+
+    def head_object(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self._answer("head_object", kwargs)
+
+    def _answer(self, operation: str, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+        question = (operation, tuple(sorted(kwargs.items())))
+        with self._lock:
+            generation = self._generation()
+            if generation != self._answered_at:
+                self._answers.clear()
+                self._answered_at = generation
+            known = self._answers.get(question)
+        if known is not None:
+            return known
+        answer: Mapping[str, Any] = getattr(self._s3, operation)(**kwargs)
+        with self._lock:
+            if self._generation() == generation:
+                self._answers[question] = answer
+        return answer
+
+
+class Published:
+    """S3 as the handler sees it while a deploy is being uploaded (the replay's interleaved timing):
+    before each call, `publish` puts in the bucket the uploads made by now (replay.SiteBucket's
+    publish_until on the virtual clock), so the answer holds exactly what was uploaded by then."""
+
+    def __init__(self, s3: Any, publish: Callable[[], None]) -> None:
+        self._s3 = s3
+        self._publish = publish
+
+    def __getattr__(self, operation: str) -> Callable[..., Any]:
+        call = getattr(self._s3, operation)
+
+        def published(**kwargs: Any) -> Any:
+            self._publish()
+            return call(**kwargs)
+
+        return published

@@ -1,13 +1,18 @@
 """How the benches judge an outcome: which viewer paths a change needed, and what the invalidations covered.
 
-Coverage is decided against the CloudFront model's record of what was invalidated (`covers`: an exact
-path, or a wildcard whose prefix the path starts with), never against the handler's own answer.
+Coverage is decided against the CloudFront model's record of what was invalidated (an exact path, or a
+wildcard whose prefix the path starts with), never against the handler's own answer. Given when each
+change was written (virtual time), only an invalidation created after it counts: one created before the
+write leaves the new version's path to whatever a viewer fetched in between (the rule dedupe relies on).
+One created at the very instant of the write counts: the benches deliver a notification at the instant
+of its write and the handler works without virtual time passing, so a batch's last change is written
+when its invalidation is created.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from cf_invalidator.config import Distribution
 from support import path_oracle
@@ -29,20 +34,44 @@ def required_paths(key: str, distribution: Distribution, index_document: str) ->
     )
 
 
+class LastCovered:
+    """When an invalidation of one distribution last covered each path: the latest creation time among
+    the invalidations naming it exactly or holding a wildcard whose prefix it starts with."""
+
+    def __init__(self, model: CloudFrontModel, distribution_id: str) -> None:
+        self._exact: dict[str, float] = {}
+        self._prefixes: dict[str, float] = {}
+        for invalidation in model.invalidations(distribution_id):
+            for path in invalidation.paths:
+                table, name = (self._prefixes, path[:-1]) if path.endswith("*") else (self._exact, path)
+                table[name] = max(table.get(name, invalidation.created_at), invalidation.created_at)
+
+    def at(self, path: str) -> float | None:
+        """The latest creation time of an invalidation covering `path`, None when none does."""
+        times = [self._exact[path]] if path in self._exact else []
+        times += [self._prefixes[path[:i]] for i in range(len(path) + 1) if path[:i] in self._prefixes]
+        return max(times, default=None)
+
+
 def lost_and_stale(
     keys: Iterable[str],
     distributions: Sequence[Distribution],
     index_document: str,
     model: CloudFrontModel,
+    written: Mapping[str, float] | None = None,
 ) -> tuple[int, int]:
     """(lost, stale): changed keys with none of their viewer paths invalidated on some distribution, and
-    keys with only some of them."""
+    keys with only some of them. With `written` (each key's write, virtual seconds), only invalidations
+    created after the write count."""
     lost = stale = 0
+    last = {d.id: LastCovered(model, d.id) for d in distributions}
     for key in keys:
         states = set()
+        since = -float("inf") if written is None else written[key]
         for distribution in distributions:
             covered = [
-                model.covers(distribution.id, p) for p in required_paths(key, distribution, index_document)
+                (at := last[distribution.id].at(p)) is not None and at >= since
+                for p in required_paths(key, distribution, index_document)
             ]
             states.add("all" if all(covered) else "some" if any(covered) else "none")
         lost += "none" in states

@@ -10,13 +10,20 @@ moto's own function runs, with two differences that change no answer:
    - keys starting with Prefix: the only ones it returns (as versions, delete markers, common prefixes);
    - with KeyMarker and no VersionIdMarker, the first key at or after KeyMarker: its first version ends
      the skipping whatever its name;
-   - with KeyMarker and VersionIdMarker, the key KeyMarker: the skipping ends after that version.
-   Every other key only ever reaches a `continue`. Each key keeps its list of versions as stored, so
-   ties in LastModified fall the same way (the function sorts by name, then LastModified, stably).
-   The keys are found by bisection in a sorted index of the bucket's key names, built at the first
-   listing and rebuilt whenever the number of names changes. A write that removes one name and adds
-   another between two listings would leave it stale: the replay writes only between deploys and
-   never removes a name (a delete adds a delete marker; lifecycle keeps each key's newest entry).
+   - with KeyMarker and VersionIdMarker, the key KeyMarker: the skipping ends after that version;
+   - keys of the prefix before KeyMarker only ever reach the skipping, so they are left out;
+   - without Delimiter (a listing of a whole tree, page by page), only the first keys after the
+     markers whose versions fill the page (MaxKeys), one version more (which tells the page is
+     truncated) and the versions the markers skip (at most the first key's): a page then costs its
+     own size, not the bucket's.
+   Every other key only ever reaches a `continue`, or comes after the page is full. Each key keeps
+   its list of versions as stored, so ties in LastModified fall the same way (the function sorts by
+   name, then LastModified, stably). The keys are found by bisection in a sorted index of the
+   bucket's key names, built at the first listing and rebuilt whenever the number of names changes.
+   A write that removes one name and adds another between two listings would leave it stale: the
+   replay never does (a delete adds a delete marker; lifecycle keeps each key's newest entry; the
+   interleaved timing takes a deploy's new names out at once, before any listing, and then only
+   puts names back).
 2. Instead of deep copies of the versions (which it takes so that setting `is_latest` for the answer
    does not touch the stored objects), it gets views (`Listed`): attributes read from the stored object,
    `is_latest` kept on the view, isinstance() as the stored object's class. moto's function is run as
@@ -86,21 +93,47 @@ class _Backend:
 
 
 def relevant_names(
-    names: Sequence[str], prefix: str, key_marker: str | None, version_id_marker: str | None
+    names: Sequence[str],
+    prefix: str,
+    key_marker: str | None,
+    version_id_marker: str | None,
+    page: tuple[int, Callable[[str], int]] | None = None,
 ) -> list[str]:
-    """Of `names` (sorted), those whose versions can change the answer (see the module's docstring)."""
+    """Of `names` (sorted), those whose versions can change the answer (see the module's docstring).
+    With `page` (MaxKeys, and a name's number of versions; for a listing without Delimiter), only the
+    names the page can reach."""
     start = bisect.bisect_left(names, prefix)
+    if key_marker is not None and key_marker > prefix:  # names of the prefix before it: skipped
+        start = bisect.bisect_left(names, key_marker)
     stop = start
     while stop < len(names) and names[stop].startswith(prefix):
         stop += 1
-    chosen = set(names[start:stop])
+    chosen = names[start:stop]
+    if page is not None:
+        chosen = _reachable(chosen, *page)
+    extra = set()
     if key_marker is not None and version_id_marker:
-        chosen.add(key_marker)
+        extra.add(key_marker)
     elif key_marker is not None:
         first = bisect.bisect_left(names, key_marker)
         if first < len(names):
-            chosen.add(names[first])
-    return sorted(chosen)
+            extra.add(names[first])
+    return sorted(set(chosen) | extra)
+
+
+def _reachable(names: Sequence[str], max_keys: int, versions: Callable[[str], int]) -> list[str]:
+    """The first names whose versions fill a page of `max_keys`, with one more version (that tells the
+    page is truncated) and the versions the markers skip (at most the first name's)."""
+    if not names:
+        return []
+    budget = max_keys + versions(names[0]) + 1
+    taken: list[str] = []
+    for name in names:
+        taken.append(name)
+        budget -= versions(name)
+        if budget < 0:
+            break
+    return taken
 
 
 class _NameIndex:
@@ -135,11 +168,17 @@ def narrowed(original: Callable[..., Any]) -> Callable[..., Any]:
         """Called as moto's response layer calls it: delimiter, key_marker, max_keys, prefix and
         version_id_marker by keyword."""
         store = self.get_bucket(bucket_name).keys
+        max_keys = options.get("max_keys")
+        page = None
+        if not options.get("delimiter") and max_keys is not None:
+            page = (int(max_keys), lambda name: len(store.getlist(name) or ()))
+
         chosen = relevant_names(
             index.names(store),
             options.get("prefix") or "",
             options.get("key_marker"),
             options.get("version_id_marker"),
+            page,
         )
         lists = [(name, versions) for name in chosen if (versions := store.getlist(name)) is not None]
         return without_copies(_Backend(_Bucket(_Keys(lists))), bucket_name, **options)

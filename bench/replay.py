@@ -19,20 +19,36 @@ Change detection is on (handler_settings), and reads the bucket's versions throu
 (moto's backend without the HTTP round trip, with moto_listing's narrowed ListObjectVersions; both
 checked against moto's own answers by tests/python/test_moto_listing.py). Time, as change detection sees
 it: each deploy starts at its commit date and puts one object every 1/UPLOAD_RATE s, so each version's
-LastModified is the (virtual) time of its upload, and the handler's "now" is that start plus the
-CloudFront model's virtual clock (detection_clock). Stamping versions with the real deploy dates, rather
+LastModified is the (virtual) time of its upload, and the handler's "now" is the virtual clock
+(detection_clock). Stamping versions with the real deploy dates, rather
 than the moment moto stored them, matters: moto writes LastModified to the second, and a replay stores
 thousands of versions a second, so every key's versions would tie and be judged "ambiguous order".
 Deploys are uploaded one at a time, each replayed before the next is uploaded, so a listing holds the
-past only. Lifecycle: before each deploy, versions and delete markers noncurrent for a day or more are
-removed, as the README's recommended rule (NoncurrentVersionExpiration, 1 day) does; the comparison
-never needs them (a deploy compares with what was current when it began), but they would make a listing
-longer, so the buckets hold what a bucket with that rule holds. Not modelled: the time the lookups take
+past only. One clock for everything: virtual time v is the moment EPOCH + v (the CloudFront model's
+CreateTime), the deploy's virtual clock starts at its commit date, and each notification's eventTime is
+the moment of its upload, so the handler can compare eventTime, LastModified and CreateTime.
+Lifecycle: before each deploy, versions and delete markers noncurrent for a day or more are removed, as
+the README's recommended rule (NoncurrentVersionExpiration, 1 day) does; the comparison never needs them
+(a deploy compares with what was current when it began), but they would make a listing longer, so the
+buckets hold what a bucket with that rule holds. Not modelled: the time the lookups take
 (they run at one instant of virtual time; bench/handler_bench.py measures them at 20 ms a call).
+
+Two timings (TIMINGS):
+- after upload: the deploy's uploads are all in the bucket before any batch is handled, as if the
+  batching window were longer than the upload; every notification becomes visible when the last
+  upload ends, and Lambda still hands over at most batch_size messages (or 6 MB) a batch;
+- interleaved: each notification is visible at the moment of its upload, and the bucket holds, at each
+  S3 call of the handler, exactly the uploads made by then (backend_s3.Published: the deploy's new
+  versions and delete markers are taken out of moto's store after the upload and put back as the
+  virtual clock passes their upload times), so a listing made mid-deploy sees a half-uploaded tree.
+The replays of one deploy at several settings in the after-upload timing read one unchanged bucket:
+backend_s3.RecordedS3 gives them the answers S3 gave the first, and forgets them whenever the bucket
+changes.
 
 CloudFront is the model in tests/python/support/cloudfront_model.py, not moto's CloudFront: moto accepts
 any invalidation at once, while the model enforces the quotas (3,000 file paths and 15 wildcard paths in
-progress per distribution), completes invalidations COMPLETION_SECONDS after creation on a virtual clock
+progress per distribution), completes invalidations COMPLETION_SECONDS (25 s) after creation on a
+virtual clock
 and answers ListInvalidations/GetInvalidation, so the peak of wildcards in progress can be measured. A new
 model per deploy: deploys are days apart. The queue and Lambda's batching are event_source_model.py's,
 at the module's defaults (variables.tf, main.tf). One distribution serves the bucket, origin path "". The
@@ -44,13 +60,15 @@ refused for its in-progress quotas, paths billed, wildcard paths created and the
 once (the model never lets that exceed 15: a deploy that needed more shows refusals), unchanged objects
 evicted (keys of the new tree the deploy did not change, with a viewer path an invalidation covers), the
 ideal (distinct viewer paths of the changed keys: exact invalidation), and changes missed (some viewer
-path never invalidated). Targets, reported and not asserted: the CI re-upload bills and evicts what
-uploading only the changes does; no deploy needs more than 15 wildcards in progress (none refused).
+path not invalidated by an invalidation created at or after the change was written, grading.py).
+The handler runs at the module's defaults but for evictions_per_path, which each replay sets.
 Figures are printed, never asserted.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import gzip
 import itertools
 import json
@@ -58,9 +76,9 @@ import logging
 import mimetypes
 import os
 import sys
-import time
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -71,6 +89,7 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python"), str(ROOT / "bench")]
 
+from backend_s3 import Published  # noqa: E402
 from event_source_model import (  # noqa: E402
     COMPLETION_SECONDS,
     UPLOAD_RATE,
@@ -83,6 +102,7 @@ from grading import evicted, ideal_paths, lost_and_stale  # noqa: E402
 
 from cf_invalidator.config import Config, Distribution  # noqa: E402
 from support.cloudfront_model import (  # noqa: E402
+    EPOCH,
     FREE_PATHS_PER_MONTH,
     PRICE_PER_PATH,
     CloudFrontModel,
@@ -94,6 +114,7 @@ from support.moto_server import ACCOUNT_ID, FAKE_AWS_ENVIRONMENT, REGION  # noqa
 SITES_DIR = ROOT.parent / "shared" / "sites"
 SITES = ("formats.kaitai.io", "paws-r.github.io")
 WAYS = ("changes only", "CI re-upload")
+TIMINGS = ("after upload", "interleaved")
 DISTRIBUTION = Distribution("site", "ESITE")
 INDEX_DOCUMENT = "index.html"
 WILDCARD_QUOTA = 15  # CloudFront: wildcard paths in progress per distribution
@@ -103,12 +124,16 @@ NONCURRENT_LIFETIME = timedelta(days=1)  # the README's lifecycle rule: noncurre
 BEFORE_FIRST_DEPLOY = timedelta(days=1)  # when the tree before deploy 1 was uploaded
 
 
-def handler_settings(s3: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def handler_settings(s3: Any, evictions_per_path: float) -> tuple[dict[str, Any], dict[str, Any]]:
     """THE ONE PLACE that says how the replay runs the handler: (process_batch keyword arguments, extra
     Config fields). Change detection on, as the module's defaults have it (skip_unchanged_objects and
-    invalidate_new_objects true), reading the site's versioned bucket through `s3`. For the figures
+    invalidate_new_objects true), reading the site's versioned bucket through `s3`, and the given
+    evictions_per_path (left out for a handler whose Config has no such field). For the figures
     without detection, return `{}, {}`."""
-    return {"s3": s3}, {"skip_unchanged_objects": True, "invalidate_new_objects": True}
+    fields: dict[str, Any] = {"skip_unchanged_objects": True, "invalidate_new_objects": True}
+    if "evictions_per_path" in {f.name for f in dataclasses.fields(Config)}:
+        fields["evictions_per_path"] = evictions_per_path
+    return {"s3": s3}, fields
 
 
 @dataclass(frozen=True)
@@ -126,6 +151,11 @@ class Deploy:
     def started(self) -> datetime:
         """When the deploy's upload began: its commit date, in UTC."""
         return datetime.fromisoformat(self.date).astimezone(UTC)
+
+    @property
+    def clock_start(self) -> float:
+        """The deploy's start on the virtual clock (virtual time v is the moment EPOCH + v)."""
+        return (self.started - EPOCH).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -153,7 +183,7 @@ def load_site(name: str, sites_dir: Path = SITES_DIR) -> Site:
 
 
 class Change(NamedTuple):
-    """One put or delete as its S3 notification reports it."""
+    """One put or delete as its S3 notification reports it, and when it was made."""
 
     key: str
     event_name: str
@@ -161,13 +191,16 @@ class Change(NamedTuple):
     size: int
     etag: str
     sequencer: str
+    at: datetime
 
 
 class SiteBucket:
     """A versioned bucket of moto's in-process S3 holding a site's tree: a key's bytes are its name and
     its revision, so a put without a new revision stores the very same bytes and headers. Each version
     is stamped with the (virtual) time of its upload, and noncurrent versions expire as the README's
-    lifecycle rule has them expire (`expire_noncurrent`)."""
+    lifecycle rule has them expire (`expire_noncurrent`). `withhold` takes a deploy's new entries out
+    of the store and `publish_until` puts them back as their upload times pass (the interleaved
+    timing); `generation` counts the changes of the store, for RecordedS3."""
 
     def __init__(self, s3: Any, name: str, keys: Sequence[str], at: datetime) -> None:
         from moto.s3.models import s3_backends  # noqa: PLC0415 (moto loads slowly)
@@ -178,6 +211,9 @@ class SiteBucket:
         self._backend = s3_backends[ACCOUNT_ID]["aws"]
         self._revision = dict.fromkeys(keys, 0)
         self._sequence = itertools.count(1)
+        self._withheld: deque[tuple[datetime, str, Any]] = deque()
+        self._lock = threading.Lock()
+        self.generation = 0
         for key in keys:
             self.put(key, new_bytes=False, at=at)
 
@@ -188,14 +224,16 @@ class SiteBucket:
         stored.set_metadata({"content-type": mimetypes.guess_type(key)[0] or "binary/octet-stream"})
         stored.last_modified = _moto_time(at)
         etag = stored.etag.strip('"')
-        return Change(key, "ObjectCreated:Put", stored.version_id, stored.size, etag, self._sequencer())
+        self.generation += 1
+        return Change(key, "ObjectCreated:Put", stored.version_id, stored.size, etag, self._sequencer(), at)
 
     def delete(self, key: str, *, at: datetime) -> Change:
         del self._revision[key]
         _, response = self._backend.delete_object(self.name, key)
         self._versions(key)[-1].last_modified = _moto_time(at)  # the delete marker just made
+        self.generation += 1
         return Change(
-            key, "ObjectRemoved:DeleteMarkerCreated", response["version-id"], 0, "", self._sequencer()
+            key, "ObjectRemoved:DeleteMarkerCreated", response["version-id"], 0, "", self._sequencer(), at
         )
 
     def expire_noncurrent(self, now: datetime) -> int:
@@ -212,7 +250,35 @@ class SiteBucket:
             if len(kept) < len(versions):
                 removed += len(versions) - len(kept)
                 store.setlist(key, kept)
+        self.generation += 1
         return removed
+
+    def withhold(self, changes: Sequence[Change]) -> None:
+        """Take the entries `changes` made (each its key's newest) out of the store, to be published
+        again by publish_until. dict's own methods: moto's would dispose of the versions' bytes."""
+        store = self._backend.get_bucket(self.name).keys
+        with self._lock:
+            for change in changes:
+                versions = dict.__getitem__(store, change.key)
+                if versions[-1].version_id != change.version_id:
+                    raise ValueError(f"{change.key}: its newest entry is not the change's")
+                self._withheld.append((change.at, change.key, versions[-1]))
+                if len(versions) > 1:
+                    dict.__setitem__(store, change.key, versions[:-1])
+                else:
+                    dict.__delitem__(store, change.key)
+            self.generation += 1
+
+    def publish_until(self, moment: datetime) -> None:
+        """Put back, in upload order, the withheld entries uploaded at or before `moment`."""
+        store = self._backend.get_bucket(self.name).keys
+        with self._lock:
+            if not self._withheld or self._withheld[0][0] > moment:
+                return
+            while self._withheld and self._withheld[0][0] <= moment:
+                _, key, entry = self._withheld.popleft()
+                dict.__setitem__(store, key, [*(dict.get(store, key) or []), entry])
+            self.generation += 1
 
     def _versions(self, key: str) -> list[Any]:
         versions: list[Any] = self._backend.get_bucket(self.name).keys.getlist(key)
@@ -221,21 +287,26 @@ class SiteBucket:
     def _sequencer(self) -> str:
         return f"{next(self._sequence):018X}"
 
-    def events(self, changes: Sequence[Change]) -> list[tuple[float, str]]:
-        """(arrival time, notification body) of each change, at UPLOAD_RATE a second."""
+    def notifications(self, changes: Sequence[Change]) -> list[str]:
+        """The S3 notification body of each change."""
         return [
-            (upload_offset(index), notification_body(
+            notification_body(
                 c.key, self.name, event_name=c.event_name, version_id=c.version_id,
                 size=c.size, etag=c.etag or "d41d8cd98f00b204e9800998ecf8427e", sequencer=c.sequencer,
-                written_at=upload_offset(index),
-            ))
-            for index, c in enumerate(changes)
+                written_at=virtual_time(c.at),
+            )
+            for c in changes
         ]  # fmt: skip
 
 
 def upload_offset(index: int) -> float:
     """Seconds from a deploy's start to its `index`-th upload (and to that upload's notification)."""
     return index / UPLOAD_RATE
+
+
+def virtual_time(moment: datetime) -> float:
+    """A moment on the replay's virtual clock (EPOCH is virtual time 0)."""
+    return (moment - EPOCH).total_seconds()
 
 
 def _moto_time(moment: datetime) -> datetime:
@@ -249,13 +320,14 @@ def upload(
     """The puts and deletes of one deploy, one way, in key order (as `aws s3 sync` walks them), each
     stamped with the time of its upload."""
     puts = tree if way == "CI re-upload" else deploy.added | deploy.modified
+    changed = deploy.changed
     changes = []
     for index, key in enumerate(sorted(puts | deploy.deleted)):
         at = started + timedelta(seconds=upload_offset(index))
         if key in deploy.deleted:
             changes.append(bucket.delete(key, at=at))
         else:
-            changes.append(bucket.put(key, new_bytes=key in deploy.changed, at=at))
+            changes.append(bucket.put(key, new_bytes=key in changed, at=at))
     return changes
 
 
@@ -270,6 +342,27 @@ class Uploaded:
     deploy: Deploy
     tree: frozenset[str]
     expired: int  # noncurrent versions and delete markers lifecycle removed before this deploy
+
+    @functools.cached_property
+    def notifications(self) -> list[str]:
+        """The notification body of each change (built once for all the replays of the deploy)."""
+        return self.bucket.notifications(self.changes)
+
+    def events(self, timing: str) -> list[tuple[float, str]]:
+        """(arrival time on the virtual clock, notification body) of each change: at its upload
+        (interleaved), or all when the last upload ends (after upload)."""
+        if not self.changes:
+            return []
+        ends = virtual_time(self.changes[0].at) + upload_offset(len(self.changes))
+        return [
+            (virtual_time(c.at) if timing == "interleaved" else ends, body)
+            for c, body in zip(self.changes, self.notifications, strict=True)
+        ]
+
+    def written(self) -> dict[str, float]:
+        """When each changed key was written, on the virtual clock (what grading.lost_and_stale needs)."""
+        changed = self.deploy.changed
+        return {c.key: virtual_time(c.at) for c in self.changes if c.key in changed}
 
 
 @contextmanager
@@ -311,6 +404,8 @@ class Outcome:
     site: str
     deploy_number: int
     way: str
+    timing: str
+    evictions_per_path: float
     budget: int
     events: int
     calls: int
@@ -328,25 +423,44 @@ class Outcome:
     unverified: int  # keys it could not compare (invalidated as changed)
 
 
-def replay(site: str, uploaded: Uploaded, s3: Any, defaults: ModuleDefaults, budget: int) -> Outcome:
+def replay(
+    site: str,
+    uploaded: Uploaded,
+    s3: Any,
+    defaults: ModuleDefaults,
+    *,
+    evictions_per_path: float,
+    timing: str,
+) -> Outcome:
     """The deploy's notifications through the queue, the event source mapping and the real handler, which
     plans with what is in progress (one view per poller) and, on the deploy's virtual clock, compares
-    versions (handler_settings)."""
-    keywords, config_fields = handler_settings(s3)
-    config = Config((DISTRIBUTION,), budget, INDEX_DOCUMENT, **config_fields)
-    model = CloudFrontModel([DISTRIBUTION.id], VirtualClock(), completion_seconds=COMPLETION_SECONDS)
-    events = uploaded.bucket.events(uploaded.changes)
+    versions (handler_settings). In the interleaved timing the bucket fills as the clock passes the
+    uploads (backend_s3.Published); it holds the whole deploy again at the end."""
+    model = CloudFrontModel(
+        [DISTRIBUTION.id], VirtualClock(uploaded.deploy.clock_start), completion_seconds=COMPLETION_SECONDS
+    )
+    if timing == "interleaved":
+        uploaded.bucket.withhold(uploaded.changes)
+        s3 = Published(s3, lambda: uploaded.bucket.publish_until(model.clock.datetime()))
+    keywords, config_fields = handler_settings(s3, evictions_per_path)
+    config = Config((DISTRIBUTION,), defaults.max_paths_per_invalidation, INDEX_DOCUMENT, **config_fields)
+    events = uploaded.events(timing)
     handler = batch_handler(config, model, quota_clock=model.clock.now, **keywords)
-    with detection_clock(uploaded.deploy.started, model.clock), DetectionLog() as detection:
-        delivery = deliver(events, handler, defaults, model.clock)
+    try:
+        with detection_clock(model.clock), DetectionLog() as detection:
+            delivery = deliver(events, handler, defaults, model.clock)
+    finally:
+        uploaded.bucket.publish_until(datetime.max.replace(tzinfo=UTC))
     changed = uploaded.deploy.changed
-    lost, stale = lost_and_stale(changed, (DISTRIBUTION,), INDEX_DOCUMENT, model)
+    lost, stale = lost_and_stale(changed, (DISTRIBUTION,), INDEX_DOCUMENT, model, uploaded.written())
     invalidations = model.invalidations(DISTRIBUTION.id)
     return Outcome(
         site=site,
         deploy_number=uploaded.deploy_number,
         way=uploaded.way,
-        budget=budget,
+        timing=timing,
+        evictions_per_path=evictions_per_path,
+        budget=defaults.max_paths_per_invalidation,
         events=len(events),
         calls=len(model.calls),
         paths_billed=model.paths_billed(),
@@ -388,82 +502,20 @@ class DetectionLog(logging.Handler):
 
 
 @contextmanager
-def detection_clock(started: datetime, clock: VirtualClock) -> Iterator[None]:
-    """Change detection's "now" (history.TRUST_WINDOW is counted from it) on the deploy's virtual clock:
-    `started` at virtual time 0, as the versions' LastModified are stamped. The handler reads it with
+def detection_clock(clock: VirtualClock) -> Iterator[None]:
+    """Change detection's "now" (history.TRUST_WINDOW is counted from it) on the replay's virtual clock,
+    the moment EPOCH + virtual time, as the versions' LastModified are stamped. The handler reads it with
     `datetime.now(UTC)` in detect.py; this replaces that module's `datetime` for the replay."""
 
     class VirtualDatetime(datetime):
         @classmethod
         def now(cls, tz: tzinfo | None = None) -> VirtualDatetime:
-            moment = started + timedelta(seconds=clock.now())
-            return cls.fromtimestamp(moment.timestamp(), tz)
+            return cls.fromtimestamp(clock.datetime().timestamp(), tz)
 
     with mock.patch("cf_invalidator.detect.datetime", VirtualDatetime):
         yield
 
 
-def monthly_dollars(paths_billed: int) -> float:
+def monthly_dollars(paths_billed: float) -> float:
     """The bill if these paths fell in one month: $0.005 a path past the free 1,000."""
-    return max(0, paths_billed - FREE_PATHS_PER_MONTH) * PRICE_PER_PATH
-
-
-def replay_sites(sites: Sequence[str], budgets: Sequence[int], ways: Sequence[str] = WAYS) -> list[Outcome]:
-    """Every deploy of every site, each way, at each path budget."""
-    defaults = module_defaults()
-    outcomes = []
-    for name in sites:
-        site = load_site(name)
-        with site_s3() as s3:
-            for uploads in uploaded_deploys(site, ways):
-                unchanged_bucket = RecordedS3(s3)  # the buckets do not change until the next deploy
-                for budget, uploaded in itertools.product(budgets, uploads):
-                    outcomes.append(replay(site.name, uploaded, unchanged_bucket, defaults, budget))
-    return outcomes
-
-
-class RecordedS3:
-    """Answers S3 gave once, given again: the replays of one deploy at several budgets read buckets that
-    nothing writes to in between, so each listing and HEAD has one answer; asking moto again would
-    only take longer."""
-
-    def __init__(self, s3: Any) -> None:
-        self._s3 = s3
-        self._answers: dict[tuple[str, tuple[tuple[str, Any], ...]], Mapping[str, Any]] = {}
-
-    def list_object_versions(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self._answer("list_object_versions", kwargs)
-
-    def head_object(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self._answer("head_object", kwargs)
-
-    def _answer(self, operation: str, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
-        question = (operation, tuple(sorted(kwargs.items())))
-        if question not in self._answers:
-            self._answers[question] = getattr(self._s3, operation)(**kwargs)
-        return self._answers[question]
-
-
-def main(budgets: Sequence[int] = (DEFAULT_BUDGET,)) -> dict[str, str]:
-    """Replay both sites, each way, at each of `budgets` (the module's default among them); return the
-    README's replay section (at the default budget) and, with more than one budget, the budget table."""
-    from budget import budget_section  # noqa: PLC0415
-    from replay_report import print_replay, replay_section  # noqa: PLC0415
-
-    started = time.perf_counter()
-    print(
-        f"== Replay of real deploys: changes only vs CI re-upload, budgets {', '.join(map(str, budgets))} =="
-    )
-    outcomes = replay_sites(SITES, budgets)
-    at_default = [o for o in outcomes if o.budget == DEFAULT_BUDGET]
-    print(f"-- at the default budget, {DEFAULT_BUDGET} --")
-    print_replay(at_default)
-    sections = {"replay": replay_section(at_default)}
-    if len(budgets) > 1:
-        sections["budget"] = budget_section(outcomes)
-    print(f"replay: {time.perf_counter() - started:.0f} s")
-    return sections
-
-
-if __name__ == "__main__":
-    main()
+    return max(0.0, paths_billed - FREE_PATHS_PER_MONTH) * PRICE_PER_PATH

@@ -1,4 +1,7 @@
-"""The replay's figures: printed per site and deploy, and the README's replay tables (markdown)."""
+"""The replay's figures: printed per site and deploy, and the README's replay tables (markdown).
+
+A report: it formats what replay.py's simulation returns (Outcome) and is imported by the runner
+(cover_replay.py); it never imports the runner."""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ class Totals:
 
     site: str
     way: str
-    budget: int
+    timing: str
+    evictions_per_path: float
     deploys: int
     events: int
     calls: int
@@ -35,15 +39,16 @@ class Totals:
 
 
 def totals(outcomes: Sequence[Outcome]) -> list[Totals]:
-    """One Totals per (site, way, budget) in the order they first appear."""
-    groups: dict[tuple[str, str, int], list[Outcome]] = {}
+    """One Totals per (site, way, timing, evictions_per_path) in the order they first appear."""
+    groups: dict[tuple[str, str, str, float], list[Outcome]] = {}
     for o in outcomes:
-        groups.setdefault((o.site, o.way, o.budget), []).append(o)
+        groups.setdefault((o.site, o.way, o.timing, o.evictions_per_path), []).append(o)
     return [
         Totals(
             site=site,
             way=way,
-            budget=budget,
+            timing=timing,
+            evictions_per_path=epp,
             deploys=len(group),
             events=sum(o.events for o in group),
             calls=sum(o.calls for o in group),
@@ -57,7 +62,7 @@ def totals(outcomes: Sequence[Outcome]) -> list[Totals]:
             missed=sum(o.missed for o in group),
             dead_letters=sum(o.dead_letters for o in group),
         )
-        for (site, way, budget), group in groups.items()
+        for (site, way, timing, epp), group in groups.items()
     ]
 
 
@@ -85,7 +90,8 @@ def print_replay(outcomes: Sequence[Outcome]) -> None:
 
 
 def print_targets(outcomes: Sequence[Outcome]) -> None:
-    """The issue's targets, reported: CI re-upload = changes only; at most 15 wildcards in progress."""
+    """Reported, for the outcomes of one setting: does a CI re-upload bill and evict what uploading the
+    changes only does; at most 15 wildcards in progress."""
     by_deploy = {(o.site, o.deploy_number, o.way): o for o in outcomes}
     same = [
         (site, number)

@@ -2,8 +2,11 @@
 
 GIVEN a versioned bucket with several versions per key, delete markers, keys that are prefixes of other
 keys and nested directories, WHEN it is listed page by page with every kind of Prefix, Delimiter,
-MaxKeys and marker, THEN the narrowed listing returns exactly what moto's own does, and the backend
-client returns what boto3 returns through moto's HTTP layer (the fields change detection reads).
+MaxKeys and marker (ListObjectVersions) or continuation token and StartAfter (ListObjectsV2), THEN the
+narrowed listing returns exactly what moto's own does, and the backend client returns what boto3
+returns through moto's HTTP layer (the fields change detection and a reader of the tree read). The
+replay's wrappers: recorded answers last only until the bucket changes; uploads are published before
+every call.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from moto.s3.models import S3Backend, s3_backends
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from backend_s3 import BackendS3
+from backend_s3 import BackendS3, Published, RecordedS3
 from moto_listing import narrowed, narrowed_version_listing
 
 from cf_invalidator.history import fingerprint
@@ -197,3 +200,93 @@ def test_narrowed_listing_sees_a_key_written_after_its_first_listing(bucket: Any
     answer = backend_page(fast, backend, **params)
     assert answer == backend_page(original, backend, **params)
     assert "dir/new.html" in {name for name, *_ in answer["Versions"]}
+
+
+def v2_cases() -> Iterator[dict[str, Any]]:
+    for prefix, delimiter, max_keys, start_after in itertools.product(
+        PREFIXES, (None, "/"), (1, 2, 3, 1000), (None, "a/b", "dir/")
+    ):
+        params: dict[str, Any] = {"Bucket": BUCKET, "Prefix": prefix, "MaxKeys": max_keys}
+        if delimiter:
+            params["Delimiter"] = delimiter
+        if start_after:
+            params["StartAfter"] = start_after
+        yield params
+
+
+def v2_pages(list_page: Any, **params: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+    """Each ListObjectsV2 page's parameters and answer, following NextContinuationToken."""
+    while True:
+        answer = list_page(**params)
+        yield dict(params), answer
+        if not answer["IsTruncated"]:
+            return
+        params = {**params, "ContinuationToken": answer["NextContinuationToken"]}
+
+
+def v2_fields(answer: Any) -> dict[str, Any]:
+    """A ListObjectsV2 page as a reader of the tree sees it."""
+    return {
+        "Contents": [
+            (c["Key"], c["LastModified"], c["ETag"], c["Size"], c["StorageClass"])
+            for c in answer.get("Contents", [])
+        ],
+        "Keys": sorted(k for k in answer if k != "ResponseMetadata"),
+        **{k: v for k, v in answer.items() if k not in ("Contents", "ResponseMetadata")},
+    }
+
+
+def test_backend_client_lists_objects_v2_as_boto3_does_page_by_page(bucket: Any) -> None:
+    direct = BackendS3(s3_backends[ACCOUNT_ID]["aws"])
+    compared = 0
+    for params in v2_cases():
+        for asked, expected in v2_pages(bucket.list_objects_v2, **params):
+            assert v2_fields(direct.list_objects_v2(**asked)) == v2_fields(expected), asked
+            compared += 1
+    assert compared > len(list(v2_cases()))  # some listings took several pages
+
+
+def test_backend_client_lists_the_whole_bucket_without_delimiter_in_pages(bucket: Any) -> None:
+    """ListObjectVersions and ListObjectsV2 over the whole bucket, 3 entries a page, as a tree reader
+    pages through them: every version and delete marker once; every current object once."""
+    direct = BackendS3(s3_backends[ACCOUNT_ID]["aws"])
+
+    def entries(list_page: Any) -> list[tuple[str, str]]:
+        return [
+            (entry["Key"], entry["VersionId"])
+            for _, page in pages(list_page, Bucket=BUCKET, MaxKeys=3)
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+
+    with narrowed_version_listing():
+        seen = entries(direct.list_object_versions)
+    assert len(seen) == len(set(seen)) == 3 * len(KEYS) + 3 + 2  # puts, delete markers, two more puts
+    assert seen == entries(bucket.list_object_versions)
+    current = [
+        c["Key"] for _, page in v2_pages(direct.list_objects_v2, Bucket=BUCKET, MaxKeys=3)
+        for c in page.get("Contents", [])
+    ]  # fmt: skip
+    assert current == sorted(set(KEYS) - {"a/bc", "dir/x.html"})
+
+
+def test_recorded_answers_are_forgotten_when_the_bucket_changes(bucket: Any) -> None:
+    backend = BackendS3(s3_backends[ACCOUNT_ID]["aws"])
+    generation = [0]
+    recorded = RecordedS3(backend, lambda: generation[0])
+    question = {"Bucket": BUCKET, "Prefix": "dir/"}
+    before = recorded.list_objects_v2(**question)
+    bucket.put_object(Bucket=BUCKET, Key="dir/new.html", Body=b"new")
+    assert recorded.list_objects_v2(**question) is before  # the bucket's owner has not said it changed
+    generation[0] += 1
+    after = recorded.list_objects_v2(**question)
+    assert [c["Key"] for c in after["Contents"]] == ["dir/new.html", "dir/sub/y", "dir/x.html.gz"]
+    assert recorded.list_objects_v2(**question) is after
+
+
+def test_published_client_publishes_before_every_call(bucket: Any) -> None:
+    backend = BackendS3(s3_backends[ACCOUNT_ID]["aws"])
+    calls: list[str] = []
+    published = Published(backend, lambda: calls.append("published"))
+    published.list_objects_v2(Bucket=BUCKET)
+    published.head_object(Bucket=BUCKET, Key="z")
+    assert calls == ["published", "published"]

@@ -1,7 +1,7 @@
 """The module's defaults, read from variables.tf and main.tf so that tests and benchmarks follow them.
 
-Only the settings the fault tests and the deploy-storm benchmark model are read: the event source
-mapping's batching, the Lambda timeout and path budget, and the queue's redrive and visibility.
+Only the settings the fault tests and the benchmarks model are read: the event source mapping's
+batching, the Lambda timeout, the path budget, evictions_per_path, and the queue's redrive and visibility.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class ModuleDefaults:
     max_paths_per_invalidation: int
     maximum_concurrency: int
     max_receive_count: int
+    evictions_per_path: float
 
     @property
     def visibility_timeout_seconds(self) -> int:
@@ -37,6 +38,17 @@ def variable_default(variables_tf: str, name: str) -> int:
     return int(match.group(1))
 
 
+def number_default(variables_tf: str, name: str) -> float:
+    """The numeric default of `variable "name"` in variables.tf, integer or decimal."""
+    block = re.search(rf'^variable "{name}" {{\n(.*?)^}}', variables_tf, re.DOTALL | re.MULTILINE)
+    match = (
+        re.search(r"^\s*default\s*=\s*(\d+(?:\.\d+)?)\s*$", block.group(1), re.MULTILINE) if block else None
+    )
+    if match is None:
+        raise ValueError(f"variables.tf has no numeric default for {name}")
+    return float(match.group(1))
+
+
 def module_defaults(root: Path = ROOT) -> ModuleDefaults:
     variables_tf = (root / "variables.tf").read_text()
     receive_count = re.search(r"maxReceiveCount\s*=\s*(\d+)", (root / "main.tf").read_text())
@@ -49,4 +61,5 @@ def module_defaults(root: Path = ROOT) -> ModuleDefaults:
         max_paths_per_invalidation=variable_default(variables_tf, "max_paths_per_invalidation"),
         maximum_concurrency=variable_default(variables_tf, "maximum_concurrency"),
         max_receive_count=int(receive_count.group(1)),
+        evictions_per_path=number_default(variables_tf, "evictions_per_path"),
     )
