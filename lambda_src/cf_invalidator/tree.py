@@ -27,6 +27,9 @@ thread pool, each one's pages in turn.
   seen has unbounded evictions, so the cover never puts a wildcard there (and falls back to coalescing
   blind when the limits force one): a stop never loses a change. One `tree_incomplete` line per
   distribution says why.
+- Recent writes: the current versions below the listed prefix written within SETTLE_WINDOW (5 s) before
+  now. While an upload runs its newest write is that recent when a batch is handled, and the tree does
+  not yet show what the upload will write: settle.py holds such a batch once, when its plan is costly.
 """
 
 from __future__ import annotations
