@@ -11,8 +11,8 @@ there (covered.py). With an S3 client, the tree below each distribution's change
 (tree.py) so that the request is the cheapest cover of them (cover.py) instead of a blind coalescing;
 a key left out as already covered is still a change of the batch there, never an eviction. With
 `in_progress`, each request is fitted into what remains of CloudFront's quotas, and fitted again when
-CloudFront says they are full. A batch planned while its upload still writes (a write below the listed
-tree within the last 5 s, more than 20 paths planned, every message on its first receive) is not
+CloudFront says they are full. A batch planned while its upload still writes (one of its changes written
+within the last 5 s, more than 20 paths planned, every message on its first receive) is not
 invalidated: its messages fail and are postponed once, to be planned with the settled tree (settle.py).
 """
 

@@ -4,11 +4,14 @@ A batch handled while the upload runs sees most of its tree at the old versions:
 will change, so they count as evictions and the cover bills exact paths, batch after batch (a
 regeneration of 2,700 files billed 2,694 paths where the settled tree needs 7). So a batch is *held*
 (its messages reported as failed and handed to `postpone`: redelivered in 1 minute) when all of:
-- the upload may still be running: a distribution's tree (tree.py) shows a current version below the
-  listed prefix written within SETTLE_WINDOW (5 s) before now. S3 delivers an event in about a second
-  and the event source hands a batch over when it is full or its window ends, so while an upload runs
-  its newest write is a second or two old when the tree is listed; a batch handed over after its
-  window, or later, once the upload has ended, sees nothing that recent;
+- the batch is at the front of a running upload: a distribution's tree (tree.py) shows one of the
+  batch's own changed keys written within SETTLE_WINDOW (5 s) before now. S3 delivers an event in
+  about a second and the event source hands a batch over when it is full or its window ends, so while
+  an upload runs the batch's newest change is a second or two old when the tree is listed. A batch
+  handed over when its window ends after the upload stopped, or one whose changes were written well
+  before the upload's last writes (an earlier batch of a finished upload), sees no change that recent.
+  It cannot tell an upload that has just ended from one that goes on: a batch holding the very last
+  writes, handed over the moment they land, may be held for nothing (a minute of delay, no extra path);
 - the planned requests of those distributions bill more than SETTLE_MIN_PATHS (20) paths: a plan that
   bills 20 paths or fewer (a lone change, a small deploy, any deploy whose tree is already settled
   enough for a cheap cover) costs at most 20 paths, which waiting cannot make much cheaper;
@@ -46,7 +49,7 @@ def held_for_upload(
     failed: Set[str],
 ) -> set[str]:
     """The ids of the messages to hold until the upload settles (none: plan the batch now)."""
-    writing = [r for r in requests if r.distribution.id in trees and trees[r.distribution.id].recent_writes]
+    writing = [r for r in requests if r.distribution.id in trees and trees[r.distribution.id].recent_changes]
     billed = sum(len(r.paths) for r in writing)
     if billed <= SETTLE_MIN_PATHS:
         return set()
@@ -68,6 +71,7 @@ def held_for_upload(
             "messages_held": len(waiting),
             "keys_held": sum(len(keys_by_message.get(m, ())) for m in waiting),
             "recent_writes": sum(trees[i].recent_writes for i in ids),
+            "recent_changes": sum(trees[i].recent_changes for i in ids),
             "recent_window_s": SETTLE_WINDOW.total_seconds(),
             "paths_planned": billed,
             "outcome": "redelivered in 1 minute, then planned with the settled tree",

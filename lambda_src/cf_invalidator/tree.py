@@ -28,8 +28,9 @@ thread pool, each one's pages in turn.
   blind when the limits force one): a stop never loses a change. One `tree_incomplete` line per
   distribution says why.
 - Recent writes: the current versions below the listed prefix written within SETTLE_WINDOW (5 s) before
-  now. While an upload runs its newest write is that recent when a batch is handled, and the tree does
-  not yet show what the upload will write: settle.py holds such a batch once, when its plan is costly.
+  now, and how many of them are the batch's own changes. While an upload runs, the batch's newest
+  change is that recent when the batch is handled, and the tree does not yet show what the upload will
+  write: settle.py holds such a batch once, when its plan is costly.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class Tree:
     seen_before: str | None
     list_calls: int = 0
     recent_writes: int = 0  # current versions below `prefix` written within SETTLE_WINDOW before now
+    recent_changes: int = 0  # of them, the batch's own changed keys
     # origin_path "auto": viewer directories map to keys through the routing, not a prefix; the whole
     # bucket is listed, and a directory is known only when that listing is complete
     routed: bool = False
@@ -328,9 +330,11 @@ def _tree(
     candidates = directories(paths)
     written = (CHANGED, NEW) if config.invalidate_new_objects else (CHANGED,)
     below: defaultdict[str, int] = defaultdict(int)
-    recent = 0
+    recent = recent_changes = 0
     for key, (modified, compared) in listing.objects.items():
-        recent += key.startswith(prefix) and modified >= recent_since
+        if key.startswith(prefix) and modified >= recent_since:
+            recent += 1
+            recent_changes += key in changed
         if not key.startswith(prefix) or key in changed or (compared in written and modified >= window_start):
             continue
         if not serves(key, distribution):
@@ -346,6 +350,7 @@ def _tree(
         listing.seen_before,
         listing.calls,
         recent,
+        recent_changes,
         routed=distribution.routing is not None,
     )
 

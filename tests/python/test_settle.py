@@ -2,7 +2,7 @@
 is handled THEN it is held once (its messages failed and postponed) or planned, by the documented rule,
 and every change is invalidated after the redelivery.
 
-The rule (settle.py): hold when a version below the listed tree was written within the last 5 s, the
+The rule (settle.py): hold when one of the batch's changed keys was written within the last 5 s, the
 distribution's planned request bills more than 20 paths, and every message with a key to invalidate is on
 its first receive (a record without ApproximateReceiveCount is never held).
 """
@@ -121,6 +121,7 @@ def test_held_on_first_receive_while_the_upload_still_writes(
     [line] = held_lines(caplog)
     assert (line["levelname"], line["keys_held"], line["messages_held"]) == ("INFO", 30, 30)
     assert line["recent_writes"] == 5  # written at most 5 s before now: a-28, a-29, b-000, b-001, b-002
+    assert line["recent_changes"] == 2  # a-28 and a-29
     assert line["paths_planned"] == 30  # exact: /docs/* would evict the 105 pages not yet rewritten
     assert line["distributions"] == ["www"]
     assert line["outcome"] == "redelivered in 1 minute, then planned with the settled tree"
@@ -144,6 +145,19 @@ def test_not_held_when_nothing_was_written_in_the_last_seconds(s3: CountingS3, c
 
     assert run.failed == set()
     assert run.postponed == []
+    assert uncovered_paths(FIRST, run.cloudfront.paths) == set()
+
+
+def test_not_held_when_only_other_keys_were_written_in_the_last_seconds(
+    s3: CountingS3, clock: TickingClock
+) -> None:
+    upload(s3, FIRST)
+    clock.now += timedelta(seconds=10)  # the batch's changes are 10 s old or more
+    upload(s3, REST[:3])  # another upload's writes, or the end of this one, just now
+
+    run = Run(event(FIRST), s3, written(clock))
+
+    assert run.failed == set()
     assert uncovered_paths(FIRST, run.cloudfront.paths) == set()
 
 
