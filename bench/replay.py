@@ -503,16 +503,21 @@ class DetectionLog(logging.Handler):
 
 @contextmanager
 def detection_clock(clock: VirtualClock) -> Iterator[None]:
-    """Change detection's "now" (history.TRUST_WINDOW is counted from it) on the replay's virtual clock,
-    the moment EPOCH + virtual time, as the versions' LastModified are stamped. The handler reads it with
-    `datetime.now(UTC)` in detect.py; this replaces that module's `datetime` for the replay."""
+    """Change detection's "now" (history.TRUST_WINDOW is counted from it) and the tree's (the deploy
+    window when no change is listed; the recent writes settle.py waits for) on the replay's virtual
+    clock, the moment EPOCH + virtual time, as the versions' LastModified are stamped. The handler reads
+    it with `datetime.now(UTC)` in detect.py and tree.py; this replaces those modules' `datetime` for
+    the replay."""
 
     class VirtualDatetime(datetime):
         @classmethod
         def now(cls, tz: tzinfo | None = None) -> VirtualDatetime:
             return cls.fromtimestamp(clock.datetime().timestamp(), tz)
 
-    with mock.patch("cf_invalidator.detect.datetime", VirtualDatetime):
+    with (
+        mock.patch("cf_invalidator.detect.datetime", VirtualDatetime),
+        mock.patch("cf_invalidator.tree.datetime", VirtualDatetime),
+    ):
         yield
 
 

@@ -11,7 +11,9 @@ there (covered.py). With an S3 client, the tree below each distribution's change
 (tree.py) so that the request is the cheapest cover of them (cover.py) instead of a blind coalescing;
 a key left out as already covered is still a change of the batch there, never an eviction. With
 `in_progress`, each request is fitted into what remains of CloudFront's quotas, and fitted again when
-CloudFront says they are full.
+CloudFront says they are full. A batch planned while its upload still writes (one of its changes written
+within the last 5 s, more than 20 paths planned, every message on its first receive) is not
+invalidated: its messages fail and are postponed once, to be planned with the settled tree (settle.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from .config import Config, Distribution
@@ -33,6 +36,7 @@ from .metrics import BatchMetrics
 from .operations import operations_hooks
 from .paths import serves
 from .plan import Request, plan_requests, refit
+from .settle import held_for_upload
 from .spend_guard import SpendGuard
 from .tree import ListsObjects, trees
 
@@ -53,11 +57,13 @@ def process_batch(
     resolve: Callable[[Config], tuple[Config, tuple[Distribution, ...]]] | None = None,
     metrics: BatchMetrics | None = None,
     spend_guard: SpendGuard | None = None,
+    now: Callable[[], datetime] | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came.
     `resolve` (distribution_config.py) checks the distributions and maps those with origin_path "auto";
     the ones it could not map fail every message that still has a key to invalidate. `metrics` hears
-    what the batch did (and writes it at the end); `spend_guard` admits each request."""
+    what the batch did (and writes it at the end); `spend_guard` admits each request; `now` is the time
+    the tree's writes are judged recent against (settle.py; None: the clock)."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
     judged = None if metrics is None else metrics.judged
@@ -79,9 +85,15 @@ def process_batch(
     )
     replan, created = _quota_hooks(config, in_progress)
     buckets = {c.bucket for found in changes_by_message.values() for c in found}
-    known = trees(keys_by_message, config, buckets, s3, remaining_ms)
+    known = trees(keys_by_message, config, buckets, s3, remaining_ms, now=now)
     hooks = operations_hooks(metrics, spend_guard, replan, created)
-    for planned in plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude):
+    requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
+    held = held_for_upload(records, keys_by_message, known, requests, failed)
+    if held:
+        failed.update(held)
+        retry_later.update(held)
+        requests = []
+    for planned in requests:
         request = hooks.admit(planned)
         outcome = invalidate(
             cloudfront,

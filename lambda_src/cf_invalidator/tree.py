@@ -27,6 +27,10 @@ thread pool, each one's pages in turn.
   seen has unbounded evictions, so the cover never puts a wildcard there (and falls back to coalescing
   blind when the limits force one): a stop never loses a change. One `tree_incomplete` line per
   distribution says why.
+- Recent writes: the current versions below the listed prefix written within SETTLE_WINDOW (5 s) before
+  now, and how many of them are the batch's own changes. While an upload runs, the batch's newest
+  change is that recent when the batch is handled, and the tree does not yet show what the upload will
+  write: settle.py holds such a batch once, when its plan is costly.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 MAX_LIST_CALLS = 200  # listing calls per batch: 200,000 objects (versions)
 DEPLOY_SPREAD = timedelta(minutes=15)  # how long before the batch's own writes a deploy may have begun
+SETTLE_WINDOW = timedelta(seconds=5)  # a write this recent says the upload may still be running (settle.py)
 
 INFINITE = float("inf")
 SAME, CHANGED, NEW = 0, 1, 2  # a current version against the entry before it (NEW: none, or a delete marker)
@@ -80,6 +85,8 @@ class Tree:
     complete: bool
     seen_before: str | None
     list_calls: int = 0
+    recent_writes: int = 0  # current versions below `prefix` written within SETTLE_WINDOW before now
+    recent_changes: int = 0  # of them, the batch's own changed keys
     # origin_path "auto": viewer directories map to keys through the routing, not a prefix; the whole
     # bucket is listed, and a directory is known only when that listing is complete
     routed: bool = False
@@ -120,7 +127,7 @@ def trees(
     s3: ListsObjects | None,
     remaining_ms: Callable[[], int],
     *,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] | None = None,
 ) -> dict[str, Tree]:
     """Distribution id -> its tree, for the distributions where wildcards could save paths."""
     if s3 is None or len(buckets) != 1 or None in buckets:
@@ -132,13 +139,21 @@ def trees(
         return {}
     lookup = Lookup.starting_now(s3, remaining_ms)
     listings = _list_all(lookup, s3, bucket, sorted(set(wanted.values())), config.skip_unchanged_objects)
-    window_start = _window_start(listings, changed, now())
+    moment = datetime.now(UTC) if now is None else now()
+    window_start = _window_start(listings, changed, moment)
+    recent_since = (moment - SETTLE_WINDOW).timestamp()
     found = {}
     for distribution in config.distributions:
         if distribution.id in wanted:
             outer = next(lst for lst in listings if wanted[distribution.id].startswith(lst.prefix))
             found[distribution.id] = _tree(
-                distribution, wanted[distribution.id], outer, changed, window_start, config=config
+                distribution,
+                wanted[distribution.id],
+                outer,
+                changed,
+                window_start,
+                config=config,
+                recent_since=recent_since,
             )
             if outer.stopped is not None:
                 _log_incomplete(distribution, outer, lookup)
@@ -306,14 +321,20 @@ def _tree(
     window_start: float,
     *,
     config: Config,
+    recent_since: float,
 ) -> Tree:
     """Count each eviction once under every directory above the changed paths that holds it. A version
-    with no earlier one is invalidated anyway only with invalidate_new_objects."""
+    with no earlier one is invalidated anyway only with invalidate_new_objects. Count the current
+    versions below `prefix` written at `recent_since` or later (the upload may still be running)."""
     paths = {p for key in changed for p in viewer_paths(key, distribution, config.index_document)}
     candidates = directories(paths)
     written = (CHANGED, NEW) if config.invalidate_new_objects else (CHANGED,)
     below: defaultdict[str, int] = defaultdict(int)
+    recent = recent_changes = 0
     for key, (modified, compared) in listing.objects.items():
+        if key.startswith(prefix) and modified >= recent_since:
+            recent += 1
+            recent_changes += key in changed
         if not key.startswith(prefix) or key in changed or (compared in written and modified >= window_start):
             continue
         if not serves(key, distribution):
@@ -328,6 +349,8 @@ def _tree(
         listing.complete,
         listing.seen_before,
         listing.calls,
+        recent,
+        recent_changes,
         routed=distribution.routing is not None,
     )
 
