@@ -76,14 +76,15 @@ class BatchMetrics:
         self._write = write
         self._counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._latency: dict[str, float] = {}
-        self._changes: Mapping[str, Sequence[Change]] = {}
         self._kept: Mapping[str, Sequence[str]] = {}
+        self._times: dict[str, dict[str, datetime]] = {}  # message id -> key -> its oldest event time
 
     def read(
         self, changes_by_message: Mapping[str, Sequence[Change]], kept: Mapping[str, Sequence[str]]
     ) -> None:
         """The batch's changes, and the keys of each message left to invalidate after change detection."""
-        self._changes, self._kept = changes_by_message, kept
+        self._kept = kept
+        self._times = {message_id: _oldest_times(found) for message_id, found in changes_by_message.items()}
 
     def judged(self, judgements: Mapping[tuple[str | None, str], Judgement]) -> None:
         """Change detection's judgements: per distribution, the keys it serves left out or unverified."""
@@ -99,9 +100,8 @@ class BatchMetrics:
         counts["InvalidationsCreated"] += 1
         counts["PathsBilled"] += len(request.paths)
         counts["WildcardPaths"] += sum(path.endswith("*") for path in request.paths)
-        keys = self._served_keys(request)
+        keys, oldest = self._served_keys(request)
         counts["KeysInvalidated"] += len(keys)
-        oldest = min(self._event_times(request, keys), default=None)
         if oldest is not None:
             waited = max(0.0, (self._clock() - oldest).total_seconds())
             self._latency[request.distribution.id] = max(
@@ -147,20 +147,33 @@ class BatchMetrics:
     def _serving(self, key: str) -> Iterable[str]:
         return [d.id for d in self._config.distributions if serves(key, d)]
 
-    def _served_keys(self, request: Request) -> set[str]:
-        return {
-            key
-            for message_id in request.message_ids
-            for key in self._kept.get(message_id, ())
-            if serves(key, request.distribution)
-        }
-
-    def _event_times(self, request: Request, served: set[str]) -> Iterable[datetime]:
-        """The event times of the request's messages' changes to the keys it covers."""
+    def _served_keys(self, request: Request) -> tuple[set[str], datetime | None]:
+        """The request's messages' kept keys that its distribution serves, and their oldest event time;
+        one pass, and no per-key check for a distribution that serves the whole bucket."""
+        distribution = request.distribution
+        everything = not distribution.origin_path and distribution.routing is None
+        keys: set[str] = set()
+        oldest: datetime | None = None
         for message_id in request.message_ids:
-            for change in self._changes.get(message_id, ()):
-                if change.event_time is not None and change.key in served:
-                    yield change.event_time
+            times = self._times.get(message_id, {})
+            for key in self._kept.get(message_id, ()):
+                if everything or serves(key, distribution):
+                    keys.add(key)
+                    written = times.get(key)
+                    if written is not None and (oldest is None or written < oldest):
+                        oldest = written
+        return keys, oldest
+
+
+def _oldest_times(changes: Sequence[Change]) -> dict[str, datetime]:
+    """Each changed key's oldest event time among `changes` (keys without one are left out)."""
+    times: dict[str, datetime] = {}
+    for change in changes:
+        if change.event_time is not None and (
+            change.key not in times or change.event_time < times[change.key]
+        ):
+            times[change.key] = change.event_time
+    return times
 
 
 def _judgement_metric(judgement: Judgement, invalidate_new_objects: bool) -> str | None:
