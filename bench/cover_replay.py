@@ -38,6 +38,7 @@ from cover_report import (  # noqa: E402
     print_frontiers,
     print_targets,
 )
+from freshness import freshness_section, print_freshness  # noqa: E402
 from frontier import Cover, Problem, frontier  # noqa: E402
 from replay import (  # noqa: E402
     SITES,
@@ -101,8 +102,8 @@ def replay_site(name: str, settings: Sequence[tuple[str, float]]) -> list[Outcom
 
 
 def main(sites: Sequence[str] = SITES) -> dict[str, str]:
-    """Replay, compute the frontiers, print everything; return the README's replay, cover and
-    evictions sections."""
+    """Replay, compute the frontiers, print everything; return the README's replay, cover, evictions
+    and freshness sections."""
     started = time.perf_counter()
     print(
         f"== Replay of real deploys vs the frontier: evictions_per_path {AFTER_UPLOAD_EVICTIONS_PER_PATH} "
@@ -121,11 +122,13 @@ def main(sites: Sequence[str] = SITES) -> dict[str, str]:
     ]
     print(f"-- the replay at the default, {DEFAULT_EVICTIONS_PER_PATH:g}, interleaved --")
     print_replay(default)
+    print_freshness(default)
     print_cover(outcomes, frontiers)
     sections = {
         "replay": replay_section(default),
         "cover": cover_section(outcomes, frontiers, DEFAULT_EVICTIONS_PER_PATH),
         "evictions": evictions_section(outcomes, frontiers, EVICTIONS_PER_PATH),
+        "freshness": freshness_section(default),
     }
     print_targets(outcomes, frontiers, DEFAULT_EVICTIONS_PER_PATH)
     print(f"replay and frontier: {time.perf_counter() - started:.0f} s")

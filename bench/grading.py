@@ -11,6 +11,7 @@ when its invalidation is created.
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -51,6 +52,53 @@ class LastCovered:
         times = [self._exact[path]] if path in self._exact else []
         times += [self._prefixes[path[:i]] for i in range(len(path) + 1) if path[:i] in self._prefixes]
         return max(times, default=None)
+
+
+class FirstCovered:
+    """When invalidations of one distribution covered each path: the sorted creation times of those
+    naming it exactly and of those holding a wildcard with each prefix."""
+
+    def __init__(self, model: CloudFrontModel, distribution_id: str) -> None:
+        self._exact: dict[str, list[float]] = {}
+        self._prefixes: dict[str, list[float]] = {}
+        for invalidation in model.invalidations(distribution_id):
+            for path in invalidation.paths:
+                table, name = (self._prefixes, path[:-1]) if path.endswith("*") else (self._exact, path)
+                table.setdefault(name, []).append(invalidation.created_at)
+        for times in (*self._exact.values(), *self._prefixes.values()):
+            times.sort()
+
+    def after(self, path: str, since: float) -> float | None:
+        """The earliest creation time, at or after `since`, of an invalidation covering `path`; None when
+        none does."""
+        lists = [self._exact[path]] if path in self._exact else []
+        lists += [self._prefixes[path[:i]] for i in range(len(path) + 1) if path[:i] in self._prefixes]
+        found = [times[i] for times in lists if (i := bisect.bisect_left(times, since)) < len(times)]
+        return min(found, default=None)
+
+
+def change_to_invalidation(
+    written: Mapping[str, float],
+    distributions: Sequence[Distribution],
+    index_document: str,
+    model: CloudFrontModel,
+) -> dict[str, float | None]:
+    """Per changed key (`written`: its write, virtual seconds), the seconds from the write until
+    invalidations created at or after it covered every viewer path it needs on every distribution: the
+    latest, over those paths, of the first covering invalidation's creation time, minus the write (when
+    one invalidation names them all, its creation time). None when some path is never covered so."""
+    first = {d.id: FirstCovered(model, d.id) for d in distributions}
+    delays: dict[str, float | None] = {}
+    for key, since in written.items():
+        times = [
+            first[d.id].after(path, since)
+            for d in distributions
+            for path in required_paths(key, d, index_document)
+        ]
+        delays[key] = (
+            None if None in times else max((t for t in times if t is not None), default=since) - since
+        )
+    return delays
 
 
 def lost_and_stale(

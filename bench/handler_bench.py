@@ -21,6 +21,8 @@ handler wall time for the 12,000-object tree; <= 64 MB peak traced memory for a 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import dataclasses
 import json
 import os
 import statistics
@@ -40,6 +42,7 @@ from slow_s3 import SlowS3, StoredVersion  # noqa: E402
 
 from cf_invalidator.batch import process_batch  # noqa: E402
 from cf_invalidator.config import Config, Distribution  # noqa: E402
+from cf_invalidator.metrics import BatchMetrics  # noqa: E402
 from support.module_defaults import module_defaults  # noqa: E402
 from support.sqs_events import s3_body, sqs_event  # noqa: E402
 
@@ -47,6 +50,7 @@ CONFIG = Config(
     distributions=(Distribution("www", "EWWW"), Distribution("docs", "EDOCS", "/docs")),
     max_paths=1000,
 )
+METRICS_CONFIG = dataclasses.replace(CONFIG, enable_metrics=True)
 ENV = {
     "DISTRIBUTIONS": json.dumps({"www": {"id": "EWWW", "origin_path": ""}}),
     "MAX_PATHS_PER_INVALIDATION": "1000",
@@ -72,20 +76,48 @@ def site_keys(count: int) -> list[str]:
     return keys
 
 
-def run_batch(event: dict[str, Any]) -> StubCloudFront:
+def run_batch(event: dict[str, Any], config: Config = CONFIG) -> StubCloudFront:
+    """The batch through process_batch, with the EMF metrics the handler writes when the config enables
+    them (handler.py)."""
     cloudfront = StubCloudFront()
-    response = process_batch(event, CONFIG, cloudfront, lambda: 60_000)
+    metrics = BatchMetrics(config, config.metrics_namespace) if config.enable_metrics else None
+    response = process_batch(event, config, cloudfront, lambda: 60_000, metrics=metrics)
     assert response == {"batchItemFailures": []}
     return cloudfront
 
 
-def cpu_ms(event: dict[str, Any], repeats: int) -> float:
+def cpu_ms(event: dict[str, Any], repeats: int, config: Config = CONFIG) -> float:
     samples = []
     for _ in range(repeats):
         start = time.process_time()
-        run_batch(event)
+        run_batch(event, config)
         samples.append((time.process_time() - start) * 1000)
     return statistics.median(samples)
+
+
+def metrics_cpu(size: int, repeats: int) -> dict[str, float]:
+    """CPU per 1,000 records of a `size`-record batch with enable_metrics off and on, and the added %
+    (target: under 5 %). The two run in alternation, so that a neighbour's load weighs on both; the EMF
+    lines go to a null stream, as print() would write them to Lambda's stdout."""
+    event = sqs_event(s3_body(key) for key in site_keys(size))
+    off: list[float] = []
+    on: list[float] = []
+    with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+        run_batch(event, METRICS_CONFIG)  # warm
+        for _ in range(repeats):
+            off.append(cpu_ms(event, 1) / (size / 1000))
+            on.append(cpu_ms(event, 1, METRICS_CONFIG) / (size / 1000))
+    without, with_metrics = statistics.median(off), statistics.median(on)
+    added = 100 * (with_metrics - without) / without
+    print(
+        f"{size:>6} records: {without:6.1f} ms CPU per 1,000 records without metrics, {with_metrics:6.1f} ms "
+        f"with (enable_metrics): {added:+.1f} % (target < 5 %)"
+    )
+    return {
+        f"cpu_ms_per_1000_at_{size}_no_metrics": without,
+        f"cpu_ms_per_1000_at_{size}_metrics": with_metrics,
+        f"metrics_added_pct_at_{size}": added,
+    }
 
 
 def peak_mb(event: dict[str, Any]) -> float:
@@ -300,6 +332,8 @@ def main() -> dict[str, float]:
         if size == 10_000:
             results["peak_mb_10000"] = peak_mb(event)
             print(f"{size:>6} records: {results['peak_mb_10000']:6.1f} MB peak traced memory (target <= 20)")
+    for size, repeats in ((1_000, 21), (10_000, 7)):
+        results.update(metrics_cpu(size, repeats))
     results["import_ms"] = import_ms()
     print(f"import of cf_invalidator.handler beyond boto3: {results['import_ms']:.1f} ms (target <= 10)")
     print()

@@ -60,7 +60,8 @@ refused for its in-progress quotas, paths billed, wildcard paths created and the
 once (the model never lets that exceed 15: a deploy that needed more shows refusals), unchanged objects
 evicted (keys of the new tree the deploy did not change, with a viewer path an invalidation covers), the
 ideal (distinct viewer paths of the changed keys: exact invalidation), and changes missed (some viewer
-path not invalidated by an invalidation created at or after the change was written, grading.py).
+path not invalidated by an invalidation created at or after the change was written, grading.py), and
+each change's change-to-invalidation time (grading.change_to_invalidation; freshness.py reports it).
 The handler runs at the module's defaults but for evictions_per_path, which each replay sets.
 Figures are printed, never asserted.
 """
@@ -98,7 +99,7 @@ from event_source_model import (  # noqa: E402
     notification_body,
     peak_wildcards_in_progress,
 )
-from grading import evicted, ideal_paths, lost_and_stale  # noqa: E402
+from grading import change_to_invalidation, evicted, ideal_paths, lost_and_stale  # noqa: E402
 
 from cf_invalidator.config import Config, Distribution  # noqa: E402
 from support.cloudfront_model import (  # noqa: E402
@@ -421,6 +422,8 @@ class Outcome:
     batches: int
     skipped: int  # keys change detection left out as unchanged
     unverified: int  # keys it could not compare (invalidated as changed)
+    # per changed key, seconds from its write to the invalidation covering it (grading); None: never
+    delays: tuple[float | None, ...] = ()
 
 
 def replay(
@@ -452,7 +455,9 @@ def replay(
     finally:
         uploaded.bucket.publish_until(datetime.max.replace(tzinfo=UTC))
     changed = uploaded.deploy.changed
-    lost, stale = lost_and_stale(changed, (DISTRIBUTION,), INDEX_DOCUMENT, model, uploaded.written())
+    written = uploaded.written()
+    lost, stale = lost_and_stale(changed, (DISTRIBUTION,), INDEX_DOCUMENT, model, written)
+    delays = change_to_invalidation(written, (DISTRIBUTION,), INDEX_DOCUMENT, model)
     invalidations = model.invalidations(DISTRIBUTION.id)
     return Outcome(
         site=site,
@@ -475,6 +480,7 @@ def replay(
         batches=len(delivery.batches),
         skipped=detection.counts["unchanged_skipped"],
         unverified=detection.counts["changes_unverified"],
+        delays=tuple(delays.values()),
     )
 
 
