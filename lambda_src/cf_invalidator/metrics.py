@@ -148,20 +148,19 @@ class BatchMetrics:
         return [d.id for d in self._config.distributions if serves(key, d)]
 
     def _served_keys(self, request: Request) -> tuple[set[str], datetime | None]:
-        """The request's messages' kept keys that its distribution serves, and their oldest event time;
-        one pass, and no per-key check for a distribution that serves the whole bucket."""
-        distribution = request.distribution
-        everything = not distribution.origin_path and distribution.routing is None
-        keys: set[str] = set()
-        oldest: datetime | None = None
-        for message_id in request.message_ids:
-            times = self._times.get(message_id, {})
-            for key in self._kept.get(message_id, ()):
-                if everything or serves(key, distribution):
-                    keys.add(key)
-                    written = times.get(key)
-                    if written is not None and (oldest is None or written < oldest):
-                        oldest = written
+        """The request's messages' kept keys that its distribution serves, and their oldest event time.
+        A 10,000-record batch passes here once per distribution: comprehensions, and a plain prefix test
+        where the distribution serves one origin path."""
+        distribution, ids, kept = request.distribution, request.message_ids, self._kept
+        if distribution.routing is None and not distribution.auto:
+            prefix = distribution.origin_path[1:] + "/" if distribution.origin_path else ""
+            keys = {key for m in ids for key in kept.get(m, ()) if key.startswith(prefix)}
+        else:
+            keys = {key for m in ids for key in kept.get(m, ()) if serves(key, distribution)}
+        times = self._times
+        oldest = min(
+            (written for m in ids for key, written in times.get(m, {}).items() if key in keys), default=None
+        )
         return keys, oldest
 
 
