@@ -34,6 +34,7 @@ from support.deployment import (
 )
 from support.moto_server import FAKE_AWS_ENVIRONMENT, MotoServer
 from support.terraform import stage_example, stage_root_module
+from support.versioned_bucket import CountingS3, TickingClock, install_clock, versioned_bucket
 
 # `make mutate` runs the tests with --hypothesis-profile=mutation: a mutant is killed by the first failing
 # example, so the shrink phase (re-running the test many times to minimise it) is skipped. The number of
@@ -89,6 +90,23 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def clock(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> TickingClock:
+    """The handler's clocks (change detection's, the tree's) on a clock the test moves (versioned_bucket)."""
+    return install_clock(monkeypatch)
+
+
+@pytest.fixture
+def s3(clock: TickingClock) -> CountingS3:
+    """A versioned site bucket in in-process moto, through a client that counts the handler's calls. Test
+    modules that need another S3 define their own `s3`."""
+    import boto3  # noqa: PLC0415 (with moto, only for the tests that use it)
+
+    client = boto3.client("s3")
+    versioned_bucket(client)
+    return CountingS3(client)
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,6 @@ from support.versioned_bucket import (
     CountingS3,
     RecordingCloudFront,
     TickingClock,
-    install_clock,
     put,
     versioned_bucket,
 )
@@ -36,11 +35,6 @@ WWW = Distribution("www", "EWWW")
 UNCHANGED = [f"docs/old-{n}.html" for n in range(5)]  # 5 pages the deploy does not change
 FIRST = [f"docs/a-{n:02}.html" for n in range(30)]  # the first batch of a regeneration
 REST = [f"docs/b-{n:03}.html" for n in range(100)]  # uploaded after it
-
-
-@pytest.fixture
-def clock(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> TickingClock:
-    return install_clock(monkeypatch)
 
 
 @pytest.fixture

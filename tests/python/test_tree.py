@@ -29,24 +29,10 @@ from support.versioned_bucket import (
     CountingS3,
     RecordingCloudFront,
     TickingClock,
-    install_clock,
     put,
-    versioned_bucket,
 )
 
 WWW = Distribution("www", "EWWW")
-
-
-@pytest.fixture
-def clock(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> TickingClock:
-    return install_clock(monkeypatch)
-
-
-@pytest.fixture
-def s3(clock: TickingClock) -> CountingS3:
-    client = boto3.client("s3")
-    versioned_bucket(client)
-    return CountingS3(client)
 
 
 def config(**fields: Any) -> Config:
