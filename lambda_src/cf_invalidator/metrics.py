@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from .config import Config
 from .events import Change
 from .history import Judgement, Reason, Verdict
-from .paths import serves
+from .paths import key_prefix, serves
 from .plan import Request
 
 DIMENSION = "DistributionId"
@@ -153,7 +153,7 @@ class BatchMetrics:
         where the distribution serves one origin path."""
         distribution, ids, kept = request.distribution, request.message_ids, self._kept
         if distribution.routing is None and not distribution.auto:
-            prefix = distribution.origin_path[1:] + "/" if distribution.origin_path else ""
+            prefix = key_prefix(distribution.origin_path)
             keys = {key for m in ids for key in kept.get(m, ()) if key.startswith(prefix)}
         else:
             keys = {key for m in ids for key in kept.get(m, ()) if serves(key, distribution)}

@@ -105,10 +105,13 @@ def serves(key: str, distribution: Distribution) -> bool:
 
 def served_key(key: str, origin_path: str) -> str | None:
     """The part of `key` below the origin path, or None when the distribution does not serve it."""
-    if not origin_path:
-        return key
-    prefix = origin_path[1:] + "/"
+    prefix = key_prefix(origin_path)
     return key[len(prefix) :] if key.startswith(prefix) else None
+
+
+def key_prefix(origin_path: str) -> str:
+    """The bucket prefix an origin path serves: "" -> "", "/site" -> "site/"."""
+    return origin_path[1:] + "/" if origin_path else ""
 
 
 def encoded_variants(path: str) -> list[str]:

@@ -50,7 +50,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .config import Config, Distribution
 from .cover import directories
 from .detect import PAGE_SIZE, POOL_SIZE, S3, Lookup, OutOfTimeError
-from .paths import serves, viewer_paths
+from .paths import key_prefix, serves, viewer_paths
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +169,9 @@ def _wanted(changed: Set[str], config: Config) -> dict[str, str]:
         if len(paths) >= 2 and distribution.routing is not None:
             wanted[distribution.id] = ""  # "auto": its origins may lie anywhere in the bucket
         elif len(paths) >= 2:
-            wanted[distribution.id] = _origin(distribution) + unquote(_common_directory(paths)[1:])
+            wanted[distribution.id] = key_prefix(distribution.origin_path) + unquote(
+                _common_directory(paths)[1:]
+            )
     return wanted
 
 
@@ -180,10 +182,6 @@ def _common_directory(paths: Set[str]) -> str:
     while end < min(len(first), len(last)) and first[end] == last[end]:
         end += 1
     return first[: first.rindex("/", 0, end) + 1]
-
-
-def _origin(distribution: Distribution) -> str:
-    return distribution.origin_path[1:] + "/" if distribution.origin_path else ""
 
 
 def _list_all(
@@ -341,7 +339,7 @@ def _tree(
             continue
         for directory in _holding(viewer_paths(key, distribution, config.index_document), candidates):
             below[directory] += 1
-    origin = "" if distribution.routing is not None else _origin(distribution)
+    origin = "" if distribution.routing is not None else key_prefix(distribution.origin_path)
     return Tree(
         prefix,
         origin,
