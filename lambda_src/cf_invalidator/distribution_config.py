@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .config import Config, Distribution
+from .once import OncePerReason
 from .routing import Origin, Routing
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,11 @@ class DistributionConfigs:
         self._clock = clock
         self._reads: dict[str, _Read] = {}
         self._checked: dict[tuple[str, str], int] = {}
-        self._reported: set[tuple[str, str]] = set()
+        self._report = OncePerReason(
+            logger,
+            "distribution_config_unreadable",
+            "the last configuration read is kept (none: not checked; auto: messages retried)",
+        )
 
     def configuration(self, distribution: Distribution, *, verify: bool) -> Mapping[str, Any] | None:
         """The distribution's configuration (None: never read); read again when due. With `verify`,
@@ -147,20 +152,6 @@ class DistributionConfigs:
             read = _Read(now, previous, failed=True, generation=generation)
         self._reads[distribution_id] = read
         return read
-
-    def _report(self, distribution_id: str, reason: str) -> None:
-        first = (distribution_id, reason) not in self._reported
-        self._reported.add((distribution_id, reason))
-        logger.log(
-            logging.WARNING if first else logging.DEBUG,
-            "distribution_config_unreadable",
-            extra={
-                "decision": "distribution_config_unreadable",
-                "distribution_id": distribution_id,
-                "reason": reason,
-                "outcome": "the last configuration read is kept (none: not checked; auto: messages retried)",
-            },
-        )
 
 
 def resolve(config: Config, configs: DistributionConfigs) -> tuple[Config, tuple[Distribution, ...]]:

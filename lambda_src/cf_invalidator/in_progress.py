@@ -43,6 +43,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .coalesce import InProgress
 from .covered import Made, Seen, aware
 from .invalidate import CloudFront, classify
+from .once import OncePerReason
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +207,11 @@ class InProgressCache:
         self._listed: dict[str, tuple[float, Listing | None, str]] = {}  # (read at, listing, failure)
         self._known: dict[str, KnownInvalidations] = {}
         self._own: dict[str, dict[str, None]] = {}  # the ids this container created, oldest first
-        self._reported: set[tuple[str, str]] = set()
+        self._report = OncePerReason(
+            logger,
+            "quota_lookup_failed",
+            "requests planned without the quota in view; logged once per reason",
+        )
 
     def get(self, distribution_id: str, *, refresh: bool = False) -> InProgress | None:
         """What is in progress, read again when `refresh` or older than the cache time."""
@@ -307,20 +312,6 @@ class InProgressCache:
                 return made, calls, f"GetInvalidation: {classify(error)[0]}"
             made.append(read)
         return made, calls, ""
-
-    def _report(self, distribution_id: str, reason: str) -> None:
-        first = (distribution_id, reason) not in self._reported
-        self._reported.add((distribution_id, reason))
-        logger.log(
-            logging.WARNING if first else logging.DEBUG,
-            "quota_lookup_failed",
-            extra={
-                "decision": "quota_lookup_failed",
-                "distribution_id": distribution_id,
-                "reason": reason,
-                "outcome": "requests planned without the quota in view; logged once per reason",
-            },
-        )
 
 
 def _complete(listing: Listing | None, since: datetime) -> bool:
