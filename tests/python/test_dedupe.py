@@ -20,7 +20,7 @@ from cf_invalidator import in_progress as module
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.in_progress import InProgressCache
-from support.cloudfront_model import EPOCH, CloudFrontModel
+from support.cloudfront_model import EPOCH, CloudFrontModel, CountingCloudFront
 from support.deployment import create_distribution
 from support.sqs_events import eventbridge_body, failed_ids, s3_body, sqs_event
 
@@ -34,30 +34,12 @@ def stamp(seconds: float) -> str:
     return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-class Counting:
-    """The model, counting the reads the handler makes."""
-
-    def __init__(self, model: CloudFrontModel) -> None:
-        self.model, self.lists, self.gets = model, 0, 0
-
-    def create_invalidation(self, **kwargs: Any) -> dict[str, Any]:
-        return self.model.create_invalidation(**kwargs)
-
-    def list_invalidations(self, **kwargs: Any) -> dict[str, Any]:
-        self.lists += 1
-        return self.model.list_invalidations(**kwargs)
-
-    def get_invalidation(self, **kwargs: Any) -> dict[str, Any]:
-        self.gets += 1
-        return self.model.get_invalidation(**kwargs)
-
-
 class Handler:
     """process_batch on the model, with one container's cache kept across batches."""
 
     def __init__(self, completion_seconds: float = 25, config: Config = CONFIG) -> None:
         self.model = CloudFrontModel([SITE.id, OTHER.id], completion_seconds=completion_seconds)
-        self.client = Counting(self.model)
+        self.client = CountingCloudFront(self.model)
         self.cache: InProgressCache | None = InProgressCache(self.client, clock=self.model.clock.now)
         self.config = config
         self.references = 0
@@ -318,7 +300,7 @@ def test_invalidations_past_the_page_bound_cover_nothing(
 def test_a_listing_refused_leaves_only_the_containers_own_invalidations_to_count(
     handler: Handler, caplog: pytest.LogCaptureFixture
 ) -> None:
-    class NoList(Counting):
+    class NoList(CountingCloudFront):
         def list_invalidations(self, **kwargs: Any) -> dict[str, Any]:
             self.lists += 1
             raise self.model._error("AccessDenied", "ListInvalidations")
@@ -341,7 +323,7 @@ def test_a_listing_refused_leaves_only_the_containers_own_invalidations_to_count
 
 
 def test_a_failed_read_of_paths_covers_nothing(handler: Handler) -> None:
-    class NoGet(Counting):
+    class NoGet(CountingCloudFront):
         def get_invalidation(self, **kwargs: Any) -> dict[str, Any]:
             self.gets += 1
             raise self.model._error("ServiceUnavailable", "GetInvalidation")

@@ -17,30 +17,10 @@ from cf_invalidator import in_progress as module
 from cf_invalidator.coalesce import InProgress
 from cf_invalidator.covered import Made
 from cf_invalidator.in_progress import InProgressCache, InProgressLookupError, read_in_progress
-from support.cloudfront_model import EPOCH, CloudFrontModel, VirtualClock
+from support.cloudfront_model import EPOCH, CloudFrontModel, CountingCloudFront, VirtualClock
 from support.deployment import create_distribution
 
 DIST = "EDIST"
-
-
-class Counting:
-    """The model, counting the calls the lookup makes."""
-
-    def __init__(self, model: CloudFrontModel) -> None:
-        self.model = model
-        self.lists = 0
-        self.gets = 0
-
-    def create_invalidation(self, **kwargs: Any) -> dict[str, Any]:
-        return self.model.create_invalidation(**kwargs)
-
-    def list_invalidations(self, **kwargs: Any) -> dict[str, Any]:
-        self.lists += 1
-        return self.model.list_invalidations(**kwargs)
-
-    def get_invalidation(self, **kwargs: Any) -> dict[str, Any]:
-        self.gets += 1
-        return self.model.get_invalidation(**kwargs)
 
 
 def create(model: CloudFrontModel, paths: list[str], reference: str) -> str:
@@ -72,7 +52,7 @@ def test_pages_through_the_listing_while_pages_hold_invalidations_in_progress(
     monkeypatch.setattr(module, "LIST_PAGE_SIZE", 2)
     for n in range(5):
         create(model, [f"/p{n}/*"], f"ref-{n}")
-    client = Counting(model)
+    client = CountingCloudFront(model)
 
     _, state = read_in_progress(client, DIST, {})
 
@@ -88,7 +68,7 @@ def test_stops_at_the_first_page_with_nothing_in_progress(
         create(model, [f"/old{n}.html"], f"old-{n}")
     model.clock.sleep(150)
     create(model, ["/new.html"], "new")
-    client = Counting(model)
+    client = CountingCloudFront(model)
 
     _, state = read_in_progress(client, DIST, {})
 
@@ -102,7 +82,7 @@ def test_more_pages_in_progress_than_the_bound_is_a_failed_lookup(
     monkeypatch.setattr(module, "LIST_PAGE_SIZE", 2)
     for n in range(2 * module.MAX_LIST_PAGES + 1):
         create(model, [f"/f{n}.html"], f"ref-{n}")
-    client = Counting(model)
+    client = CountingCloudFront(model)
 
     with pytest.raises(InProgressLookupError, match=f"beyond {2 * module.MAX_LIST_PAGES} listed"):
         read_in_progress(client, DIST, {})
@@ -113,7 +93,7 @@ def test_paths_already_known_are_not_read_again(model: CloudFrontModel) -> None:
     first = create(model, ["/a.html"], "one")
     known: dict[str, Made] = {first: Made(first, model.clock.datetime(), ("/a.html",))}
     create(model, ["/b/*"], "two")
-    client = Counting(model)
+    client = CountingCloudFront(model)
 
     _, state = read_in_progress(client, DIST, known)
     _, again = read_in_progress(client, DIST, known)
@@ -128,7 +108,7 @@ def test_too_many_new_invalidations_are_read_over_several_lookups(
     monkeypatch.setattr(module, "MAX_PATH_READS", 3)
     for n in range(5):
         create(model, [f"/f{n}.html"], f"ref-{n}")
-    client = Counting(model)
+    client = CountingCloudFront(model)
     known: dict[str, Made] = {}
 
     with pytest.raises(InProgressLookupError, match="more than 3"):
@@ -145,7 +125,7 @@ def test_exactly_the_bound_of_new_invalidations_is_read_in_one_lookup(
     monkeypatch.setattr(module, "MAX_PATH_READS", 3)
     for n in range(3):
         create(model, [f"/f{n}.html"], f"ref-{n}")
-    client = Counting(model)
+    client = CountingCloudFront(model)
 
     _, state = read_in_progress(client, DIST, {})
 
@@ -156,7 +136,7 @@ def test_exactly_the_bound_of_new_invalidations_is_read_in_one_lookup(
 def test_an_invalidation_listed_without_items_counts_no_path(model: CloudFrontModel) -> None:
     """botocore leaves out an empty list: Paths {"Quantity": 0} has no Items key."""
 
-    class NoItems(Counting):
+    class NoItems(CountingCloudFront):
         def get_invalidation(self, **kwargs: Any) -> dict[str, Any]:
             answer = super().get_invalidation(**kwargs)
             del answer["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]
@@ -180,7 +160,7 @@ def test_completed_invalidations_stop_counting_but_their_paths_stay_known(model:
 
 
 def test_cache_answers_within_its_time_and_reads_again_after(model: CloudFrontModel) -> None:
-    client = Counting(model)
+    client = CountingCloudFront(model)
     cache = InProgressCache(client, ttl_s=10, clock=model.clock.now)
     create(model, ["/a/*"], "one")
 
@@ -197,7 +177,7 @@ def test_cache_answers_within_its_time_and_reads_again_after(model: CloudFrontMo
 def test_cache_time_counts_from_the_read_on_a_clock_far_from_zero(model: CloudFrontModel) -> None:
     """time.monotonic() starts anywhere: only the time since the read matters."""
     model.clock.sleep(5000)
-    client = Counting(model)
+    client = CountingCloudFront(model)
     cache = InProgressCache(client, ttl_s=10, clock=model.clock.now)
 
     cache.get(DIST)
@@ -208,7 +188,7 @@ def test_cache_time_counts_from_the_read_on_a_clock_far_from_zero(model: CloudFr
 
 
 def test_refresh_reads_again_at_once(model: CloudFrontModel) -> None:
-    client = Counting(model)
+    client = CountingCloudFront(model)
     cache = InProgressCache(client, clock=model.clock.now)
     cache.get(DIST)
     create(model, ["/a/*"], "one")
@@ -218,7 +198,7 @@ def test_refresh_reads_again_at_once(model: CloudFrontModel) -> None:
 
 
 def test_recorded_invalidation_is_counted_at_once_and_never_read(model: CloudFrontModel) -> None:
-    client = Counting(model)
+    client = CountingCloudFront(model)
     cache = InProgressCache(client, clock=model.clock.now)
     assert cache.get(DIST) == InProgress()
     made = create(model, ["/a.html", "/b/*"], "one")
@@ -232,7 +212,7 @@ def test_recorded_invalidation_is_counted_at_once_and_never_read(model: CloudFro
 
 
 def test_invalidation_recorded_before_any_read_is_known_and_never_read(model: CloudFrontModel) -> None:
-    client = Counting(model)
+    client = CountingCloudFront(model)
     cache = InProgressCache(client, clock=model.clock.now)
     made = create(model, ["/a.html", "/b/*"], "one")
 
@@ -245,7 +225,7 @@ def test_invalidation_recorded_before_any_read_is_known_and_never_read(model: Cl
 def test_invalidation_recorded_within_the_cache_time_is_counted_without_a_call(
     model: CloudFrontModel,
 ) -> None:
-    client = Counting(model)
+    client = CountingCloudFront(model)
     cache = InProgressCache(client, clock=model.clock.now)
     cache.get(DIST)
     made = create(model, ["/a.html", "/b/*"], "one")
@@ -259,7 +239,7 @@ def test_invalidation_recorded_within_the_cache_time_is_counted_without_a_call(
 def test_access_denied_gives_no_view_and_is_logged_once(
     model: CloudFrontModel, caplog: pytest.LogCaptureFixture
 ) -> None:
-    class OldRole(Counting):
+    class OldRole(CountingCloudFront):
         def list_invalidations(self, **kwargs: Any) -> dict[str, Any]:
             self.lists += 1
             raise self.model._error("AccessDenied", "ListInvalidations")
@@ -315,7 +295,7 @@ def test_listing_since_a_time_pages_past_completed_ones_until_older_ones(
         create(model, [f"/f{n}.html"], f"ref-{n}")
         model.clock.sleep(10)
     model.clock.sleep(200)  # every one completed
-    client = Counting(model)
+    client = CountingCloudFront(model)
 
     listing = module.list_invalidations(client, DIST, EPOCH + timedelta(seconds=25))
 
@@ -331,7 +311,7 @@ def test_dedupe_and_quota_view_share_one_reading(model: CloudFrontModel) -> None
     create(model, ["/a.html"], "one")
     model.clock.sleep(200)  # completed
     create(model, ["/b/*"], "two")  # in progress
-    client = Counting(model)
+    client = CountingCloudFront(model)
     cache = InProgressCache(client, clock=model.clock.now)
 
     seen = cache.made_since(DIST, EPOCH)
@@ -355,7 +335,7 @@ def test_made_since_counts_only_those_created_at_or_after_the_time(model: CloudF
 
 
 def test_recorded_invalidation_keeps_its_create_time_for_the_dedupe(model: CloudFrontModel) -> None:
-    client = Counting(model)
+    client = CountingCloudFront(model)
     cache = InProgressCache(client, clock=model.clock.now)
     cache.get(DIST)
     model.clock.sleep(5)  # within the cache time: the listing read at 0 is kept, without this one

@@ -504,3 +504,21 @@ def _metadata(status: int, headers: Mapping[str, str] | None = None) -> dict[str
         "HTTPHeaders": dict(headers or {}),
         "RetryAttempts": 0,
     }
+
+
+class CountingCloudFront:
+    """The model, counting the ListInvalidations and GetInvalidation calls the handler makes."""
+
+    def __init__(self, model: CloudFrontModel) -> None:
+        self.model, self.lists, self.gets = model, 0, 0
+
+    def create_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+        return self.model.create_invalidation(**kwargs)
+
+    def list_invalidations(self, **kwargs: Any) -> dict[str, Any]:
+        self.lists += 1
+        return self.model.list_invalidations(**kwargs)
+
+    def get_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+        self.gets += 1
+        return self.model.get_invalidation(**kwargs)
