@@ -11,7 +11,7 @@ are written as before; these lines carry no `decision` field.
 What each metric counts, per distribution and batch:
 - PathsBilled: the paths of the invalidations created (a wildcard is one path, as CloudFront bills it);
 - WildcardPaths: those of them ending in `*`; InvalidationsCreated: CreateInvalidation answers;
-- KeysInvalidated: distinct changed keys the distribution serves that those invalidations covered;
+- KeysInvalidated: distinct changed keys those invalidations carried (served there, not already covered);
 - UnchangedSkipped / NewObjectsSkipped / ChangesUnverified: keys it serves that change detection left
   out as unchanged, left out as new, or could not compare (detect.py's log lines of the same names);
 - QuotaWaits: backoffs because CloudFront's in-progress quotas were full (said so, or as last read);
@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from .config import Config
 from .events import Change
 from .history import Judgement, Reason, Verdict
-from .paths import key_prefix, serves
+from .paths import serves
 from .plan import Request
 
 DIMENSION = "DistributionId"
@@ -76,15 +76,14 @@ class BatchMetrics:
         self._write = write
         self._counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._latency: dict[str, float] = {}
-        self._kept: Mapping[str, Sequence[str]] = {}
-        self._times: dict[str, dict[str, datetime]] = {}  # message id -> key -> its oldest event time
+        self._times: dict[str, datetime] = {}  # kept key -> its oldest event time
 
     def read(
         self, changes_by_message: Mapping[str, Sequence[Change]], kept: Mapping[str, Sequence[str]]
     ) -> None:
-        """The batch's changes, and the keys of each message left to invalidate after change detection."""
-        self._kept = kept
-        self._times = {message_id: _oldest_times(found) for message_id, found in changes_by_message.items()}
+        """The batch's changes, and the keys of each message left to invalidate after change detection:
+        each kept key's oldest event time, in one pass (a request reads its keys' times from it)."""
+        self._times = _oldest_times(changes_by_message, kept)
 
     def judged(self, judgements: Mapping[tuple[str | None, str], Judgement]) -> None:
         """Change detection's judgements: per distribution, the keys it serves left out or unverified."""
@@ -100,8 +99,9 @@ class BatchMetrics:
         counts["InvalidationsCreated"] += 1
         counts["PathsBilled"] += len(request.paths)
         counts["WildcardPaths"] += sum(path.endswith("*") for path in request.paths)
-        keys, oldest = self._served_keys(request)
-        counts["KeysInvalidated"] += len(keys)
+        counts["KeysInvalidated"] += len(request.keys)
+        times = self._times
+        oldest = min((times[key] for key in request.keys if key in times), default=None)
         if oldest is not None:
             waited = max(0.0, (self._clock() - oldest).total_seconds())
             self._latency[request.distribution.id] = max(
@@ -147,31 +147,21 @@ class BatchMetrics:
     def _serving(self, key: str) -> Iterable[str]:
         return [d.id for d in self._config.distributions if serves(key, d)]
 
-    def _served_keys(self, request: Request) -> tuple[set[str], datetime | None]:
-        """The request's messages' kept keys that its distribution serves, and their oldest event time.
-        A 10,000-record batch passes here once per distribution: comprehensions, and a plain prefix test
-        where the distribution serves one origin path."""
-        distribution, ids, kept = request.distribution, request.message_ids, self._kept
-        if distribution.routing is None and not distribution.auto:
-            prefix = key_prefix(distribution.origin_path)
-            keys = {key for m in ids for key in kept.get(m, ()) if key.startswith(prefix)}
-        else:
-            keys = {key for m in ids for key in kept.get(m, ()) if serves(key, distribution)}
-        times = self._times
-        oldest = min(
-            (written for m in ids for key, written in times.get(m, {}).items() if key in keys), default=None
-        )
-        return keys, oldest
 
-
-def _oldest_times(changes: Sequence[Change]) -> dict[str, datetime]:
-    """Each changed key's oldest event time among `changes` (keys without one are left out)."""
+def _oldest_times(
+    changes_by_message: Mapping[str, Sequence[Change]], kept: Mapping[str, Sequence[str]]
+) -> dict[str, datetime]:
+    """Each kept key's oldest event time among the changes of the messages keeping it (keys without
+    one are left out). A message almost always holds one change: its kept keys are then read as they are."""
     times: dict[str, datetime] = {}
-    for change in changes:
-        if change.event_time is not None and (
-            change.key not in times or change.event_time < times[change.key]
-        ):
-            times[change.key] = change.event_time
+    for message_id, found in changes_by_message.items():
+        keeps: Collection[str] = kept.get(message_id, ())
+        if len(found) > 1:
+            keeps = set(keeps)
+        for change in found:
+            written, key = change.event_time, change.key
+            if written is not None and key in keeps and (key not in times or written < times[key]):
+                times[key] = written
     return times
 
 

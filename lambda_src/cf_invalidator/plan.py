@@ -40,6 +40,7 @@ class Request:
     paths: tuple[str, ...]
     message_ids: frozenset[str]
     changed: frozenset[str]  # the distinct viewer paths before coalescing, to fit them again
+    keys: frozenset[str] = field(default=frozenset(), compare=False, repr=False)  # changed keys it carries
     in_progress: InProgress | None = None  # what it was fitted into; None: planned without that view
     fits: bool = True  # False: that view leaves no room for it, so it waits without being sent
     tree: Tree | None = field(default=None, compare=False, repr=False)  # to cover it again when refitted
@@ -82,12 +83,16 @@ def plan_requests(
     for distribution in config.distributions:
         paths: set[str] = set()
         message_ids = set()
+        carried: set[str] = set()
         for message_id, keys in keys_by_message.items():
-            kept = keys if exclude is None else [key for key in keys if not exclude(distribution, key)]
-            served = [p for key in kept for p in viewer_paths(key, distribution, config.index_document)]
-            if served:
-                paths.update(served)
-                message_ids.add(message_id)
+            for key in keys:
+                if exclude is not None and exclude(distribution, key):
+                    continue
+                served = viewer_paths(key, distribution, config.index_document)
+                if served:
+                    paths.update(served)
+                    carried.add(key)
+                    message_ids.add(message_id)
         if paths:
             state = None if in_progress is None else in_progress(distribution.id)
             tree = None if trees is None else trees.get(distribution.id)
@@ -100,6 +105,7 @@ def plan_requests(
                     state,
                     tree=tree,
                     evictions_per_path=config.evictions_per_path,
+                    keys=frozenset(carried),
                 )
             )
     return requests
@@ -114,10 +120,11 @@ def fitted(
     *,
     tree: Tree | None = None,
     evictions_per_path: float = DEFAULT_EVICTIONS_PER_PATH,
+    keys: frozenset[str] = frozenset(),
 ) -> Request:
-    """The request covering `changed`: the cheapest cover when the tree is known and one fits, else
-    fitted into what remains of the quotas when that is known and something fits, else coalesced as
-    without that view."""
+    """The request covering `changed` (the viewer paths of the changed `keys`): the cheapest cover when
+    the tree is known and one fits, else fitted into what remains of the quotas when that is known and
+    something fits, else coalesced as without that view."""
     covered = None if tree is None else _cover(changed, tree, budget, in_progress, evictions_per_path)
     if covered is not None:
         paths, fits = list(covered.paths), True
@@ -126,7 +133,7 @@ def fitted(
         paths = coalesce(changed, budget) if fitting is None else fitting
         fits = in_progress is None or fitting is not None
     frozen = frozenset(changed)
-    request = Request(distribution, tuple(paths), message_ids, frozen, in_progress, fits, tree)
+    request = Request(distribution, tuple(paths), message_ids, frozen, keys, in_progress, fits, tree)
     if covered is not None:
         _log_cover_planned(request, covered, tree)
     if not fits:
@@ -150,6 +157,7 @@ def refit(
         in_progress,
         tree=request.tree,
         evictions_per_path=evictions_per_path,
+        keys=request.keys,
     )
 
 
