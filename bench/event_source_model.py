@@ -36,7 +36,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote_plus
 
-from cf_invalidator.batch import process_batch
+from cf_invalidator.batch import Postpone, process_batch
 from cf_invalidator.config import Config
 from cf_invalidator.in_progress import InProgressCache
 from cf_invalidator.redelivery import redelivery_delay
@@ -50,7 +50,7 @@ PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024  # Lambda: synchronous invocation payload
 Records = Sequence[Mapping[str, Any]]
 # (event, remaining_ms, sleep, postpone) -> the handler's response: process_batch with its clients bound
 Handler = Callable[
-    [dict[str, Any], Callable[[], int], Callable[[float], None], Callable[[Records], None]],
+    [dict[str, Any], Callable[[], int], Callable[[float], None], Postpone],
     dict[str, list[dict[str, str]]],
 ]
 
@@ -226,11 +226,12 @@ class EventSourceMapping:
             records.append(record)
         postponed: dict[str, float] = {}
 
-        def postpone(failed_records: Records) -> None:
+        def postpone(failed_records: Records, delay_s: int | None = None) -> None:
             """The handler's ChangeMessageVisibility, as SQS applies it: counted from now."""
             for record in failed_records:
                 receives = int(record["attributes"]["ApproximateReceiveCount"])
-                postponed[record["messageId"]] = clock.now() + redelivery_delay(receives)
+                delay = redelivery_delay(receives) if delay_s is None else delay_s
+                postponed[record["messageId"]] = clock.now() + delay
 
         deadline = clock.lambda_deadline(self.defaults.lambda_timeout)
         response = self.handler({"Records": records}, deadline, self.scheduler.sleep, postpone)
@@ -284,7 +285,7 @@ def batch_handler(
         event: dict[str, Any],
         remaining_ms: Callable[[], int],
         sleep: Callable[[float], None],
-        postpone: Callable[[Records], None],
+        postpone: Postpone,
     ) -> dict[str, list[dict[str, str]]]:
         extra = dict(keywords)
         if quota_clock is not None:

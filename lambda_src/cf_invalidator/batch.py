@@ -23,7 +23,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .config import Config, Distribution
 from .covered import already_covered
@@ -36,11 +36,18 @@ from .metrics import BatchMetrics
 from .operations import operations_hooks
 from .paths import serves
 from .plan import Request, plan_requests, refit
-from .settle import held_for_upload
+from .settle import SETTLE_DELAY_S, held_for_upload
 from .spend_guard import SpendGuard
 from .tree import ListsObjects, trees
 
 logger = logging.getLogger(__name__)
+
+
+class Postpone(Protocol):
+    """Hands messages back to the queue for later: after `delay_s`, or (None) after the delay their
+    receive count gives (redelivery.py)."""
+
+    def __call__(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None: ...
 
 
 def process_batch(
@@ -51,7 +58,7 @@ def process_batch(
     *,
     sleep: Callable[[float], None] = time.sleep,
     jitter: Callable[[], float] = random.random,
-    postpone: Callable[[Sequence[Mapping[str, Any]]], None] | None = None,
+    postpone: Postpone | None = None,
     in_progress: InProgressCache | None = None,
     s3: ListsObjects | None = None,
     resolve: Callable[[Config], tuple[Config, tuple[Distribution, ...]]] | None = None,
@@ -91,7 +98,6 @@ def process_batch(
     held = held_for_upload(records, keys_by_message, known, requests, failed)
     if held:
         failed.update(held)
-        retry_later.update(held)
         requests = []
     for planned in requests:
         request = hooks.admit(planned)
@@ -110,6 +116,8 @@ def process_batch(
         if outcome is Outcome.RETRY_LATER:
             retry_later.update(request.message_ids)
     _log_unserved(keys_by_message, config)
+    if postpone is not None and held:
+        postpone([record for record in records if record["messageId"] in held], SETTLE_DELAY_S)
     if postpone is not None and retry_later:
         postpone([record for record in records if record["messageId"] in retry_later])
     if metrics is not None:

@@ -43,11 +43,11 @@ _LOG_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     remaining_ms = context.get_remaining_time_in_millis
 
-    def postpone_retries(records: Sequence[Mapping[str, Any]]) -> None:
+    def postpone_retries(records: Sequence[Mapping[str, Any]], delay_s: int | None = None) -> None:
         from . import redelivery  # noqa: PLC0415 (only after a retryable failure: not at every cold start)
 
         client = sqs()
-        redelivery.postpone(client, client.meta.endpoint_url, records, remaining_ms)
+        redelivery.postpone(client, client.meta.endpoint_url, records, remaining_ms, delay_s)
 
     return process_batch(
         event,

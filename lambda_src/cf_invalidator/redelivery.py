@@ -46,10 +46,15 @@ def queue_url(queue_arn: str, endpoint_url: str) -> str:
 
 
 def postpone(
-    sqs: Sqs, endpoint_url: str, records: Sequence[Mapping[str, Any]], remaining_ms: Callable[[], int]
+    sqs: Sqs,
+    endpoint_url: str,
+    records: Sequence[Mapping[str, Any]],
+    remaining_ms: Callable[[], int],
+    delay_s: int | None = None,
 ) -> None:
-    """Give each record a visibility timeout from its receive count; a failure here only logs, because the
-    messages are reported as failed anyway and come back after the queue's own timeout."""
+    """Give each record a visibility timeout of `delay_s`, or (None) from its receive count; a failure here
+    only logs, because the messages are reported as failed anyway and come back after the queue's own
+    timeout."""
     for start in range(0, len(records), SQS_BATCH):
         if remaining_ms() < TIME_NEEDED_MS:
             logger.warning(
@@ -62,17 +67,17 @@ def postpone(
             )
             return
         chunk = records[start : start + SQS_BATCH]
-        _change_visibility(sqs, queue_url(chunk[0]["eventSourceARN"], endpoint_url), chunk)
+        _change_visibility(sqs, queue_url(chunk[0]["eventSourceARN"], endpoint_url), chunk, delay_s)
 
 
-def _change_visibility(sqs: Sqs, url: str, records: Sequence[Mapping[str, Any]]) -> None:
+def _change_visibility(sqs: Sqs, url: str, records: Sequence[Mapping[str, Any]], delay_s: int | None) -> None:
     entries = [
         {
             "Id": str(index),
             "ReceiptHandle": record["receiptHandle"],
-            "VisibilityTimeout": redelivery_delay(
-                int(record["attributes"].get("ApproximateReceiveCount", 1))
-            ),
+            "VisibilityTimeout": min(MAX_VISIBILITY_S, delay_s)
+            if delay_s is not None
+            else redelivery_delay(int(record["attributes"].get("ApproximateReceiveCount", 1))),
         }
         for index, record in enumerate(records)
     ]

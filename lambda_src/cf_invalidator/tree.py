@@ -49,6 +49,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .config import Config, Distribution
 from .cover import directories
+from .covered import MARGIN
 from .detect import PAGE_SIZE, POOL_SIZE, S3, Lookup, OutOfTimeError
 from .paths import key_prefix, serves, viewer_paths
 
@@ -87,6 +88,9 @@ class Tree:
     list_calls: int = 0
     recent_writes: int = 0  # current versions below `prefix` written within SETTLE_WINDOW before now
     recent_changes: int = 0  # of them, the batch's own changed keys
+    # directory -> changes of the deploy below it that other batches carry, written less than the
+    # dedupe's MARGIN before now: an invalidation made now would not cover them (settle.py)
+    young: Mapping[str, int] = field(default_factory=dict)
     # origin_path "auto": viewer directories map to keys through the routing, not a prefix; the whole
     # bucket is listed, and a directory is known only when that listing is complete
     routed: bool = False
@@ -142,6 +146,7 @@ def trees(
     moment = datetime.now(UTC) if now is None else now()
     window_start = _window_start(listings, changed, moment)
     recent_since = (moment - SETTLE_WINDOW).timestamp()
+    young_since = (moment - MARGIN).timestamp()
     found = {}
     for distribution in config.distributions:
         if distribution.id in wanted:
@@ -154,6 +159,7 @@ def trees(
                 window_start,
                 config=config,
                 recent_since=recent_since,
+                young_since=young_since,
             )
             if outer.stopped is not None:
                 _log_incomplete(distribution, outer, lookup)
@@ -320,25 +326,30 @@ def _tree(
     *,
     config: Config,
     recent_since: float,
+    young_since: float,
 ) -> Tree:
     """Count each eviction once under every directory above the changed paths that holds it. A version
     with no earlier one is invalidated anyway only with invalidate_new_objects. Count the current
-    versions below `prefix` written at `recent_since` or later (the upload may still be running)."""
+    versions below `prefix` written at `recent_since` or later (the upload may still be running), and
+    under each directory the deploy's other changes written at `young_since` or later."""
     paths = {p for key in changed for p in viewer_paths(key, distribution, config.index_document)}
     candidates = directories(paths)
     written = (CHANGED, NEW) if config.invalidate_new_objects else (CHANGED,)
     below: defaultdict[str, int] = defaultdict(int)
+    young: defaultdict[str, int] = defaultdict(int)
     recent = recent_changes = 0
     for key, (modified, compared) in listing.objects.items():
         if key.startswith(prefix) and modified >= recent_since:
             recent += 1
             recent_changes += key in changed
-        if not key.startswith(prefix) or key in changed or (compared in written and modified >= window_start):
+        if not key.startswith(prefix) or key in changed:
             continue
-        if not serves(key, distribution):
+        deployed = compared in written and modified >= window_start
+        if (deployed and modified < young_since) or not serves(key, distribution):
             continue
+        counts = young if deployed else below
         for directory in _holding(viewer_paths(key, distribution, config.index_document), candidates):
-            below[directory] += 1
+            counts[directory] += 1
     origin = "" if distribution.routing is not None else key_prefix(distribution.origin_path)
     return Tree(
         prefix,
@@ -349,6 +360,7 @@ def _tree(
         listing.calls,
         recent,
         recent_changes,
+        dict(young),
         routed=distribution.routing is not None,
     )
 

@@ -68,9 +68,9 @@ class VirtualLambda:
     def visibility_timeout(self) -> int:
         return replace(DEFAULTS, lambda_timeout=self.timeout).visibility_timeout_seconds
 
-    def postpone(self, records: Sequence[Mapping[str, Any]]) -> None:
+    def postpone(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None:
         receives = (int(record["attributes"]["ApproximateReceiveCount"]) for record in records)
-        self.asked_delay_s = max(redelivery_delay(count) for count in receives)
+        self.asked_delay_s = delay_s or max(redelivery_delay(count) for count in receives)
 
     def __call__(self, event: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
         clock = self.model.clock

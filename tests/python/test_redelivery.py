@@ -48,7 +48,7 @@ def run_batch(errors: Mapping[str, str], bodies: Sequence[str]) -> tuple[list[st
         cloudfront,
         lambda: 2_000,  # too little time to back off inside the invocation
         sleep=lambda seconds: None,
-        postpone=lambda records: postponed.extend(record["messageId"] for record in records),
+        postpone=lambda records, delay_s=None: postponed.extend(record["messageId"] for record in records),
     )
     return failed_ids(response), postponed
 

@@ -2,9 +2,11 @@
 is handled THEN it is held once (its messages failed and postponed) or planned, by the documented rule,
 and every change is invalidated after the redelivery.
 
-The rule (settle.py): hold when one of the batch's changed keys was written within the last 5 s, the
-distribution's planned request bills more than 20 paths, and every message with a key to invalidate is on
-its first receive (a record without ApproximateReceiveCount is never held).
+The rule (settle.py): hold when every message with a key to invalidate is on its first receive (a record
+without ApproximateReceiveCount is never held), and either one of the batch's changed keys was written
+within the last 5 s and the planned request bills more than 20 paths or a directory wildcard, or one of
+its wildcards covers changes of the deploy that are not the batch's and were written less than 60 s ago.
+Held messages come back after 2 minutes.
 """
 
 from __future__ import annotations
@@ -69,16 +71,21 @@ class Run:
     ) -> None:
         self.cloudfront = RecordingCloudFront()
         self.postponed: list[Mapping[str, Any]] = []
+        self.delays: set[int | None] = set()
         self.response = process_batch(
             batch,
             config(),
             self.cloudfront,
             lambda: 60_000,
             s3=s3,
-            postpone=self.postponed.extend if postponing else None,
+            postpone=self.postpone if postponing else None,
             now=lambda: at,
         )
         self.failed = {item["itemIdentifier"] for item in self.response["batchItemFailures"]}
+
+    def postpone(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None:
+        self.postponed.extend(records)
+        self.delays.add(delay_s)
 
 
 def written(clock: TickingClock, seconds: float = 1) -> datetime:
@@ -118,8 +125,64 @@ def test_held_on_first_receive_while_the_upload_still_writes(
     assert line["recent_changes"] == 2  # a-28 and a-29
     assert line["paths_planned"] == 30  # exact: /docs/* would evict the 105 pages not yet rewritten
     assert line["distributions"] == ["www"]
-    assert line["outcome"] == "redelivered in 1 minute, then planned with the settled tree"
+    assert line["outcome"] == "redelivered in 2 minutes, then planned with the settled tree"
+    assert line["redelivery_delay_s"] == 120
+    assert run.delays == {120}
     json.dumps({k: line[k] for k in ("distributions", "keys_held", "recent_writes", "paths_planned")})
+
+
+def test_held_while_the_upload_writes_when_the_plan_bills_a_wildcard_however_few_paths(
+    s3: CountingS3, clock: TickingClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a regeneration whose last writes are this batch's: /docs/* evicts only the 5 old pages
+    upload(s3, FIRST + REST)
+    batch = event(REST[-40:])
+    caplog.set_level(logging.INFO, logger="cf_invalidator")
+
+    run = Run(batch, s3, written(clock))
+
+    # THEN one path is planned, yet the batch is held: the next batches of a running upload would
+    # bill the same wildcard again
+    assert run.failed == ids(batch)
+    assert run.cloudfront.paths == set()
+    [line] = held_lines(caplog)
+    assert (line["paths_planned"], line["recent_changes"]) == (1, 5)
+    assert run.delays == {120}
+
+
+def test_held_when_other_batches_carry_changes_below_its_wildcard_written_within_the_margin(
+    s3: CountingS3, clock: TickingClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN the first 30 files of a finished regeneration, handled 10 s after its last write; the other
+    # 100 were written one a second after them, so the last 50 or so are younger than the 60 s margin
+    upload(s3, FIRST + REST)
+    batch = event(FIRST)
+    caplog.set_level(logging.INFO, logger="cf_invalidator")
+
+    run = Run(batch, s3, written(clock, seconds=10))
+
+    # THEN it is held: its /docs/* now would not cover them, and their batch would bill it again
+    assert run.failed == ids(batch)
+    [line] = held_lines(caplog)
+    assert line["recent_changes"] == 0
+    assert 40 <= line["young_changes"] <= 60
+    assert line["paths_planned"] == 1
+
+
+def test_not_held_when_the_other_changes_below_its_wildcard_are_older_than_the_margin(
+    s3: CountingS3, clock: TickingClock
+) -> None:
+    # GIVEN the last 30 files of a finished regeneration, handled 10 s after their last write: the
+    # deploy's other changes (the 100 before them) are all more than 60 s old
+    upload(s3, REST)
+    clock.now += timedelta(seconds=60)
+    upload(s3, FIRST)
+
+    run = Run(event(FIRST), s3, written(clock, seconds=10))
+
+    # THEN it is planned now, one wildcard that covers the other batch's changes by the dedupe's rule
+    assert run.failed == set()
+    assert run.cloudfront.paths == {"/docs/*"}
 
 
 def test_not_held_on_the_second_receive(s3: CountingS3, clock: TickingClock) -> None:
