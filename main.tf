@@ -205,6 +205,7 @@ resource "aws_lambda_function" "this" {
         MAX_PATHS_PER_INVALIDATION = tostring(var.max_paths_per_invalidation)
         METRICS_NAMESPACE          = var.metrics_namespace
         SKIP_UNCHANGED_OBJECTS     = tostring(var.skip_unchanged_objects)
+        UPLOAD_SETTLE_SECONDS      = tostring(var.upload_settle_seconds)
         VERIFY_DISTRIBUTIONS       = tostring(var.verify_distributions)
       },
       var.max_paths_per_day == null ? {} : {

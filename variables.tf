@@ -344,6 +344,18 @@ variable "tags" {
   nullable    = false
 }
 
+variable "upload_settle_seconds" {
+  type        = number
+  description = "How long a batch handled while its deploy still uploads (or whose wildcards the deploy's later batches would bill again) is held before it is planned, once: 120 bills a large deploy's wildcards about once a minute instead of once a batch, and delays its invalidation by up to that long. 0 = never hold (freshest, more paths)."
+  default     = 120
+  nullable    = false
+
+  validation {
+    condition     = var.upload_settle_seconds == 0 || (var.upload_settle_seconds >= 60 && var.upload_settle_seconds <= 900 && floor(var.upload_settle_seconds) == var.upload_settle_seconds)
+    error_message = "upload_settle_seconds must be 0 (never hold a batch) or a whole number of seconds from 60 to 900 (below 60 a held batch comes back before the dedupe's 60 s margin lets another batch's invalidation cover it)."
+  }
+}
+
 variable "verify_distributions" {
   type        = bool
   description = "Read each distribution's configuration (GetDistributionConfig) and log distribution_mismatch when none of its origins is the bucket with the given origin_path; false for estates that deny the read."

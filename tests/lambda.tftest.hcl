@@ -74,6 +74,11 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
   }
 
   assert {
+    condition     = aws_lambda_function.this.environment[0].variables["UPLOAD_SETTLE_SECONDS"] == "120"
+    error_message = "UPLOAD_SETTLE_SECONDS must default to var.upload_settle_seconds's default, 120."
+  }
+
+  assert {
     condition     = aws_lambda_function.this.environment[0].variables["VERIFY_DISTRIBUTIONS"] == "true" && aws_lambda_function.this.environment[0].variables["BUCKET_NAME"] == var.bucket_name
     error_message = "Distributions are verified by default, against var.bucket_name: VERIFY_DISTRIBUTIONS must be \"true\" and BUCKET_NAME the bucket."
   }
@@ -82,9 +87,9 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
     condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
       "BUCKET_NAME", "DISTRIBUTIONS", "ENABLE_METRICS", "EVICTIONS_PER_PATH", "INDEX_DOCUMENT",
       "INVALIDATE_NEW_OBJECTS", "MAX_PATHS_PER_DAY", "MAX_PATHS_PER_INVALIDATION", "METRICS_NAMESPACE",
-      "SKIP_UNCHANGED_OBJECTS", "SPEND_GUARD_TABLE", "VERIFY_DISTRIBUTIONS",
+      "SKIP_UNCHANGED_OBJECTS", "SPEND_GUARD_TABLE", "UPLOAD_SETTLE_SECONDS", "VERIFY_DISTRIBUTIONS",
     ])
-    error_message = "The handler reads exactly these twelve settings (config.py); nothing else belongs in its environment."
+    error_message = "The handler reads exactly these thirteen settings (config.py); nothing else belongs in its environment."
   }
 }
 
@@ -110,6 +115,19 @@ run "viewer_url_options_and_auto_reach_the_function" {
   assert {
     condition     = aws_lambda_function.this.environment[0].variables["VERIFY_DISTRIBUTIONS"] == "false"
     error_message = "VERIFY_DISTRIBUTIONS must be var.verify_distributions as \"true\"/\"false\"."
+  }
+}
+
+run "upload_settle_seconds_reaches_the_function" {
+  command = plan
+
+  variables {
+    upload_settle_seconds = 0
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["UPLOAD_SETTLE_SECONDS"] == "0"
+    error_message = "UPLOAD_SETTLE_SECONDS must be var.upload_settle_seconds: ${aws_lambda_function.this.environment[0].variables["UPLOAD_SETTLE_SECONDS"]}"
   }
 }
 

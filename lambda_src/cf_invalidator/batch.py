@@ -10,10 +10,11 @@ are left out before planning (detect.py); a message left with no key is done. Wi
 there (covered.py). With an S3 client, the tree below each distribution's changed paths is listed
 (tree.py) so that the request is the cheapest cover of them (cover.py) instead of a blind coalescing;
 a key left out as already covered is still a change of the batch there, never an eviction. With
-`in_progress`, each request is fitted into what remains of CloudFront's quotas, and fitted again when
-CloudFront says they are full. A batch planned while its upload still writes (one of its changes written
-within the last 5 s, more than 20 paths planned, every message on its first receive) is not
-invalidated: its messages fail and are postponed once, to be planned with the settled tree (settle.py).
+`in_progress`, read again for each batch, each request is fitted into what remains of CloudFront's
+quotas, and fitted again when CloudFront says they are full. A batch planned while its upload still
+writes, or whose wildcards the deploy's next batches would bill again (settle.py; every message on its
+first receive), is not invalidated: its messages fail and are postponed once, by
+upload_settle_seconds, to be planned with the settled tree and covered by the deploy's other batches.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .metrics import BatchMetrics
 from .operations import operations_hooks
 from .paths import serves
 from .plan import Request, plan_requests, refit
-from .settle import SETTLE_DELAY_S, held_for_upload
+from .settle import held_for_upload
 from .spend_guard import SpendGuard
 from .tree import ListsObjects, trees
 
@@ -84,6 +85,8 @@ def process_batch(
             failed.update(waiting)
             log_unresolved(unresolved, len(waiting))
     retry_later: set[str] = set()
+    if in_progress is not None:
+        in_progress.new_batch()
     lookup = None if in_progress is None else in_progress.get
     exclude = (
         None
@@ -95,7 +98,8 @@ def process_batch(
     known = trees(keys_by_message, config, buckets, s3, remaining_ms, now=now)
     hooks = operations_hooks(metrics, spend_guard, replan, created)
     requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
-    held = held_for_upload(records, keys_by_message, known, requests, failed)
+    settle_s = config.upload_settle_seconds
+    held = held_for_upload(records, keys_by_message, known, requests, failed, delay_s=settle_s)
     if held:
         failed.update(held)
         requests = []
@@ -117,7 +121,7 @@ def process_batch(
             retry_later.update(request.message_ids)
     _log_unserved(keys_by_message, config)
     if postpone is not None and held:
-        postpone([record for record in records if record["messageId"] in held], SETTLE_DELAY_S)
+        postpone([record for record in records if record["messageId"] in held], settle_s)
     if postpone is not None and retry_later:
         postpone([record for record in records if record["messageId"] in retry_later])
     if metrics is not None:

@@ -22,6 +22,7 @@ ENV_ENABLE_METRICS = "ENABLE_METRICS"
 ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ENV_MAX_PATHS_PER_DAY = "MAX_PATHS_PER_DAY"
 ENV_SPEND_TABLE = "SPEND_GUARD_TABLE"
+ENV_UPLOAD_SETTLE = "UPLOAD_SETTLE_SECONDS"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
 # Unchanged objects a wildcard may evict per billed path it saves; provisional, to be chosen from the bench.
@@ -29,6 +30,8 @@ DEFAULT_EVICTIONS_PER_PATH = 3.0
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
 AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configuration (distribution_config.py)
 DEFAULT_METRICS_NAMESPACE = "CloudFrontAutoInvalidation"
+DEFAULT_UPLOAD_SETTLE_SECONDS = 120  # how long a batch held for its upload waits (settle.py)
+MAX_VISIBILITY_SECONDS = 43_200  # SQS: the longest a message can be kept invisible
 
 # CloudWatch: a namespace is 1-255 of these characters and must not start with "AWS/" (AWS's own).
 _NAMESPACE = re.compile(r"^[A-Za-z0-9.\-_/#: ]{1,255}$")
@@ -78,6 +81,8 @@ class Config:
     # Spend guard (spend_guard.py): most paths billed per distribution in 24 h, counted in this table
     max_paths_per_day: int | None = None
     spend_table: str | None = None
+    # a batch handled while its deploy still writes comes back after this (settle.py); 0: never held
+    upload_settle_seconds: int = DEFAULT_UPLOAD_SETTLE_SECONDS
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -97,6 +102,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         metrics_namespace=_namespace(environ.get(ENV_METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)),
         max_paths_per_day=_max_paths_per_day(environ.get(ENV_MAX_PATHS_PER_DAY)),
         spend_table=_spend_table(environ),
+        upload_settle_seconds=_upload_settle_seconds(environ.get(ENV_UPLOAD_SETTLE)),
     )
 
 
@@ -183,6 +189,19 @@ def _evictions_per_path(raw: str | None) -> float:
         raise ConfigError(f"{ENV_EVICTIONS_PER_PATH} must be a number >= 0, got {raw!r}") from None
     if not math.isfinite(value) or value < 0:
         raise ConfigError(f"{ENV_EVICTIONS_PER_PATH} must be a number >= 0, got {raw!r}")
+    return value
+
+
+def _upload_settle_seconds(raw: str | None) -> int:
+    """Whole seconds from 0 (never hold) to SQS's longest visibility timeout; unset keeps the default."""
+    if raw is None:
+        return DEFAULT_UPLOAD_SETTLE_SECONDS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_UPLOAD_SETTLE} must be a whole number of seconds, got {raw!r}") from None
+    if not 0 <= value <= MAX_VISIBILITY_SECONDS:
+        raise ConfigError(f"{ENV_UPLOAD_SETTLE} must be from 0 to {MAX_VISIBILITY_SECONDS}, got {value}")
     return value
 
 

@@ -24,8 +24,11 @@ wildcard), so reading all of them is not always affordable; instead:
 A reading that fails (AccessDenied on a role without the permission, throttling, too many in progress
 to read) gives None for the quotas: the request is planned as without this view, which is logged once per
 distribution and reason; for the dedupe, only this container's own invalidations count. The reading,
-failed or not, is kept CACHE_SECONDS per container, so that a burst of invocations reads it once; the
-clock is injectable (tests and the virtual-clock benchmark).
+failed or not, is kept CACHE_SECONDS per container within one batch, so that the batch's dedupe and its
+requests (and their retries) read it once; each batch reads it again (`new_batch`): two containers
+whose batches follow each other would otherwise each plan with a reading that misses the other's
+invalidations, and together ask for more wildcards than are left (the replay of real deploys saw
+CloudFront refuse 14 calls that way). The clock is injectable (tests and the virtual-clock benchmark).
 """
 
 from __future__ import annotations
@@ -207,16 +210,22 @@ class InProgressCache:
         self._listed: dict[str, tuple[float, Listing | None, str]] = {}  # (read at, listing, failure)
         self._known: dict[str, KnownInvalidations] = {}
         self._own: dict[str, dict[str, None]] = {}  # the ids this container created, oldest first
+        self._stale: set[str] = set()  # distributions read before the current batch
         self._report = OncePerReason(
             logger,
             "quota_lookup_failed",
             "requests planned without the quota in view; logged once per reason",
         )
 
+    def new_batch(self) -> None:
+        """A batch begins: what was read before it is read again when next asked for."""
+        self._stale = set(self._read) | set(self._listed)
+
     def get(self, distribution_id: str, *, refresh: bool = False) -> InProgress | None:
-        """What is in progress, read again when `refresh` or older than the cache time."""
+        """What is in progress, read again when `refresh`, older than the cache time or read before
+        this batch."""
         cached = self._read.get(distribution_id)
-        if cached is not None and not refresh and self._fresh(cached[0]):
+        if cached is not None and not refresh and self._fresh(cached[0], distribution_id):
             return cached[2]
         self._reading(distribution_id, None)
         return self._read[distribution_id][2]
@@ -226,7 +235,7 @@ class InProgressCache:
         could be read within the bounds; this container's own count without a call."""
         cached = self._listed.get(distribution_id)
         list_calls = 0
-        if cached is None or not self._fresh(cached[0]) or not _complete(cached[1], since):
+        if cached is None or not self._fresh(cached[0], distribution_id) or not _complete(cached[1], since):
             list_calls = self._reading(distribution_id, since)
         _, listing, failure = self._listed[distribution_id]
         known = self._known_on(distribution_id)
@@ -261,8 +270,8 @@ class InProgressCache:
         if state is not None:
             self._read[distribution_id] = (read_at, ids | {invalidation_id}, state.plus(made.paths))
 
-    def _fresh(self, read_at: float) -> bool:
-        return self._clock() - read_at < self._ttl_s
+    def _fresh(self, read_at: float, distribution_id: str) -> bool:
+        return distribution_id not in self._stale and self._clock() - read_at < self._ttl_s
 
     def _known_on(self, distribution_id: str) -> KnownInvalidations:
         return self._known.setdefault(distribution_id, KnownInvalidations())
@@ -271,6 +280,7 @@ class InProgressCache:
         """List the distribution's invalidations (back to `since`, if given) and keep both views; the
         ListInvalidations calls made."""
         now = self._clock()
+        self._stale.discard(distribution_id)
         try:
             listing = list_invalidations(self._cloudfront, distribution_id, since)
         except LOOKUP_ERRORS as error:

@@ -119,9 +119,15 @@ def test_bucket_keeps_versions(site: UploadedSite) -> None:
 
 
 def test_first_upload_invalidates_every_page_as_new_under_few_wildcards(site: UploadedSite) -> None:
-    """Every page is new: wildcards over them evict nothing this deploy did not change (tree.py)."""
+    """Every page is new: wildcards over them evict nothing this deploy did not change (tree.py). The
+    queue is delivered the moment the upload ends, so the batch is held once for its upload to settle
+    (settle.py: its newest change is seconds old and its plan bills wildcards), whole, and planned on its
+    next receive (the emulation redelivers at once); a slow machine may hand it over too late to hold."""
     assert site.first is not None
-    assert site.first.batch_sizes() == [(len(SITES[site.name]), 0)]
+    pages = len(SITES[site.name])
+    sizes = site.first.batch_sizes()
+    assert sizes in ([(pages, pages), (pages, 0)], [(pages, 0)])
+    assert site.first.total("upload_in_progress", "messages_held") == (pages if len(sizes) == 2 else 0)
     assert not site.first.logged("unchanged_skipped")
     assert uncovered(site.first, expected_paths(site, SITES[site.name])) == {}
     assert all(len(paths) <= 20 for paths in site.first.paths.values())

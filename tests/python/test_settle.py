@@ -49,8 +49,8 @@ def s3(clock: TickingClock) -> CountingS3:
     return CountingS3(client)
 
 
-def config() -> Config:
-    return Config((WWW,), 1000, skip_unchanged_objects=True)
+def config(settle_s: int = 120) -> Config:
+    return Config((WWW,), 1000, skip_unchanged_objects=True, upload_settle_seconds=settle_s)
 
 
 def event(keys: Sequence[str], receives: str | None = "1", prefix: str = "m") -> dict[str, Any]:
@@ -67,14 +67,20 @@ class Run:
     """One process_batch call: its response, the records handed to postpone, the paths invalidated."""
 
     def __init__(
-        self, batch: dict[str, Any], s3: CountingS3, at: datetime, *, postponing: bool = True
+        self,
+        batch: dict[str, Any],
+        s3: CountingS3,
+        at: datetime,
+        *,
+        postponing: bool = True,
+        settle_s: int = 120,
     ) -> None:
         self.cloudfront = RecordingCloudFront()
         self.postponed: list[Mapping[str, Any]] = []
         self.delays: set[int | None] = set()
         self.response = process_batch(
             batch,
-            config(),
+            config(settle_s),
             self.cloudfront,
             lambda: 60_000,
             s3=s3,
@@ -125,7 +131,7 @@ def test_held_on_first_receive_while_the_upload_still_writes(
     assert line["recent_changes"] == 2  # a-28 and a-29
     assert line["paths_planned"] == 30  # exact: /docs/* would evict the 105 pages not yet rewritten
     assert line["distributions"] == ["www"]
-    assert line["outcome"] == "redelivered in 2 minutes, then planned with the settled tree"
+    assert line["outcome"] == "redelivered in 120 s, then planned with the settled tree"
     assert line["redelivery_delay_s"] == 120
     assert run.delays == {120}
     json.dumps({k: line[k] for k in ("distributions", "keys_held", "recent_writes", "paths_planned")})
@@ -185,6 +191,18 @@ def test_not_held_when_the_other_changes_below_its_wildcard_are_older_than_the_m
     assert run.cloudfront.paths == {"/docs/*"}
 
 
+def test_held_for_the_configured_time_and_never_when_it_is_zero(s3: CountingS3, clock: TickingClock) -> None:
+    upload(s3, FIRST)
+    upload(s3, REST[:3])
+
+    later = Run(event(FIRST), s3, written(clock), settle_s=300)
+    never = Run(event(FIRST, prefix="n"), s3, written(clock), settle_s=0)
+
+    assert (later.failed, later.delays) == (ids(event(FIRST)), {300})
+    assert (never.failed, never.postponed) == (set(), [])
+    assert uncovered_paths(FIRST, never.cloudfront.paths) == set()
+
+
 def test_not_held_on_the_second_receive(s3: CountingS3, clock: TickingClock) -> None:
     upload(s3, FIRST)
     upload(s3, REST[:3])
@@ -226,6 +244,21 @@ def test_not_held_for_a_lone_change(s3: CountingS3, clock: TickingClock) -> None
 
     assert run.failed == set()
     assert run.cloudfront.paths == {"/docs/", "/docs/index.html"}
+
+
+def test_not_held_for_a_small_batch_even_when_its_plan_is_a_wildcard(
+    s3: CountingS3, clock: TickingClock
+) -> None:
+    # GIVEN a new folder holding only its index page: /docs/new/* (1 path, nothing evicted) beats its
+    # two exact paths, and the upload goes on
+    upload(s3, ["docs/new/index.html"])
+    upload(s3, REST[:3])
+
+    run = Run(event(["docs/new/index.html"]), s3, written(clock))
+
+    # THEN it is planned at once: 2 changed paths are no upload worth waiting for
+    assert run.failed == set()
+    assert run.cloudfront.paths == {"/docs/new/*"}
 
 
 def test_not_held_when_the_plan_bills_few_paths(s3: CountingS3, clock: TickingClock) -> None:
