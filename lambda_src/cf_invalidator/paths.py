@@ -21,6 +21,7 @@ distribution's cache behaviours route it to an origin holding the key (routing.p
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from .config import Distribution
@@ -31,6 +32,8 @@ MAX_PATH_LENGTH = 4000  # CloudFront: characters in one invalidation path
 # Left raw: letters, digits and `- . _` (quote() never encodes them) and these; `~` is handled apart.
 _PLAIN = "/!$&'()+,;=:@"
 _AMBIGUOUS = frozenset("~|[]^")
+# A path of only these characters is its own encoding: quote() would return it as it is.
+_AS_IS = re.compile(r"[A-Za-z0-9\-._/!$&'()+,;=:@]*")
 
 
 def viewer_paths(key: str, distribution: Distribution, index_document: str) -> list[str]:
@@ -116,6 +119,8 @@ def key_prefix(origin_path: str) -> str:
 
 def encoded_variants(path: str) -> list[str]:
     """`path` encoded as CloudFront wants it, plus the raw-ambiguous form when that differs."""
+    if _AS_IS.fullmatch(path):
+        return [path]
     strict = quote(path, safe=_PLAIN).replace("~", "%7E")
     if _AMBIGUOUS.isdisjoint(path):
         return [strict]
