@@ -3,10 +3,12 @@
 Per change of every replayed deploy, the change-to-invalidation time is the creation time (the CloudFront
 model's CreateTime, on the replay's virtual clock) of the first invalidation created at or after the
 change was written that covers its viewer paths, minus its write (its eventTime on the same clock);
-grading.change_to_invalidation computes it. Reported at the defaults in the interleaved timing, per site
-and way and overall: median, p99 (nearest rank) and max; a change never covered is counted as missed and
-left out of the statistics. What a viewer waits for is this time plus CloudFront's own time to apply the
-invalidation (under 5 s at P95). A report: it formats replay.py's Outcome; figures are never asserted.
+grading.change_to_invalidation computes it. Reported in the interleaved timing at the defaults, and with
+upload_settle_seconds 0 (no batch held for its upload), per site, way and setting and overall per
+setting: median, p99 (nearest rank) and max, and the paths billed; a change never covered is counted as
+missed and left out of the statistics. What a viewer waits for is this time plus CloudFront's own time
+to apply the invalidation (under 5 s at P95). A report: it formats replay.py's Outcome; figures are
+never asserted.
 """
 
 from __future__ import annotations
@@ -42,31 +44,68 @@ def freshness_stats(delays: Sequence[float | None]) -> Freshness:
     return Freshness(len(values), missed, statistics.median(values), p99, values[-1])
 
 
-def freshness_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, str, Freshness]]:
-    """(site, way, statistics) per site and way in the order they first appear, then ("all", "all")."""
-    groups: dict[tuple[str, str], list[float | None]] = {}
-    for o in outcomes:
-        groups.setdefault((o.site, o.way), []).extend(o.delays)
-    everything = [d for o in outcomes for d in o.delays]
-    return [(site, way, freshness_stats(d)) for (site, way), d in groups.items()] + [
-        ("all", "all", freshness_stats(everything))
-    ]
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a site and way (or "all") at one upload_settle_seconds."""
+
+    site: str
+    way: str
+    settle_s: int
+    freshness: Freshness
+    paths_billed: int
+
+
+def freshness_rows(outcomes: Sequence[Outcome]) -> list[Row]:
+    """Per upload_settle_seconds (largest first), a row per site and way in the order they first appear,
+    then one for all of them."""
+    rows = []
+    for settle_s in sorted({o.upload_settle_seconds for o in outcomes}, reverse=True):
+        chosen = [o for o in outcomes if o.upload_settle_seconds == settle_s]
+        groups: dict[tuple[str, str], list[Outcome]] = {}
+        for o in chosen:
+            groups.setdefault((o.site, o.way), []).append(o)
+        for (site, way), group in [*groups.items(), (("all", "all"), chosen)]:
+            delays = [d for o in group for d in o.delays]
+            rows.append(Row(site, way, settle_s, freshness_stats(delays), sum(o.paths_billed for o in group)))
+    return rows
 
 
 def print_freshness(outcomes: Sequence[Outcome]) -> None:
     print("-- change to invalidation (interleaved, default evictions_per_path), seconds --")
-    for site, way, f in freshness_rows(outcomes):
+    for r in freshness_rows(outcomes):
+        f = r.freshness
         print(
-            f"{site:<20} {way:<13} {f.changes:>7} changes: median {f.median:7.1f}  p99 {f.p99:7.1f}  "
-            f"max {f.max:7.1f}  missed {f.missed}"
+            f"{r.site:<20} {r.way:<13} settle {r.settle_s:>3} s {f.changes:>7} changes: median "
+            f"{f.median:7.1f}  p99 {f.p99:7.1f}  max {f.max:7.1f}  missed {f.missed}  "
+            f"paths {r.paths_billed:,}"
         )
 
 
 def freshness_section(outcomes: Sequence[Outcome]) -> str:
     """The README's freshness table."""
     rows = [
-        (site, way, f"{f.changes:,}", f"{f.median:.1f}", f"{f.p99:.1f}", f"{f.max:.1f}", str(f.missed))
-        for site, way, f in freshness_rows(outcomes)
+        (
+            r.site,
+            r.way,
+            f"{r.settle_s}",
+            f"{r.freshness.changes:,}",
+            f"{r.freshness.median:.1f}",
+            f"{r.freshness.p99:.1f}",
+            f"{r.freshness.max:.1f}",
+            str(r.freshness.missed),
+            f"{r.paths_billed:,}",
+        )
+        for r in freshness_rows(outcomes)
     ]
-    columns = ("Site", "Way", "Changes", "Median s", "p99 s", "Max s", "Missed")
-    return markdown_table(columns, rows, "llrrrrr")
+    columns = (
+        "Site",
+        "Way",
+        "upload_settle_seconds",
+        "Changes",
+        "Median s",
+        "p99 s",
+        "Max s",
+        "Missed",
+        "Paths billed",
+    )
+    return markdown_table(columns, rows, "llrrrrrrr")
