@@ -21,6 +21,7 @@ distribution's cache behaviours route it to an origin holding the key (routing.p
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote
 
@@ -119,9 +120,24 @@ def key_prefix(origin_path: str) -> str:
 
 def encoded_variants(path: str) -> list[str]:
     """`path` encoded as CloudFront wants it, plus the raw-ambiguous form when that differs."""
-    if _AS_IS.fullmatch(path):
-        return [path]
-    strict = quote(path, safe=_PLAIN).replace("~", "%7E")
+    strict = _strict(path)
     if _AMBIGUOUS.isdisjoint(path):
         return [strict]
     return [strict, quote(path, safe=_PLAIN + "|[]^")]
+
+
+def _strict(path: str) -> str:
+    """quote() with _PLAIN safe and `~` as %7E, character by character: so the directory (shared by
+    many keys of a batch) is encoded once and the name apart, and a plain name is its own encoding."""
+    directory, _, name = path.rpartition("/")
+    encoded_name = name if _AS_IS.fullmatch(name) else _quote_strict(name)
+    return _strict_directory(directory + "/") + encoded_name
+
+
+@functools.lru_cache(maxsize=4096)
+def _strict_directory(directory: str) -> str:
+    return directory if _AS_IS.fullmatch(directory) else _quote_strict(directory)
+
+
+def _quote_strict(text: str) -> str:
+    return quote(text, safe=_PLAIN).replace("~", "%7E")
