@@ -14,6 +14,12 @@ a key left out as already covered is still a change of the batch there, never an
 CloudFront says they are full. A batch planned while its upload still writes (one of its changes written
 within the last 5 s, more than 20 paths planned, every message on its first receive) is not
 invalidated: its messages fail and are postponed once, to be planned with the settled tree (settle.py).
+
+The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
+all the batch's keys (tree.walk); change detection, with the configuration as given (as before `resolve`
+existed), taking from the walk the history of every key it saw whole and listing only the others; the
+unresolved distributions' messages failed; the trees built from the walk with the keys detection kept
+(tree.trees); then the plan, the hold and the invalidations.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from .paths import serves
 from .plan import Request, plan_requests, refit
 from .settle import SETTLE_DELAY_S, held_for_upload
 from .spend_guard import SpendGuard
-from .tree import ListsObjects, trees
+from .tree import ListsObjects, trees, walk
 
 logger = logging.getLogger(__name__)
 
@@ -73,16 +79,22 @@ def process_batch(
     the tree's writes are judged recent against (settle.py; None: the clock)."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
+    resolved, unresolved = (config, ()) if resolve is None else resolve(config)
+    buckets = {c.bucket for found in changes_by_message.values() for c in found}
+    batch_keys = {c.key for found in changes_by_message.values() for c in found}
+    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms)
     judged = None if metrics is None else metrics.judged
-    keys_by_message = keys_to_invalidate(changes_by_message, config, s3, remaining_ms, judged)
+    listed = None if walked is None else walked.histories()
+    keys_by_message = keys_to_invalidate(
+        changes_by_message, config, s3, remaining_ms, judged=judged, listed=listed
+    )
     if metrics is not None:
         metrics.read(changes_by_message, keys_by_message)
-    if resolve is not None:
-        config, unresolved = resolve(config)
-        if unresolved:
-            waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
-            failed.update(waiting)
-            log_unresolved(unresolved, len(waiting))
+    config = resolved
+    if unresolved:
+        waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
+        failed.update(waiting)
+        log_unresolved(unresolved, len(waiting))
     retry_later: set[str] = set()
     lookup = None if in_progress is None else in_progress.get
     exclude = (
@@ -91,8 +103,7 @@ def process_batch(
         else already_covered(keys_by_message, changes_by_message, config, in_progress.made_since)
     )
     replan, created = _quota_hooks(config, in_progress)
-    buckets = {c.bucket for found in changes_by_message.values() for c in found}
-    known = trees(keys_by_message, config, buckets, s3, remaining_ms, now=now)
+    known = trees(walked, keys_by_message, config, now=now)
     hooks = operations_hooks(metrics, spend_guard, replan, created)
     requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
     held = held_for_upload(records, keys_by_message, known, requests, failed)
