@@ -16,8 +16,8 @@ within the last 5 s, more than 20 paths planned, every message on its first rece
 invalidated: its messages fail and are postponed once, to be planned with the settled tree (settle.py).
 
 The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
-all the batch's keys (tree.walk); change detection, with the configuration as given (as before `resolve`
-existed), taking from the walk the history of every key it saw whole and listing only the others; the
+all the batch's keys (tree.walk); change detection (judging, as before, with the configuration as
+given), taking from the walk the history of every key it saw whole and listing only the others; the
 unresolved distributions' messages failed; the trees built from the walk with the keys detection kept
 (tree.trees); then the plan, the hold and the invalidations.
 """
@@ -82,7 +82,7 @@ def process_batch(
     resolved, unresolved = (config, ()) if resolve is None else resolve(config)
     buckets = {c.bucket for found in changes_by_message.values() for c in found}
     batch_keys = {c.key for found in changes_by_message.values() for c in found}
-    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms)
+    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, now=now)
     judged = None if metrics is None else metrics.judged
     listed = None if walked is None else walked.histories()
     keys_by_message = keys_to_invalidate(
@@ -103,7 +103,7 @@ def process_batch(
         else already_covered(keys_by_message, changes_by_message, config, in_progress.made_since)
     )
     replan, created = _quota_hooks(config, in_progress)
-    known = trees(walked, keys_by_message, config, now=now)
+    known = trees(walked, keys_by_message, config)
     hooks = operations_hooks(metrics, spend_guard, replan, created)
     requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
     held = held_for_upload(records, keys_by_message, known, requests, failed)

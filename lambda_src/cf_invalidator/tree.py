@@ -147,6 +147,7 @@ class Walk:
     bucket: str
     listings: tuple[_Listing, ...]
     lookup: Lookup
+    moment: datetime  # when the listing ended: what its writes are judged recent against
 
     def histories(self) -> dict[tuple[str, str], History]:
         """(bucket, key) -> every entry of the key, for the batch's keys the versioned walk saw whole."""
@@ -159,9 +160,12 @@ def walk(
     buckets: Set[str | None],
     s3: ListsObjects | None,
     remaining_ms: Callable[[], int],
+    *,
+    now: Callable[[], datetime] | None = None,
 ) -> Walk | None:
     """The listings below the batch's changed `keys` (all of them, before change detection) for the
-    distributions where wildcards could save paths; None when nothing is to be listed."""
+    distributions where wildcards could save paths; None when nothing is to be listed. `now` is read
+    once the listing ends (None: the clock)."""
     if s3 is None or len(buckets) != 1 or None in buckets:
         return None
     bucket = next(iter(b for b in buckets if b is not None))
@@ -171,15 +175,12 @@ def walk(
     lookup = Lookup.starting_now(s3, remaining_ms)
     prefixes = sorted(set(wanted.values()))
     versioned = config.skip_unchanged_objects
-    return Walk(bucket, tuple(_list_all(lookup, s3, bucket, prefixes, versioned, keys=keys)), lookup)
+    listings = tuple(_list_all(lookup, s3, bucket, prefixes, versioned, keys=keys))
+    return Walk(bucket, listings, lookup, datetime.now(UTC) if now is None else now())
 
 
 def trees(
-    walked: Walk | None,
-    keys_by_message: Mapping[str, Sequence[str]],
-    config: Config,
-    *,
-    now: Callable[[], datetime] | None = None,
+    walked: Walk | None, keys_by_message: Mapping[str, Sequence[str]], config: Config
 ) -> dict[str, Tree]:
     """Distribution id -> its tree, for the distributions where wildcards could save paths for the keys
     kept (`keys_by_message`, after change detection), from the walk made with the batch's keys."""
@@ -187,8 +188,7 @@ def trees(
     wanted = _wanted(changed, config)
     if walked is None or not wanted:
         return {}
-    listings, lookup = walked.listings, walked.lookup
-    moment = datetime.now(UTC) if now is None else now()
+    listings, lookup, moment = walked.listings, walked.lookup, walked.moment
     window_start = _window_start(listings, changed, moment)
     recent_since = (moment - SETTLE_WINDOW).timestamp()
     young_since = (moment - MARGIN).timestamp()

@@ -8,12 +8,14 @@ say in its log what it skipped. The deployments and their versioned buckets are 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from cf_invalidator.tree import SETTLE_WINDOW
 from support.demo_site import FOLDERS, site_keys, upload, wait_for_next_second
 from support.deployment import EXAMPLE_SITES, Deployment, required_paths_by_label
 from support.event_source import BatchOutcome
@@ -28,6 +30,10 @@ SITES = {
     "multi-distribution": site_keys(tuple(folder for folder in FOLDERS if " " not in folder)),
 }
 CHANGED = ("index.html", "blog/2026/style.css", "docs/api/page-07.html")
+# The mapping hands a deploy's batch over when its batching window (20 s) ends, after these uploads of
+# a few seconds; the emulation does not wait the window out (support/event_source.py), but waits this
+# long after the upload, so that the batch is not taken for one of a running upload (settle.py).
+HANDED_OVER_AFTER_S = SETTLE_WINDOW.total_seconds() + 0.5
 DELETED = "docs/guide/index.html"
 
 
@@ -73,6 +79,7 @@ class UploadedSite:
         watch = self.deployment.watch()
         since = len(self.deployment.function.logs)
         change()
+        time.sleep(HANDED_OVER_AFTER_S)
         outcomes = self.deployment.events.drain()
         records = self.deployment.function.log_records(since)
         made = watch.new()
