@@ -15,6 +15,12 @@ quotas, and fitted again when CloudFront says they are full. A batch planned whi
 writes, or whose wildcards the deploy's next batches would bill again (settle.py; every message on its
 first receive), is not invalidated: its messages fail and are postponed once, by
 upload_settle_seconds, to be planned with the settled tree and covered by the deploy's other batches.
+
+The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
+all the batch's keys (tree.walk); change detection (judging, as before, with the configuration as
+given), taking from the walk the history of every key it saw whole and listing only the others; the
+unresolved distributions' messages failed; the trees built from the walk with the keys detection kept
+(tree.trees); then the plan, the hold and the invalidations.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from .paths import serves
 from .plan import Request, plan_requests, refit
 from .settle import held_for_upload
 from .spend_guard import SpendGuard
-from .tree import ListsObjects, trees
+from .tree import ListsObjects, trees, walk
 
 logger = logging.getLogger(__name__)
 
@@ -74,16 +80,22 @@ def process_batch(
     the tree's writes are judged recent against (settle.py; None: the clock)."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
+    resolved, unresolved = (config, ()) if resolve is None else resolve(config)
+    buckets = {c.bucket for found in changes_by_message.values() for c in found}
+    batch_keys = {c.key for found in changes_by_message.values() for c in found}
+    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, now=now)
     judged = None if metrics is None else metrics.judged
-    keys_by_message = keys_to_invalidate(changes_by_message, config, s3, remaining_ms, judged)
+    listed = None if walked is None else walked.histories()
+    keys_by_message = keys_to_invalidate(
+        changes_by_message, config, s3, remaining_ms, judged=judged, listed=listed
+    )
     if metrics is not None:
         metrics.read(changes_by_message, keys_by_message)
-    if resolve is not None:
-        config, unresolved = resolve(config)
-        if unresolved:
-            waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
-            failed.update(waiting)
-            log_unresolved(unresolved, len(waiting))
+    config = resolved
+    if unresolved:
+        waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
+        failed.update(waiting)
+        log_unresolved(unresolved, len(waiting))
     retry_later: set[str] = set()
     if in_progress is not None:
         in_progress.new_batch()
@@ -94,8 +106,7 @@ def process_batch(
         else already_covered(keys_by_message, changes_by_message, config, in_progress.made_since)
     )
     replan, created = _quota_hooks(config, in_progress)
-    buckets = {c.bucket for found in changes_by_message.values() for c in found}
-    known = trees(keys_by_message, config, buckets, s3, remaining_ms, now=now)
+    known = trees(walked, keys_by_message, config)
     hooks = operations_hooks(metrics, spend_guard, replan, created)
     requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
     settle_s = config.upload_settle_seconds

@@ -8,6 +8,10 @@ created object costs at most one listing and two HEADs, and a deploy that re-upl
 listing per 1,000 versions of it. The calls run on POOL_SIZE threads and stop when less than half the
 time the invocation had left remains: what was not looked at by then is invalidated. The decision itself
 is history.py's; a deletion always invalidates.
+
+A key the tree's walk already listed whole (tree.py's `walk`, made before detection when wildcards could
+save paths: the same ListObjectVersions entries, without a delimiter) takes its history from there and
+is not listed again: only the keys the walk did not see whole are listed by directory as above.
 """
 
 from __future__ import annotations
@@ -90,14 +94,18 @@ def keys_to_invalidate(
     config: Config,
     s3: S3 | None,
     remaining_ms: Callable[[], int],
+    *,
     judged: Callable[[Mapping[tuple[str | None, str], Judgement]], None] | None = None,
+    listed: Mapping[Target, History] | None = None,
 ) -> dict[str, list[str]]:
     """Each message's changed keys, less those a viewer can see no difference in (all of them without s3);
-    `judged` hears the judgements (bucket, key) -> verdict or reason, when there were any."""
+    `judged` hears the judgements (bucket, key) -> verdict or reason, when there were any; `listed` holds
+    the histories the tree's walk already has (those keys are not listed again)."""
     skipped: set[tuple[str | None, str]] = set()
     if s3 is not None and config.skip_unchanged_objects:
         changes = [change for found in changes_by_message.values() for change in found]
-        judgements = judge(changes, config, Lookup.starting_now(s3, remaining_ms), datetime.now(UTC))
+        lookup = Lookup.starting_now(s3, remaining_ms)
+        judgements = judge(changes, config, lookup, datetime.now(UTC), listed or {})
         if judged is not None:
             judged(judgements)
         skipped = {t for t, j in judgements.items() if not invalidates(j, config.invalidate_new_objects)}
@@ -108,13 +116,22 @@ def keys_to_invalidate(
 
 
 def judge(
-    changes: Iterable[Change], config: Config, lookup: Lookup, now: datetime
+    changes: Iterable[Change],
+    config: Config,
+    lookup: Lookup,
+    now: datetime,
+    listed: Mapping[Target, History],
 ) -> dict[tuple[str | None, str], Judgement]:
-    """A judgement for each served key of the batch; logs what was skipped and what could not be told."""
+    """A judgement for each served key of the batch, the histories in `listed` taken as they are;
+    logs what was skipped and what could not be told."""
     started = time.monotonic()
     judgements, versions = _without_lookup(changes, config)
+    reused = {target: listed[target] for target in versions if target in listed}
     with ThreadPoolExecutor(max_workers=POOL_SIZE) as pool:
-        histories, list_calls = _histories(pool, lookup, versions)
+        histories, list_calls = _histories(
+            pool, lookup, {t: i for t, i in versions.items() if t not in reused}
+        )
+        histories.update(reused)
         needed = sorted(
             {
                 (b, k, v)
@@ -132,7 +149,8 @@ def judge(
         judgements[target] = key_verdict(
             version_verdict(histories[target], i, heads[target], now) for i in ids
         )
-    _log(judgements, config, {"list_calls": list_calls, "head_calls": len(needed)}, lookup, started)
+    calls = {"list_calls": list_calls, "head_calls": len(needed), "keys_from_tree": len(reused)}
+    _log(judgements, config, calls, lookup, started)
     return judgements
 
 
@@ -219,7 +237,7 @@ def list_directory(
             lookup.check_time()
             page = lookup.s3.list_object_versions(**params)
             calls += 1
-            _collect(page, entries)
+            collect(page, entries)
             end = page.get("NextKeyMarker", "") if page.get("IsTruncated") else None
             done.update({k: tuple(entries[k]) for k in keys if k not in done and (end is None or k < end)})
             params = _next_page(params, page)
@@ -231,7 +249,7 @@ def list_directory(
     return {key: done.get(key, reason) for key in keys}, calls
 
 
-def _collect(page: Mapping[str, Any], entries: Mapping[str, list[Entry]]) -> None:
+def collect(page: Mapping[str, Any], entries: Mapping[str, list[Entry]]) -> None:
     """Add the page's versions and delete markers of the keys asked for (a prefix matches longer keys too)."""
     for version in page.get("Versions", []):
         if version["Key"] in entries:

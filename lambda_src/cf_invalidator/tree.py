@@ -31,6 +31,14 @@ thread pool, each one's pages in turn.
   now, and how many of them are the batch's own changes. While an upload runs, the batch's newest
   change is that recent when the batch is handled, and the tree does not yet show what the upload will
   write: settle.py holds such a batch once, when its plan is costly.
+- Listed before change detection (`walk`), so that detection takes from the walk the history (every
+  version and delete marker) of each of the batch's keys the walk saw whole, instead of listing its
+  directory again (detect.py). The prefixes are therefore computed from all the batch's keys, a superset
+  of those detection keeps: a distribution's deepest common directory can only be the same or shallower
+  than the one of the kept keys, so the walk holds every tree wanted afterwards. Each tree (`trees`) is
+  then built with the keys detection kept, below the directory of those keys, exactly as if that had
+  been listed: an object detection judged unchanged is an eviction. Only the histories of the batch's
+  keys are kept whole; the rest of the tree is reduced to its current versions as the walk goes.
 """
 
 from __future__ import annotations
@@ -50,7 +58,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .config import Config, Distribution
 from .cover import directories
 from .covered import MARGIN
-from .detect import PAGE_SIZE, POOL_SIZE, S3, Lookup, OutOfTimeError
+from .detect import PAGE_SIZE, POOL_SIZE, S3, Lookup, OutOfTimeError, collect
+from .history import Entry as HistoryEntry
+from .history import History
 from .paths import key_prefix, serves, viewer_paths
 
 logger = logging.getLogger(__name__)
@@ -122,34 +132,69 @@ class _Listing:
     seen_before: str | None = None  # every key sorting before it was seen
     calls: int = 0
     stopped: str | None = None  # why the walk stopped early
+    # the batch's keys below `prefix` the versioned walk saw whole -> all their entries
+    histories: dict[str, History] = field(default_factory=dict)
+
+    def saw_whole(self, key: str) -> bool:
+        """Every entry of `key` (below `prefix`) was listed: the walk went past it, or to the end."""
+        return self.complete or (self.seen_before is not None and key < self.seen_before)
 
 
-def trees(
-    keys_by_message: Mapping[str, Sequence[str]],
+@dataclass(frozen=True)
+class Walk:
+    """The batch's listings in one bucket, made before change detection (`walk`)."""
+
+    bucket: str
+    listings: tuple[_Listing, ...]
+    lookup: Lookup
+    moment: datetime  # when the listing ended: what its writes are judged recent against
+
+    def histories(self) -> dict[tuple[str, str], History]:
+        """(bucket, key) -> every entry of the key, for the batch's keys the versioned walk saw whole."""
+        return {(self.bucket, key): h for lst in self.listings for key, h in lst.histories.items()}
+
+
+def walk(
+    keys: Set[str],
     config: Config,
     buckets: Set[str | None],
     s3: ListsObjects | None,
     remaining_ms: Callable[[], int],
     *,
     now: Callable[[], datetime] | None = None,
-) -> dict[str, Tree]:
-    """Distribution id -> its tree, for the distributions where wildcards could save paths."""
+) -> Walk | None:
+    """The listings below the batch's changed `keys` (all of them, before change detection) for the
+    distributions where wildcards could save paths; None when nothing is to be listed. `now` is read
+    once the listing ends (None: the clock)."""
     if s3 is None or len(buckets) != 1 or None in buckets:
-        return {}
+        return None
     bucket = next(iter(b for b in buckets if b is not None))
+    wanted = _wanted(keys, config)
+    if not wanted:
+        return None
+    lookup = Lookup.starting_now(s3, remaining_ms)
+    prefixes = sorted(set(wanted.values()))
+    versioned = config.skip_unchanged_objects
+    listings = tuple(_list_all(lookup, s3, bucket, prefixes, versioned, keys=keys))
+    return Walk(bucket, listings, lookup, datetime.now(UTC) if now is None else now())
+
+
+def trees(
+    walked: Walk | None, keys_by_message: Mapping[str, Sequence[str]], config: Config
+) -> dict[str, Tree]:
+    """Distribution id -> its tree, for the distributions where wildcards could save paths for the keys
+    kept (`keys_by_message`, after change detection), from the walk made with the batch's keys."""
     changed = {key for keys in keys_by_message.values() for key in keys}
     wanted = _wanted(changed, config)
-    if not wanted:
+    if walked is None or not wanted:
         return {}
-    lookup = Lookup.starting_now(s3, remaining_ms)
-    listings = _list_all(lookup, s3, bucket, sorted(set(wanted.values())), config.skip_unchanged_objects)
-    moment = datetime.now(UTC) if now is None else now()
+    listings, lookup, moment = walked.listings, walked.lookup, walked.moment
     window_start = _window_start(listings, changed, moment)
     recent_since = (moment - SETTLE_WINDOW).timestamp()
     young_since = (moment - MARGIN).timestamp()
     found = {}
     for distribution in config.distributions:
-        if distribution.id in wanted:
+        if distribution.id in wanted:  # the walk's prefix for it holds this one (see the docstring)
             outer = next(lst for lst in listings if wanted[distribution.id].startswith(lst.prefix))
             found[distribution.id] = _tree(
                 distribution,
@@ -191,14 +236,25 @@ def _common_directory(paths: Set[str]) -> str:
 
 
 def _list_all(
-    lookup: Lookup, s3: ListsObjects, bucket: str, prefixes: Sequence[str], versioned: bool
+    lookup: Lookup,
+    s3: ListsObjects,
+    bucket: str,
+    prefixes: Sequence[str],
+    versioned: bool,
+    *,
+    keys: Set[str],
 ) -> list[_Listing]:
-    """Each outermost prefix listed once, side by side on the pool."""
+    """Each outermost prefix listed once, side by side on the pool; the versioned walk keeps the
+    histories of `keys`."""
     outer = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
     calls = _Calls(MAX_LIST_CALLS)
-    walk = _walk_versions if versioned else _walk_objects
     with ThreadPoolExecutor(max_workers=min(POOL_SIZE, len(outer))) as pool:
-        futures = [pool.submit(walk, lookup, s3, calls, bucket, prefix) for prefix in outer]
+        futures = [
+            pool.submit(_walk_versions, lookup, s3, calls, bucket, prefix, keys=keys)
+            if versioned
+            else pool.submit(_walk_objects, lookup, s3, calls, bucket, prefix)
+            for prefix in outer
+        ]
         return [future.result() for future in futures]
 
 
@@ -270,23 +326,29 @@ Entry = tuple[
 ]  # last modified, ETag (None: delete marker), is latest, version id
 
 
-def _walk_versions(lookup: Lookup, s3: ListsObjects, calls: _Calls, bucket: str, prefix: str) -> _Listing:
+def _walk_versions(
+    lookup: Lookup, s3: ListsObjects, calls: _Calls, bucket: str, prefix: str, *, keys: Set[str]
+) -> _Listing:
     """ListObjectVersions: each key's current version, and whether it differs from the entry before it.
-    A key is judged once the pages have moved past it (its last versions may open the next page)."""
+    A key is judged once the pages have moved past it (its last versions may open the next page). The
+    entries of `keys` are kept as change detection reads them, for those the walk saw whole."""
     listing = _Listing(prefix)
     params = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": PAGE_SIZE}
     pending: defaultdict[str, list[Entry]] = defaultdict(list)
+    kept: dict[str, list[HistoryEntry]] = {key: [] for key in keys if key.startswith(prefix)}
     for page in _pages(lookup, s3.list_object_versions, calls, listing, params):
         for item in page.get("Versions", []):
             pending[item["Key"]].append(_entry(item, str(item.get("ETag") or "")))
         for item in page.get("DeleteMarkers", []):
             pending[item["Key"]].append(_entry(item, None))
+        collect(page, kept)
         end = page.get("NextKeyMarker") if page.get("IsTruncated") else None
         for key in sorted(k for k in pending if end is None or k < end):
             current = _current(pending.pop(key))
             if current is not None:
                 listing.objects[key] = current
         listing.seen_before = end
+    listing.histories = {key: tuple(entries) for key, entries in kept.items() if listing.saw_whole(key)}
     return listing
 
 

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from cf_invalidator import detect
+from cf_invalidator import detect, tree
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
 from support.sqs_events import eventbridge_body, s3_body, sqs_event
@@ -61,6 +61,13 @@ def invalidated(
     return cloudfront.paths
 
 
+@pytest.fixture
+def listing_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Change detection lists every directory itself: the tree's walk, made before it, has no listing
+    call to make (its bound is spent), so it sees no key whole and hands detection no history."""
+    monkeypatch.setattr(tree, "MAX_LIST_CALLS", 0)
+
+
 def decisions(caplog: pytest.LogCaptureFixture) -> dict[str, dict[str, Any]]:
     """Each decision's line; a line's message is its decision, as operators search for it."""
     lines = {r.decision: vars(r) for r in caplog.records if hasattr(r, "decision")}
@@ -82,6 +89,7 @@ def test_identical_reupload_invalidates_nothing(s3: CountingS3, caplog: pytest.L
     assert (logged["list_calls"], logged["head_calls"]) == (1, 2)
 
 
+@pytest.mark.usefixtures("listing_alone")
 def test_skipped_line_counts_the_listings_of_every_directory(
     s3: CountingS3, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -94,7 +102,8 @@ def test_skipped_line_counts_the_listings_of_every_directory(
         assert invalidated(bodies, s3, invalidate_new_objects=False) == set()
     logged = decisions(caplog)
     assert set(logged) == {"unchanged_skipped"}
-    assert (logged["unchanged_skipped"]["key_count"], logged["unchanged_skipped"]["list_calls"]) == (2, 2)
+    skipped = logged["unchanged_skipped"]
+    assert (skipped["key_count"], skipped["list_calls"], skipped["keys_from_tree"]) == (2, 2, 0)
     assert logged["unchanged_skipped"]["lookup_ms"] >= 0
 
 
@@ -355,6 +364,7 @@ def test_exactly_the_time_floor_left_still_looks(s3: CountingS3) -> None:
     assert (s3.calls["list_object_versions"], s3.calls["head_object"]) == (1, 2)
 
 
+@pytest.mark.usefixtures("listing_alone")
 def test_directory_listing_pages_through_and_stays_within_one_call_per_key(
     s3: CountingS3, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -369,6 +379,7 @@ def test_directory_listing_pages_through_and_stays_within_one_call_per_key(
     assert s3.calls["list_object_versions"] <= len(keys)
 
 
+@pytest.mark.usefixtures("listing_alone")
 def test_keys_the_listing_budget_does_not_reach_are_invalidated(
     s3: CountingS3, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -395,6 +406,7 @@ def test_one_changed_key_in_a_busy_directory_is_listed_by_its_own_name(
     assert s3.calls["list_object_versions"] == 1
 
 
+@pytest.mark.usefixtures("listing_alone")
 def test_a_subdirectory_is_one_entry_of_its_directory_listing(
     s3: CountingS3, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -459,13 +471,14 @@ def test_lambda_handler_skips_unchanged_objects_with_the_module_settings(
 def test_time_running_low_midway_stops_looking_and_invalidates_the_rest(
     s3: CountingS3, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Half the time left at the start is for looking: the listings fit, the HEADs find the time gone."""
+    """Half the time left at the start is for looking: the tree's walk fits, and change detection takes
+    both keys' histories from it; its HEADs find the time gone."""
     put(s3.client, "a.html")
     put(s3.client, "b/c.html")
     put(s3.client, "other.html")
     put(s3.client, "other.html")  # rewritten as it was: unchanged, so no wildcard over the root
     same = {key: put(s3.client, key) for key in ("a.html", "b/c.html")}
-    readings = iter([60_000, 60_000, 60_000])  # the start, then one reading before each listing
+    readings = iter([60_000, 60_000, 60_000])  # the walk's start and its one page, detection's start
 
     def remaining() -> int:
         return next(readings, 20_000)
@@ -476,5 +489,6 @@ def test_time_running_low_midway_stops_looking_and_invalidates_the_rest(
         process_batch(sqs_event(created(k, v) for k, v in same.items()), config, cloudfront, remaining, s3=s3)
     assert cloudfront.paths == {"/a.html", "/b/c.html"}
     unverified = decisions(caplog)["changes_unverified"]
-    assert (unverified["list_calls"], s3.calls["head_object"]) == (2, 0)  # change detection's own listings
+    assert (unverified["list_calls"], unverified["keys_from_tree"]) == (0, 2)
+    assert (s3.calls["list_object_versions"], s3.calls["head_object"]) == (1, 0)  # the walk's one page
     assert unverified["reasons"] == {"no_time": 2}

@@ -40,9 +40,16 @@ def config(**fields: Any) -> Config:
     return Config(**(settings | fields))
 
 
+def walked_trees(
+    keys: list[str], s3: Any, settings: Config, remaining_ms: int = 60_000
+) -> dict[str, tree.Tree]:
+    """The trees of a batch of `keys` that change detection keeps whole: listed, then built."""
+    walked = tree.walk(set(keys), settings, {BUCKET}, s3, lambda: remaining_ms)
+    return tree.trees(walked, {"m1": keys}, settings)
+
+
 def listed(keys: list[str], s3: Any, settings: Config, remaining_ms: int = 60_000) -> tree.Tree:
-    found = tree.trees({"m1": keys}, settings, {BUCKET}, s3, lambda: remaining_ms)
-    return found[WWW.id]
+    return walked_trees(keys, s3, settings, remaining_ms)[WWW.id]
 
 
 def planned(
@@ -136,14 +143,14 @@ def test_prefix_inside_another_is_listed_once(mocked_aws: None) -> None:
     for key in ("blog/a.html", "blog/b.html", "blog/c.html"):
         client.put_object(Bucket=BUCKET, Key=key, Body=b"page")
     settings = config(distributions=(WWW, blog), skip_unchanged_objects=False)
-    found = tree.trees({"m1": ["blog/a.html", "blog/b.html"]}, settings, {BUCKET}, s3, lambda: 60_000)
+    found = walked_trees(["blog/a.html", "blog/b.html"], s3, settings)
     assert (found[WWW.id].evictions("/blog/"), found[blog.id].evictions("/")) == (1, 1)
     assert s3.calls == {"list_objects_v2": 1}
 
 
 def test_one_changed_path_lists_nothing(s3: CountingS3) -> None:
     put(s3.client, "a.html")
-    assert tree.trees({"m1": ["a.html"]}, config(), {BUCKET}, s3, lambda: 60_000) == {}
+    assert walked_trees(["a.html"], s3, config()) == {}
     assert s3.calls == {}
 
 
