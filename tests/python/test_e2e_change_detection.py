@@ -56,6 +56,13 @@ class Delivery:
     def logged(self, decision: str) -> bool:
         return any(r.get("decision") == decision for r in self.records)
 
+    def failed_only_while_held(self) -> bool:
+        """Every failed message was a batch held for its upload to settle (settle.py: the emulation hands
+        it back at once), and the last batch failed nothing."""
+        failed = sum(count for _, count in self.batch_sizes())
+        held = self.total("upload_in_progress", "messages_held")
+        return failed == held and self.batch_sizes()[-1][1] == 0
+
 
 @dataclass
 class UploadedSite:
@@ -197,8 +204,9 @@ def test_full_regeneration_reuploaded_whole_bills_few_paths_and_covers_every_cha
     same = {"regen/blog/style.css", "regen/docs/style.css"}
     regenerated = {key: "v1" if key in same else "v2-regenerated" for key in keys}
     delivery = site.deploy(lambda: upload(site.s3, site.deployment.bucket, regenerated))
-    # THEN at most 20 paths in a few calls on each distribution, covering every changed key
-    assert all(failed == 0 for _, failed in delivery.batch_sizes())
+    # THEN at most 20 paths in a few calls on each distribution, covering every changed key (the batch
+    # may first be held once: the emulation delivers it the moment the upload ends)
+    assert delivery.failed_only_while_held(), delivery.batch_sizes()
     assert uncovered(delivery, expected_paths(site, set(keys) - same)) == {}
     assert all(len(paths) <= 20 for paths in delivery.paths.values()), delivery.paths
     assert all(calls <= 3 for calls in delivery.calls.values()), delivery.calls
