@@ -148,6 +148,8 @@ class Walk:
     listings: tuple[_Listing, ...]
     lookup: Lookup
     moment: datetime  # when the listing ended: what its writes are judged recent against
+    keys: frozenset[str] = frozenset()  # the keys it was made for
+    wanted: Mapping[str, str] = field(default_factory=dict)  # _wanted(keys): the same for the same keys
 
     def histories(self) -> dict[tuple[str, str], History]:
         """(bucket, key) -> every entry of the key, for the batch's keys the versioned walk saw whole."""
@@ -176,7 +178,8 @@ def walk(
     prefixes = sorted(set(wanted.values()))
     versioned = config.skip_unchanged_objects
     listings = tuple(_list_all(lookup, s3, bucket, prefixes, versioned, keys=keys))
-    return Walk(bucket, listings, lookup, datetime.now(UTC) if now is None else now())
+    moment = datetime.now(UTC) if now is None else now()
+    return Walk(bucket, listings, lookup, moment, frozenset(keys), wanted)
 
 
 def trees(
@@ -184,9 +187,11 @@ def trees(
 ) -> dict[str, Tree]:
     """Distribution id -> its tree, for the distributions where wildcards could save paths for the keys
     kept (`keys_by_message`, after change detection), from the walk made with the batch's keys."""
+    if walked is None:
+        return {}
     changed = {key for keys in keys_by_message.values() for key in keys}
-    wanted = _wanted(changed, config)
-    if walked is None or not wanted:
+    wanted = walked.wanted if changed == walked.keys else _wanted(changed, config)
+    if not wanted:
         return {}
     listings, lookup, moment = walked.listings, walked.lookup, walked.moment
     window_start = _window_start(listings, changed, moment)
