@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -140,6 +140,13 @@ class _Listing:
         return self.complete or (self.seen_before is not None and key < self.seen_before)
 
 
+class Wanted(NamedTuple):
+    """What to list for one distribution: the bucket prefix, and the changed viewer paths below it."""
+
+    prefix: str
+    paths: frozenset[str]
+
+
 @dataclass(frozen=True)
 class Walk:
     """The batch's listings in one bucket, made before change detection (`walk`)."""
@@ -149,7 +156,7 @@ class Walk:
     lookup: Lookup
     moment: datetime  # when the listing ended: what its writes are judged recent against
     keys: frozenset[str] = frozenset()  # the keys it was made for
-    wanted: Mapping[str, str] = field(default_factory=dict)  # _wanted(keys): the same for the same keys
+    wanted: Mapping[str, Wanted] = field(default_factory=dict)  # _wanted(keys): the same for the same keys
 
     def histories(self) -> dict[tuple[str, str], History]:
         """(bucket, key) -> every entry of the key, for the batch's keys the versioned walk saw whole."""
@@ -175,7 +182,7 @@ def walk(
     if not wanted:
         return None
     lookup = Lookup.starting_now(s3, remaining_ms)
-    prefixes = sorted(set(wanted.values()))
+    prefixes = sorted({w.prefix for w in wanted.values()})
     versioned = config.skip_unchanged_objects
     listings = tuple(_list_all(lookup, s3, bucket, prefixes, versioned, keys=keys))
     moment = datetime.now(UTC) if now is None else now()
@@ -200,7 +207,7 @@ def trees(
     found = {}
     for distribution in config.distributions:
         if distribution.id in wanted:  # the walk's prefix for it holds this one (see the docstring)
-            outer = next(lst for lst in listings if wanted[distribution.id].startswith(lst.prefix))
+            outer = next(lst for lst in listings if wanted[distribution.id].prefix.startswith(lst.prefix))
             found[distribution.id] = _tree(
                 distribution,
                 wanted[distribution.id],
@@ -216,18 +223,19 @@ def trees(
     return found
 
 
-def _wanted(changed: Set[str], config: Config) -> dict[str, str]:
-    """Distribution id -> the bucket prefix to list: below the deepest directory of all its changed
-    paths, for the distributions with two changed paths or more."""
+def _wanted(changed: Set[str], config: Config) -> dict[str, Wanted]:
+    """Distribution id -> the bucket prefix to list, below the deepest directory of all its changed
+    paths, and those paths; for the distributions with two changed paths or more."""
     wanted = {}
     for distribution in config.distributions:
-        paths = {p for key in changed for p in viewer_paths(key, distribution, config.index_document)}
+        paths = frozenset(
+            p for key in changed for p in viewer_paths(key, distribution, config.index_document)
+        )
         if len(paths) >= 2 and distribution.routing is not None:
-            wanted[distribution.id] = ""  # "auto": its origins may lie anywhere in the bucket
+            wanted[distribution.id] = Wanted("", paths)  # "auto": its origins may lie anywhere in the bucket
         elif len(paths) >= 2:
-            wanted[distribution.id] = key_prefix(distribution.origin_path) + unquote(
-                _common_directory(paths)[1:]
-            )
+            directory = unquote(_common_directory(paths)[1:])
+            wanted[distribution.id] = Wanted(key_prefix(distribution.origin_path) + directory, paths)
     return wanted
 
 
@@ -386,7 +394,7 @@ def _window_start(listings: Sequence[_Listing], changed: Set[str], now: datetime
 
 def _tree(
     distribution: Distribution,
-    prefix: str,
+    wanted: Wanted,
     listing: _Listing,
     changed: Set[str],
     window_start: float,
@@ -395,12 +403,12 @@ def _tree(
     recent_since: float,
     young_since: float,
 ) -> Tree:
-    """Count each eviction once under every directory above the changed paths that holds it. A version
-    with no earlier one is invalidated anyway only with invalidate_new_objects. Count the current
-    versions below `prefix` written at `recent_since` or later (the upload may still be running), and
-    under each directory the deploy's other changes written at `young_since` or later."""
-    paths = {p for key in changed for p in viewer_paths(key, distribution, config.index_document)}
-    candidates = directories(paths)
+    """Count each eviction once under every directory above the changed paths (`wanted.paths`, the
+    viewer paths of the `changed` keys) that holds it. A version with no earlier one is invalidated
+    anyway only with invalidate_new_objects. Count the current versions below `wanted.prefix` written at
+    `recent_since` or later (the upload may still be running), and under each directory the deploy's
+    other changes written at `young_since` or later."""
+    prefix, candidates = wanted.prefix, directories(wanted.paths)
     written = (CHANGED, NEW) if config.invalidate_new_objects else (CHANGED,)
     below: defaultdict[str, int] = defaultdict(int)
     young: defaultdict[str, int] = defaultdict(int)
