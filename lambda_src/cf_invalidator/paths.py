@@ -128,16 +128,14 @@ def encoded_variants(path: str) -> list[str]:
 
 def _strict(path: str) -> str:
     """quote() with _PLAIN safe and `~` as %7E, character by character: so the directory (shared by
-    many keys of a batch) is encoded once and the name apart, and a plain name is its own encoding."""
-    directory, _, name = path.rpartition("/")
-    encoded_name = name if _AS_IS.fullmatch(name) else _quote_strict(name)
-    return _strict_directory(directory + "/") + encoded_name
+    many keys of a batch) is encoded once per container and the name apart."""
+    directory, slash, name = path.rpartition("/")
+    return _strict_directory(directory + slash) + _strict_part(name)
 
 
-@functools.lru_cache(maxsize=4096)
-def _strict_directory(directory: str) -> str:
-    return directory if _AS_IS.fullmatch(directory) else _quote_strict(directory)
+def _strict_part(text: str) -> str:
+    """Plain characters are their own encoding: quote() is called only for the others."""
+    return text if _AS_IS.fullmatch(text) else quote(text, safe=_PLAIN).replace("~", "%7E")
 
 
-def _quote_strict(text: str) -> str:
-    return quote(text, safe=_PLAIN).replace("~", "%7E")
+_strict_directory = functools.lru_cache(maxsize=4096)(_strict_part)
