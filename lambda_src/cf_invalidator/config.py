@@ -31,7 +31,7 @@ MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and 
 AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configuration (distribution_config.py)
 DEFAULT_METRICS_NAMESPACE = "CloudFrontAutoInvalidation"
 DEFAULT_UPLOAD_SETTLE_SECONDS = 120  # how long a batch held for its upload waits (settle.py)
-MAX_VISIBILITY_SECONDS = 43_200  # SQS: the longest a message can be kept invisible
+MAX_VISIBILITY_SECONDS = 43_200  # SQS: the longest a message can be kept invisible (12 hours)
 
 # CloudWatch: a namespace is 1-255 of these characters and must not start with "AWS/" (AWS's own).
 _NAMESPACE = re.compile(r"^[A-Za-z0-9.\-_/#: ]{1,255}$")

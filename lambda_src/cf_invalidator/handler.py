@@ -5,8 +5,9 @@ Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path", "directory_with
 SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS (default true), EVICTIONS_PER_PATH
 (default 3), VERIFY_DISTRIBUTIONS (default false) and BUCKET_NAME (needed by VERIFY_DISTRIBUTIONS and
 origin_path "auto"), ENABLE_METRICS (default false) and METRICS_NAMESPACE, MAX_PATHS_PER_DAY (default:
-no spend guard) and SPEND_GUARD_TABLE. A missing or malformed one fails the start-up with its name. The
-S3 client exists whatever the settings: the tree-aware cover lists the bucket (tree.py).
+no spend guard) and SPEND_GUARD_TABLE, UPLOAD_SETTLE_SECONDS (default 120). A missing or malformed one
+fails the start-up with its name. The S3 client exists whatever the settings: the tree-aware cover lists
+the bucket (tree.py).
 """
 
 from __future__ import annotations

@@ -18,13 +18,13 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .config import MAX_VISIBILITY_SECONDS
 from .invalidate import classify
 
 logger = logging.getLogger(__name__)
 
 FIRST_DELAY_S = 60
 GROWTH = 4
-MAX_VISIBILITY_S = 43_200  # SQS: 12 hours
 SQS_BATCH = 10  # entries per ChangeMessageVisibilityBatch
 TIME_NEEDED_MS = 1000  # left for each call; below it the queue's own timeout applies
 
@@ -36,7 +36,7 @@ class Sqs(Protocol):
 def redelivery_delay(receive_count: int) -> int:
     """Seconds before a message that failed on its `receive_count`-th receive is offered again."""
     exponent: int = max(receive_count, 1) - 1
-    return min(MAX_VISIBILITY_S, FIRST_DELAY_S * int(GROWTH**exponent))
+    return min(MAX_VISIBILITY_SECONDS, FIRST_DELAY_S * int(GROWTH**exponent))
 
 
 def queue_url(queue_arn: str, endpoint_url: str) -> str:
@@ -75,7 +75,7 @@ def _change_visibility(sqs: Sqs, url: str, records: Sequence[Mapping[str, Any]],
         {
             "Id": str(index),
             "ReceiptHandle": record["receiptHandle"],
-            "VisibilityTimeout": min(MAX_VISIBILITY_S, delay_s)
+            "VisibilityTimeout": min(MAX_VISIBILITY_SECONDS, delay_s)
             if delay_s is not None
             else redelivery_delay(int(record["attributes"].get("ApproximateReceiveCount", 1))),
         }
