@@ -39,7 +39,7 @@ from urllib.parse import quote_plus
 from cf_invalidator.batch import Postpone, process_batch
 from cf_invalidator.config import Config
 from cf_invalidator.in_progress import InProgressCache
-from cf_invalidator.redelivery import redelivery_delay
+from cf_invalidator.redelivery import visibility_timeout
 from support.cloudfront_model import EPOCH, Invalidation, VirtualClock
 from support.module_defaults import ModuleDefaults
 from support.sqs_events import sqs_record
@@ -230,8 +230,7 @@ class EventSourceMapping:
             """The handler's ChangeMessageVisibility, as SQS applies it: counted from now."""
             for record in failed_records:
                 receives = int(record["attributes"]["ApproximateReceiveCount"])
-                delay = redelivery_delay(receives) if delay_s is None else delay_s
-                postponed[record["messageId"]] = clock.now() + delay
+                postponed[record["messageId"]] = clock.now() + visibility_timeout(receives, delay_s)
 
         deadline = clock.lambda_deadline(self.defaults.lambda_timeout)
         response = self.handler({"Records": records}, deadline, self.scheduler.sleep, postpone)

@@ -39,6 +39,12 @@ def redelivery_delay(receive_count: int) -> int:
     return min(MAX_VISIBILITY_SECONDS, FIRST_DELAY_S * int(GROWTH**exponent))
 
 
+def visibility_timeout(receive_count: int, delay_s: int | None) -> int:
+    """The seconds asked for a failed message: `delay_s` (at most SQS's longest) when given, else by its
+    receive count (redelivery_delay)."""
+    return redelivery_delay(receive_count) if delay_s is None else min(MAX_VISIBILITY_SECONDS, delay_s)
+
+
 def queue_url(queue_arn: str, endpoint_url: str) -> str:
     """arn:aws:sqs:<region>:<account>:<name> -> <endpoint>/<account>/<name>."""
     *_, account, name = queue_arn.split(":")
@@ -75,9 +81,9 @@ def _change_visibility(sqs: Sqs, url: str, records: Sequence[Mapping[str, Any]],
         {
             "Id": str(index),
             "ReceiptHandle": record["receiptHandle"],
-            "VisibilityTimeout": min(MAX_VISIBILITY_SECONDS, delay_s)
-            if delay_s is not None
-            else redelivery_delay(int(record["attributes"].get("ApproximateReceiveCount", 1))),
+            "VisibilityTimeout": visibility_timeout(
+                int(record["attributes"].get("ApproximateReceiveCount", 1)), delay_s
+            ),
         }
         for index, record in enumerate(records)
     ]
