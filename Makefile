@@ -13,7 +13,7 @@ EXAMPLES := $(wildcard examples/*)
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(TF_CLI_CONFIG)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test bench mutate zip fmt lint static tf-static tf-test checkov pytest clean
+.PHONY: help demo test bench docs mutate zip fmt lint static tf-static tf-test checkov pytest clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -36,8 +36,11 @@ demo: $(VENV)/.installed $(TF_CLI_CONFIG) ## Apply examples/basic on a local mot
 
 test: static tf-test checkov pytest ## Run every check and test (what CI runs)
 
-bench: $(VENV)/.installed ## Measure speed, memory and cost, replay real deploys, rewrite the README's figures
+bench: $(VENV)/.installed ## Measure speed, memory and cost, replay real deploys, rewrite the figures in docs/
 	$(PY) bench/run.py
+
+docs: $(VENV)/.installed ## Write the README's Requirements, Providers, Inputs and Outputs from the .tf files
+	$(PY) scripts/tf_docs.py
 
 # mutmut (requirements-mutate.txt, no conflict with requirements-dev.txt) in the same venv; why mutmut
 # and how it runs: scripts/mutate.py. Takes minutes: not part of `make test`.

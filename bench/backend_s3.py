@@ -1,9 +1,9 @@
 """The handler's S3 client in the replay: moto's in-process S3 backend, called without the HTTP round trip.
 
 Through boto3 inside `mock_aws`, every ListObjectVersions and HeadObject is signed, routed, rendered as
-XML by moto and parsed back by botocore: about 2 ms a call here, and change detection makes one listing
-per changed directory (paws-r.github.io: one directory per page, 12,000 a deploy). `BackendS3` asks the
-same backend (moto's S3Backend, the store boto3 would reach) and hands the handler what boto3 would:
+XML by moto and parsed back by botocore (its cost: docs/development.md), and change detection makes one
+listing per changed directory (paws-r.github.io: one directory per page, 12,000 a deploy). `BackendS3`
+asks the same backend (moto's S3Backend, the store boto3 would reach) and hands the handler what boto3 would:
 - ListObjectVersions: the fields moto's response carries (Key, VersionId, IsLatest, LastModified to the
   second as moto writes it, ETag, Size, StorageClass; delete markers; CommonPrefixes; IsTruncated,
   NextKeyMarker, NextVersionIdMarker when truncated), with or without Delimiter, page by page;

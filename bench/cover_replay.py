@@ -4,10 +4,10 @@ The runner of issue 13's bench: replay.py's simulation (the real handler, moto's
 CloudFront model, Lambda's batching at the module's defaults; its docstring states the assumptions) of
 every deploy of both sites, both ways of uploading (changes only; CI re-upload), in both timings
 (replay.TIMINGS: after upload, interleaved), and frontier.py's optimum cover of each deploy with the whole
-tree known. cover_report.py formats and prints what this returns and writes the README's sections.
+tree known. cover_report.py formats and prints what this returns and writes the docs' sections.
 
 Which settings run (SETTINGS): in the after-upload timing, every value of EVICTIONS_PER_PATH (the
-README's table: 0, 1, 3, 10, 100) and the module's default (variables.tf); the replays of one deploy
+docs' table: 0, 1, 3, 10, 100) and the module's default (variables.tf); the replays of one deploy
 there read the same bucket state, so backend_s3.RecordedS3 answers the later ones from the first's S3
 answers. In the interleaved timing, where the bucket changes under the handler and nothing can be
 reused, the default only (INTERLEAVED_EVICTIONS_PER_PATH): it is what the targets judge, and the
@@ -115,7 +115,7 @@ def replay_site(name: str, settings: Sequence[tuple[str, float]]) -> tuple[list[
 
 
 def main(sites: Sequence[str] = SITES) -> dict[str, str]:
-    """Replay, compute the frontiers, print everything; return the README's replay, cover, evictions
+    """Replay, compute the frontiers, print everything; return the docs' replay, cover, evictions
     and freshness sections."""
     started = time.perf_counter()
     print(

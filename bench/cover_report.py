@@ -1,4 +1,4 @@
-"""The replay against the frontier: printed per deploy, the README's cover and evictions tables, the targets.
+"""The replay against the frontier: printed per deploy, the docs' cover and evictions tables, the targets.
 
 A report: it formats what replay.py (Outcome) and frontier.py (Cover) produce, for the runner
 cover_replay.py, and never imports the runner. The ratio to the frontier is

@@ -82,7 +82,7 @@ def print_freshness(outcomes: Sequence[Outcome]) -> None:
 
 
 def freshness_section(outcomes: Sequence[Outcome]) -> str:
-    """The README's freshness table."""
+    """The freshness table (docs/operating.md)."""
     rows = [
         (
             r.site,

@@ -1,8 +1,9 @@
 """moto's ListObjectVersions, made affordable for the replay without changing a single answer.
 
 moto's S3Backend.list_object_versions (moto 5) deep-copies every version of the bucket on every call,
-and only then drops the keys outside Prefix: 378 ms for a bucket of 4,000 versions, and a paws-r bucket
-holds over 100,000 after a few deploys, where change detection lists once per directory per batch.
+and only then drops the keys outside Prefix, so a call costs the whole bucket (docs/development.md), and
+a paws-r bucket holds over 100,000 after a few deploys, where change detection lists once per
+directory per batch.
 
 `narrowed_version_listing()` patches it, for the replay only (not the handler, not the test server).
 moto's own function runs, with two differences that change no answer:
@@ -27,7 +28,7 @@ moto's own function runs, with two differences that change no answer:
 2. Instead of deep copies of the versions (which it takes so that setting `is_latest` for the answer
    does not touch the stored objects), it gets views (`Listed`): attributes read from the stored object,
    `is_latest` kept on the view, isinstance() as the stored object's class. moto's function is run as
-   it is, with `copy.deepcopy` in its globals giving views (a deep copy of a FakeKey takes 0.2 ms).
+   it is, with `copy.deepcopy` in its globals giving views.
 tests/python/test_moto_listing.py checks the answers against the unpatched listing.
 
 Thread safety: the bucket is never modified; each call builds its own view (the handler lists from many

@@ -10,7 +10,7 @@ replayed two ways, in the order `aws s3 sync` walks the keys (sorted), UPLOAD_RA
 
 S3 is moto's in-process versioned S3 (`moto.mock_aws`), one mock per site with one versioned bucket per
 way, both first filled with the tree before deploy 1, a day before it. Puts and deletes go straight to
-moto's S3 backend: through boto3 a put takes 2.9 ms here, through the backend 0.03 ms, and a site's replay
+moto's S3 backend, without boto3's signing, routing and XML (docs/development.md), and a site's replay
 makes about 200,000 of them. The S3 notification of each put or delete is built here, as AWS writes it
 (event_source_model.notification_body), with the versionId, ETag and size the bucket returned (moto's
 own notifications lack the versionId), and a sequencer.
@@ -28,7 +28,7 @@ past only. One clock for everything: virtual time v is the moment EPOCH + v (the
 CreateTime), the deploy's virtual clock starts at its commit date, and each notification's eventTime is
 the moment of its upload, so the handler can compare eventTime, LastModified and CreateTime.
 Lifecycle: before each deploy, versions and delete markers noncurrent for a day or more are removed, as
-the README's recommended rule (NoncurrentVersionExpiration, 1 day) does; the comparison never needs them
+the docs' recommended rule (NoncurrentVersionExpiration, 1 day) does; the comparison never needs them
 (a deploy compares with what was current when it began), but they would make a listing longer, so the
 buckets hold what a bucket with that rule holds. Not modelled: the time the lookups take
 (they run at one instant of virtual time; bench/handler_bench.py measures them at 20 ms a call).
@@ -122,7 +122,7 @@ INDEX_DOCUMENT = "index.html"
 WILDCARD_QUOTA = 15  # CloudFront: wildcard paths in progress per distribution
 QUOTA_REFUSAL = "TooManyInvalidationsInProgress"
 DEFAULT_BUDGET = module_defaults().max_paths_per_invalidation
-NONCURRENT_LIFETIME = timedelta(days=1)  # the README's lifecycle rule: noncurrent versions expire after a day
+NONCURRENT_LIFETIME = timedelta(days=1)  # the docs' lifecycle rule: noncurrent versions expire after a day
 BEFORE_FIRST_DEPLOY = timedelta(days=1)  # when the tree before deploy 1 was uploaded
 
 
@@ -204,7 +204,7 @@ class Change(NamedTuple):
 class SiteBucket:
     """A versioned bucket of moto's in-process S3 holding a site's tree: a key's bytes are its name and
     its revision, so a put without a new revision stores the very same bytes and headers. Each version
-    is stamped with the (virtual) time of its upload, and noncurrent versions expire as the README's
+    is stamped with the (virtual) time of its upload, and noncurrent versions expire as the docs'
     lifecycle rule has them expire (`expire_noncurrent`). `withhold` takes a deploy's new entries out
     of the store and `publish_until` puts them back as their upload times pass (the interleaved
     timing); `generation` counts the changes of the store, for RecordedS3."""

@@ -1,4 +1,4 @@
-"""The replay's figures: printed per site and deploy, and the README's replay tables (markdown).
+"""The replay's figures: printed per site and deploy, and the docs' replay tables (markdown).
 
 A report: it formats what replay.py's simulation returns (Outcome) and is imported by the runner
 (cover_replay.py); it never imports the runner."""

@@ -1,8 +1,8 @@
-"""`make bench`: every benchmark, one after the other, then the README's figures rewritten.
+"""`make bench`: every benchmark, one after the other, then the figures in docs/ rewritten.
 
-Figures are printed, never asserted. Each bench returns its README sections (name -> markdown);
-sections.write_sections puts them between the README's `<!-- bench:name -->` markers and keeps a copy in
-bench/results/<name>.md.
+Figures are printed, never asserted. Each bench returns its sections (name -> markdown);
+sections.write_sections puts each between its `<!-- bench:name -->` markers, in the docs/ page that
+holds them, and keeps a copy in bench/results/<name>.md.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""README figures written by `make bench`: each bench returns named markdown sections, written here.
+"""The docs' figures written by `make bench`: each bench returns named markdown sections, written here.
 
-A section `name` lives in README.md between `<!-- bench:name -->` and `<!-- /bench:name -->`, and the
-same text is kept in bench/results/<name>.md, the bench's last written output, committed with the
-README. tests/python/test_readme_bench.py fails when the two differ or a marker is missing.
+A section `name` lives in one page of docs/ (or README.md) between `<!-- bench:name -->` and
+`<!-- /bench:name -->`, beside the text that explains it: moving a section's text to another page moves
+its markers with it, and the bench finds them there. The same text is kept in bench/results/<name>.md,
+the bench's last written output, committed with the docs. tests/python/test_readme_bench.py fails when
+the two differ or a marker is missing.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -29,17 +30,39 @@ def replace_section(text: str, name: str, content: str) -> str:
         rf"(<!-- bench:{re.escape(name)} -->\n).*?(<!-- /bench:{re.escape(name)} -->)", re.DOTALL
     )
     if len(pattern.findall(text)) != 1:
-        raise ValueError(f"README.md needs exactly one <!-- bench:{name} --> ... <!-- /bench:{name} --> pair")
+        raise ValueError(f"needs exactly one <!-- bench:{name} --> ... <!-- /bench:{name} --> pair")
     return pattern.sub(lambda match: match.group(1) + content + match.group(2), text)
 
 
-def write_sections(sections: Mapping[str, str], readme: Path = README, results: Path = RESULTS) -> None:
-    """Write every section into the README (between its markers) and into results/<name>.md."""
-    text = readme.read_text()
+def pages(root: Path = ROOT) -> list[Path]:
+    """The pages that may hold bench sections: docs/*.md, then README.md."""
+    return [*sorted((root / "docs").glob("*.md")), root / "README.md"]
+
+
+def page_of(name: str, texts: Mapping[Path, str]) -> Path:
+    """The one page whose text holds the section `name`; ValueError when none or several do."""
+    holding = [path for path, text in texts.items() if f"<!-- bench:{name} -->" in text]
+    if len(holding) != 1:
+        where = ", ".join(str(path) for path in holding) or "no page"
+        raise ValueError(f"<!-- bench:{name} --> must be in exactly one page of docs/ or README.md: {where}")
+    return holding[0]
+
+
+def write_sections(sections: Mapping[str, str], root: Path = ROOT, results: Path = RESULTS) -> None:
+    """Write every section into the page holding its markers, and into results/<name>.md.
+
+    Every page is checked before any is written, so a missing marker changes nothing.
+    """
+    texts = {path: path.read_text(encoding="utf-8") for path in pages(root) if path.exists()}
+    written = dict(texts)
     for name, content in sections.items():
-        text = replace_section(text, name, content)
+        page = page_of(name, texts)
+        written[page] = replace_section(written[page], name, content)
     results.mkdir(parents=True, exist_ok=True)
     for name, content in sections.items():
         (results / f"{name}.md").write_text(content)
-    readme.write_text(text)
-    print(f"README.md sections written: {', '.join(sections)} (copies in {results.relative_to(ROOT)}/)")
+    for path, text in written.items():
+        if text != texts[path]:
+            path.write_text(text, encoding="utf-8")
+    shown = sorted({page_of(name, texts).relative_to(root).as_posix() for name in sections})
+    print(f"bench sections written: {', '.join(sections)} into {', '.join(shown)} (copies in {results}/)")

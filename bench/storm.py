@@ -315,7 +315,7 @@ def print_targets(results: Sequence[Result], budget: int) -> None:
 
 
 def cost_section(results: Sequence[Result]) -> str:
-    """The README's cost table: documented quotas, with the changes lost under the assumed rate limit."""
+    """The docs' cost table: documented quotas, with the changes lost under the assumed rate limit."""
     documented, limited = SCENARIOS
     lost_when_limited = {
         (r.strategy, r.distributions, r.changes): r.lost for r in results if r.scenario == limited
@@ -348,7 +348,7 @@ def cost_section(results: Sequence[Result]) -> str:
 
 def sensitivity(tree: Sequence[str], defaults: ModuleDefaults) -> str:
     """The 10,000-change deploy on one distribution as invalidations take longer to complete; returns
-    the README's table."""
+    the docs' table."""
     events = deploy(tree, 10_000)
     config = Config(distributions(1), defaults.max_paths_per_invalidation, INDEX_DOCUMENT)
     variants = (
@@ -373,7 +373,7 @@ def sensitivity(tree: Sequence[str], defaults: ModuleDefaults) -> str:
 
 
 def main() -> dict[str, str]:
-    """Run the storms; return the README sections they produce (name -> markdown)."""
+    """Run the storms; return the docs sections they produce (name -> markdown)."""
     quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False

@@ -6,7 +6,7 @@ interpreter per mutant; pytest-gremlins has no string or argument mutations). mu
 from one warm pytest process and runs only the tests that reached the mutated function, on 2 workers.
 It mutates function and method bodies only: module-level constants (INVALIDATING_PREFIXES, the client
 configuration) and decorated functions are not mutated, so the tests that guard those were checked
-with hand-made mutants (see the README's Development section).
+with hand-made mutants (see docs/development.md).
 
 mutmut names a mutant by its file path, and strips only a `src/` prefix from it, while the tests import
 the package as `cf_invalidator` (pyproject's pythonpath). So the run happens in build/mutate: the
@@ -16,13 +16,13 @@ The property tests run with the hypothesis profile "mutation" (tests/python/conf
 of examples as in `make test`, without the shrink phase, since the first failing example kills a mutant.
 
 Every surviving mutant must be judged: scripts/mutation_survivors.toml says, per function, why its
-survivors are equivalent or harmless. After a complete run the README's section between
+survivors are equivalent or harmless. After a complete run docs/development.md's section between
 `<!-- mutate:survivors -->` and `<!-- /mutate:survivors -->` is rewritten from the run (the score, and
 one row per function with its surviving mutants and that reason); a function with survivors and no
 reason is shown as not judged, and the script exits 2.
 
 Usage: mutate.py            (runs mutmut; prints every surviving mutant, then the score and the duration)
-       mutate.py --report   (the same report and README section from the last run, e.g. after adding reasons)
+       mutate.py --report   (the same report and docs section from the last run, e.g. after adding reasons)
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "build" / "mutate"
-README = ROOT / "README.md"
+SURVIVORS_PAGE = ROOT / "docs" / "development.md"
 REASONS = ROOT / "scripts" / "mutation_survivors.toml"
 SECTION = re.compile(r"(<!-- mutate:survivors -->\n).*?(<!-- /mutate:survivors -->)", re.DOTALL)
 # cf_invalidator.<module>.x_<function>__mutmut_<n>, or .xǁ<Class>ǁ<method>__mutmut_<n> for a method
@@ -129,11 +129,15 @@ def survivors_section(summary: str, survivors: Mapping[str, list[str]], reasons:
     return "\n".join([summary, "", *header, *rows]) + "\n"
 
 
-def write_readme(section: str) -> None:
-    text = README.read_text(encoding="utf-8")
+def write_survivors_page(section: str) -> None:
+    text = SURVIVORS_PAGE.read_text(encoding="utf-8")
     if len(SECTION.findall(text)) != 1:
-        raise SystemExit("README.md needs one <!-- mutate:survivors --> ... <!-- /mutate:survivors --> pair")
-    README.write_text(SECTION.sub(lambda m: m.group(1) + section + m.group(2), text), encoding="utf-8")
+        raise SystemExit(
+            f"{SURVIVORS_PAGE} needs one <!-- mutate:survivors --> ... <!-- /mutate:survivors --> pair"
+        )
+    SURVIVORS_PAGE.write_text(
+        SECTION.sub(lambda m: m.group(1) + section + m.group(2), text), encoding="utf-8"
+    )
 
 
 def run() -> float | None:
@@ -150,7 +154,7 @@ def run() -> float | None:
 
 
 def report(elapsed: float) -> int:
-    """Print the last run's survivors and score, and write them into the README."""
+    """Print the last run's survivors and score, and write them into docs/development.md."""
     stats_written = mutmut("export-cicd-stats")
     stats_file = STAGE / "mutants" / "mutmut-cicd-stats.json"
     if stats_written.returncode != 0 or not stats_file.exists():
@@ -178,10 +182,10 @@ def report(elapsed: float) -> int:
 
 
 def write_survivors(summary: str, by_function: Mapping[str, list[str]]) -> int:
-    """Write the README section; 2 when a function's survivors have no reason yet."""
+    """Write the docs section; 2 when a function's survivors have no reason yet."""
     reasons = tomllib.loads(REASONS.read_text(encoding="utf-8"))["reasons"]
-    write_readme(survivors_section(summary, by_function, reasons))
-    print(f"README.md: survivors of {len(by_function)} functions written")
+    write_survivors_page(survivors_section(summary, by_function, reasons))
+    print(f"docs/development.md: survivors of {len(by_function)} functions written")
     unused = [function for function in reasons if function not in by_function]
     if unused:
         print(f"reasons for functions with no survivor left (remove them): {', '.join(unused)}")

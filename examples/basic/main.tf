@@ -6,7 +6,7 @@ provider "aws" {
 }
 
 # Change detection (skip_unchanged_objects, on by default) needs the bucket versioned, with a
-# noncurrent-version expiration: see the README's "Change detection". This example leaves both to
+# noncurrent-version expiration: see docs/change-detection.md. This example leaves both to
 # whoever manages the bucket (its lifecycle configuration is one document; writing it replaces the rules).
 module "cloudfront_invalidation" {
   source = "../.."

@@ -22,14 +22,12 @@ change was written may already have refreshed the old object, and nothing here c
 The tree-aware cover (cover.py, through plan.py) keeps these limits: a third of the wildcards left (5 on
 an idle distribution, MAX_WILDCARDS without a view) and the file paths left, even when its wildcards
 evict nothing. A wildcard evicting nothing costs no freshness but still holds a fifteenth of the quota
-until it completes, and the next batches of the same deploy need their share. The replay (bench/replay.py,
-invalidations completing in 120 s) measured the cap is not what limits a regeneration: formats.kaitai.io
-bills 7 paths in 7 batches (0.7 % of its tree evicted), paws-r.github.io 20 to 26 in 13 batches (3 of
-12,232 evicted) with 14 to 15 wildcards in progress at its peak: the quota in progress binds, not the cap.
+until it completes, and the next batches of the same deploy need their share (what the replay of real
+deploys measured of it: docs/cost.md, "Figures behind the rules").
 
-Without a view of what is in progress (`coalesce` alone), a request holds at most MAX_WILDCARDS.
-`make bench` measured why not CloudFront's 15: a 10,000-object deploy with invalidations completing in
-5 to 10 minutes loses changes to the dead-letter queue at 15 and none at 5.
+Without a view of what is in progress (`coalesce` alone), a request holds at most MAX_WILDCARDS, not
+CloudFront's 15: one request taking the whole quota leaves the deploy's next batches nothing while it
+completes, and slow completions then push changes to the dead-letter queue (docs/cost.md).
 """
 
 from __future__ import annotations

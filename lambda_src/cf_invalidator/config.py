@@ -25,7 +25,7 @@ ENV_SPEND_TABLE = "SPEND_GUARD_TABLE"
 ENV_UPLOAD_SETTLE = "UPLOAD_SETTLE_SECONDS"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
-# Unchanged objects a wildcard may evict per billed path it saves; provisional, to be chosen from the bench.
+# Unchanged objects a wildcard may evict per billed path it saves; why 3: docs/cost.md, evictions_per_path.
 DEFAULT_EVICTIONS_PER_PATH = 3.0
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
 AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configuration (distribution_config.py)

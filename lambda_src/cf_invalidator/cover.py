@@ -32,7 +32,7 @@ w down to 0, where the cover uses as few paths as the wildcard limit allows), ma
 and the cheapest cover found that meets the limits is kept. That is exact when the limits do not bind
 (the usual case: a cover is far below `max_paths_per_invalidation`) and otherwise the best cover on the
 lower convex hull of paths against evictions. Cost: O(directories x 15^2) per solve, a few
-solves; milliseconds for the directories of tens of thousands of keys (bench: handler_bench.py).
+solves (its time on a large tree: docs/cost.md, "Handler speed and memory").
 """
 
 from __future__ import annotations

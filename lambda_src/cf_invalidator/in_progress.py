@@ -27,8 +27,8 @@ distribution and reason; for the dedupe, only this container's own invalidations
 failed or not, is kept CACHE_SECONDS per container within one batch, so that the batch's dedupe and its
 requests (and their retries) read it once; each batch reads it again (`new_batch`): two containers
 whose batches follow each other would otherwise each plan with a reading that misses the other's
-invalidations, and together ask for more wildcards than are left (the replay of real deploys saw
-CloudFront refuse 14 calls that way). The clock is injectable (tests and the virtual-clock benchmark).
+invalidations, and together ask for more wildcards than are left, which CloudFront refuses. The
+clock is injectable (tests and the virtual-clock benchmark).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ decoded (of what this module encodes, only `~` as %7E), every other escape is ma
 viewer path is routed here in the encoded form the module invalidates, with %7E read as `~`.
 
 REST and website endpoints of the bucket are routed alike. A website endpoint serves `dir/` from the
-index document; behind a REST origin the common rewrites serve it (see the README's set-ups), so
+index document; behind a REST origin the common rewrites serve it (see docs/viewer-urls.md's set-ups), so
 `dir/` is invalidated for an index document behind either, as without "auto" (paths.unencoded_paths).
 """
 

@@ -1,7 +1,8 @@
-"""GIVEN each decision the README names WHEN the handler makes it THEN one log line carries the decision as
-its message and its `decision` field, at its level, with the fields operators search for (README, "Every
-decision is one JSON log line": the distribution id, the path count, the invalidation id or the error
-code; the in-progress counts on the invalidation lines). A renamed field breaks their saved queries.
+"""GIVEN each decision the docs name WHEN the handler makes it THEN one log line carries the decision as
+its message and its `decision` field, at its level, with the fields operators search for
+(docs/how-it-decides.md, "Every decision is one JSON log line": the distribution id, the path count,
+the invalidation id or the error code; the in-progress counts on the invalidation lines).
+A renamed field breaks their saved queries.
 
 The change-detection lines (`unchanged_skipped`, `new_objects_skipped`, `changes_unverified`) are pinned
 in test_detect.py, `quota_lookup_failed` in test_in_progress.py, `already_covered` in test_dedupe.py."""
