@@ -13,8 +13,8 @@ message ids), so the same batch redelivered splits into the same parts and Cloud
 already made with the invalidations it made, billing nothing twice. Each key is counted in one part only
 (the metrics' KeysInvalidated). Parts are sent while the Lambda has time left (RESERVE_MS); when it runs
 out, the messages of the parts not yet sent fail and are postponed, never dropped (logged
-`split_interrupted`). A message of the request that no path of it covers (a request not planned from
-messages) fails as if its request were refused whole.
+`split_interrupted`). A request that does not say which messages its paths serve (not planned from
+messages) is not split: its messages fail, as do any that no path of the request covers.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Sender:
 def invalidate_isolating(sender: Sender, request: Request) -> Settled:
     """Send the request; when CloudFront rejects it as invalid, find the paths it rejects (see above)."""
     outcome = sender.send(request)
-    if outcome is Outcome.REJECTED and len(request.paths) > 1:
+    if outcome is Outcome.REJECTED and len(request.paths) > 1 and request.sources:
         return _bisected(sender, request)
     return _settled(outcome, request)
 

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
+from cf_invalidator.isolate import Sender, invalidate_isolating
+from cf_invalidator.operations import operations_hooks
+from cf_invalidator.plan import fitted
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import failed_ids, s3_body, sqs_event
 
@@ -177,3 +180,16 @@ def test_exactly_the_messages_holding_a_rejected_path_fail(
     assert failed == [f"m{i}" for i, keys in enumerate(keys_per_message) if rejected & set(keys)]
     wanted = {k for keys in keys_per_message for k in keys} - rejected
     assert all(model.covers(WWW.id, f"/k{k}.html") for k in wanted)
+
+
+def test_a_request_that_does_not_say_whose_paths_it_carries_is_not_split() -> None:
+    """Without the messages of each path, no part could be attributed: the request fails whole."""
+    model = CloudFrontModel([WWW.id])
+    model.reject_paths("/b.html")
+    request = fitted(WWW, {"/a.html", "/b.html"}, frozenset({"m1", "m2"}), 100, None)
+    sender = Sender(model, model.clock.lambda_deadline(60), operations_hooks(None, None, None, None))
+
+    settled = invalidate_isolating(sender, request)
+
+    assert (settled.failed, settled.retry_later) == (frozenset({"m1", "m2"}), frozenset())
+    assert len(model.calls) == 1 and model.invalidations(WWW.id) == []
