@@ -153,16 +153,18 @@ def _covered(changed: Iterable[str], paths: tuple[str, ...]) -> list[str]:
 
 
 def _log_path_rejected(request: Request) -> None:
-    """One line per path CloudFront rejects (a request of one path)."""
-    for path in request.paths[:1]:
-        logger.error(
-            "path_rejected",
-            extra={
-                "decision": "path_rejected",
-                "distribution": request.distribution.label,
-                "distribution_id": request.distribution.id,
-                "path": path,
-                "messages": len(request.message_ids),
-                "outcome": "its messages reach the dead-letter queue unless it recovers",
-            },
-        )
+    """One line per path CloudFront rejects: a rejected request of one path (a longer one, not split,
+    says nothing about which of its paths)."""
+    if len(request.paths) != 1:
+        return
+    logger.error(
+        "path_rejected",
+        extra={
+            "decision": "path_rejected",
+            "distribution": request.distribution.label,
+            "distribution_id": request.distribution.id,
+            "path": request.paths[0],
+            "messages": len(request.message_ids),
+            "outcome": "its messages reach the dead-letter queue unless it recovers",
+        },
+    )

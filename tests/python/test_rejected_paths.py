@@ -182,14 +182,18 @@ def test_exactly_the_messages_holding_a_rejected_path_fail(
     assert all(model.covers(WWW.id, f"/k{k}.html") for k in wanted)
 
 
-def test_a_request_that_does_not_say_whose_paths_it_carries_is_not_split() -> None:
+def test_a_request_that_does_not_say_whose_paths_it_carries_is_not_split(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Without the messages of each path, no part could be attributed: the request fails whole."""
     model = CloudFrontModel([WWW.id])
     model.reject_paths("/b.html")
     request = fitted(WWW, {"/a.html", "/b.html"}, frozenset({"m1", "m2"}), 100, None)
     sender = Sender(model, model.clock.lambda_deadline(60), operations_hooks(None, None, None, None))
 
-    settled = invalidate_isolating(sender, request)
+    with caplog.at_level(logging.INFO, logger="cf_invalidator"):
+        settled = invalidate_isolating(sender, request)
 
     assert (settled.failed, settled.retry_later) == (frozenset({"m1", "m2"}), frozenset())
     assert len(model.calls) == 1 and model.invalidations(WWW.id) == []
+    assert decisions(caplog, "path_rejected") == []  # which path, CloudFront did not say
