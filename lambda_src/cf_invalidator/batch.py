@@ -2,7 +2,8 @@
 
 A message is reported as failed (so SQS redelivers it, and after maxReceiveCount moves it to the
 dead-letter queue) when its body cannot be understood, or when any distribution serving one of its keys
-could not be invalidated. Everything else is deleted by the event source mapping. The messages that
+could not be invalidated (when CloudFront rejects a request as invalid, only the messages of the paths it
+rejects: isolate.py). Everything else is deleted by the event source mapping. The messages that
 failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply. With an S3
 client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
 are left out before planning (detect.py); a message left with no key is done. With `in_progress`
@@ -38,7 +39,8 @@ from .detect import keys_to_invalidate
 from .distribution_config import log_unresolved
 from .events import Change, MalformedMessageError, changes
 from .in_progress import InProgressCache
-from .invalidate import CreatesInvalidations, Outcome, invalidate
+from .invalidate import CreatesInvalidations
+from .isolate import Sender, invalidate_isolating
 from .metrics import BatchMetrics
 from .operations import operations_hooks
 from .paths import serves
@@ -114,22 +116,11 @@ def process_batch(
     if held:
         failed.update(held)
         requests = []
+    sender = Sender(cloudfront, remaining_ms, hooks, sleep, jitter)
     for planned in requests:
-        request = hooks.admit(planned)
-        outcome = invalidate(
-            cloudfront,
-            request,
-            remaining_ms,
-            sleep,
-            jitter,
-            replan=hooks.replan,
-            created=hooks.created,
-            retrying=hooks.retrying,
-        )
-        if outcome is not Outcome.CREATED:
-            failed.update(request.message_ids)
-        if outcome is Outcome.RETRY_LATER:
-            retry_later.update(request.message_ids)
+        settled = invalidate_isolating(sender, hooks.admit(planned))
+        failed.update(settled.failed)
+        retry_later.update(settled.retry_later)
     _log_unserved(keys_by_message, config)
     if postpone is not None and held:
         postpone([record for record in records if record["messageId"] in held], settle_s)

@@ -8,11 +8,19 @@ simply invalidated (covered.py needs the time to prove an invalidation came afte
 Keys arrive URL-encoded with spaces as `+` in both shapes (AWS's documentation is silent on EventBridge;
 AWS Lambda Powertools decodes it the same way), so both go through `unquote_plus`, strictly: a key that
 does not decode to UTF-8 is malformed, never guessed.
+
+Any body may arrive (anything allowed sqs:SendMessage can send one), so every member is checked for its
+type where it is read, and a body that is not what S3 sends raises MalformedMessageError and nothing
+else: its message fails alone. A string kept (key, bucket, version id) must be Unicode text that encodes
+to UTF-8 (JSON's `\ud800` escape gives a lone surrogate that does not), so no later stage (path
+encoding, S3 calls, the CallerReference hash, log lines) meets one it cannot encode. A reason quotes
+the offending value shortened (reprlib), so a crafted value never makes a long or unloggable line.
 """
 
 from __future__ import annotations
 
 import json
+import reprlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -69,7 +77,7 @@ def changes(body: str) -> list[Change]:
     """The changes a message body reports (empty for test and content-neutral events)."""
     try:
         message = json.loads(body)
-    except (json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # ValueError: bad JSON, or an integer of >4,300 digits
         raise MalformedMessageError(f"body is not JSON: {error}") from None
     if not isinstance(message, dict):
         raise MalformedMessageError("body is not a JSON object")
@@ -87,25 +95,27 @@ def _notification_changes(records: Any) -> list[Change]:
         raise MalformedMessageError("Records is not a non-empty list")
     found = []
     for record in records:
-        name = _field(record, "eventName")
+        if not isinstance(record, dict):
+            raise MalformedMessageError(f"a record is not an object: {_shown(record)}")
+        name = _text(record, "eventName")
         if name.startswith(INVALIDATING_PREFIXES):
-            s3 = _field(record, "s3")
+            s3 = _object(record, "s3")
             created = name.startswith("ObjectCreated:")
-            found.append(_change(s3, _field(s3, "object"), created, "versionId", record.get("eventTime")))
+            found.append(_change(s3, _object(s3, "object"), created, "versionId", record.get("eventTime")))
         elif not name.startswith(CONTENT_NEUTRAL_PREFIXES):
-            raise MalformedMessageError(f"unknown S3 event name {name!r}")
+            raise MalformedMessageError(f"unknown S3 event name {_shown(name)}")
     return found
 
 
 def _eventbridge_changes(message: dict[str, Any]) -> list[Change]:
-    detail_type = _field(message, "detail-type")
+    detail_type = _text(message, "detail-type")
     if detail_type in EVENTBRIDGE_CONTENT_NEUTRAL:
         return []
     if detail_type not in EVENTBRIDGE_INVALIDATING:
-        raise MalformedMessageError(f"unknown EventBridge detail-type {detail_type!r}")
-    detail = _field(message, "detail")
+        raise MalformedMessageError(f"unknown EventBridge detail-type {_shown(detail_type)}")
+    detail = _object(message, "detail")
     created = detail_type == "Object Created"
-    return [_change(detail, _field(detail, "object"), created, "version-id", message.get("time"))]
+    return [_change(detail, _object(detail, "object"), created, "version-id", message.get("time"))]
 
 
 def _change(
@@ -113,13 +123,12 @@ def _change(
 ) -> Change:
     """The bucket and version id are optional: without them the change is invalidated unchecked."""
     bucket = container.get("bucket")
-    bucket_name = bucket.get("name") if isinstance(bucket, dict) else None
-    version_id = obj.get(version_field)
+    version_id = _optional_text(obj.get(version_field), version_field)
     return Change(
-        key=decode_key(_field(obj, "key")),
+        key=decode_key(_member(obj, "key")),
         created=created,
-        bucket=bucket_name if isinstance(bucket_name, str) and bucket_name else None,
-        version_id=version_id if isinstance(version_id, str) and version_id not in ("", "null") else None,
+        bucket=_optional_text(bucket.get("name"), "bucket name") if isinstance(bucket, dict) else None,
+        version_id=None if version_id == "null" else version_id,
         event_time=event_time(written),
     )
 
@@ -136,8 +145,9 @@ def event_time(raw: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _field(container: Any, name: str) -> Any:
-    if not isinstance(container, dict) or name not in container:
+def _member(container: dict[str, Any], name: str) -> Any:
+    """A required member: present, and neither null nor the empty string."""
+    if name not in container:
         raise MalformedMessageError(f"missing field {name!r}")
     value = container[name]
     if value is None or value == "":
@@ -145,11 +155,49 @@ def _field(container: Any, name: str) -> Any:
     return value
 
 
+def _object(container: dict[str, Any], name: str) -> dict[str, Any]:
+    value = _member(container, name)
+    if not isinstance(value, dict):
+        raise MalformedMessageError(f"field {name!r} is not an object: {_shown(value)}")
+    return value
+
+
+def _text(container: dict[str, Any], name: str) -> str:
+    value = _member(container, name)
+    if not isinstance(value, str):
+        raise MalformedMessageError(f"field {name!r} is not a string: {_shown(value)}")
+    return value
+
+
+def _optional_text(value: Any, name: str) -> str | None:
+    """An optional string (None when absent, empty or not a string), which must be UTF-8 text."""
+    return _encodable(value, name) if isinstance(value, str) and value else None
+
+
 def decode_key(raw: Any) -> str:
     """An event's key as stored in S3: `+` is a space, `%XX` a UTF-8 byte."""
     if not isinstance(raw, str):
-        raise MalformedMessageError(f"key is not a string: {raw!r}")
+        raise MalformedMessageError(f"key is not a string: {_shown(raw)}")
     try:
-        return unquote_plus(raw, errors="strict")
+        decoded = unquote_plus(raw, errors="strict")
     except UnicodeDecodeError:
-        raise MalformedMessageError(f"key {raw!r} does not decode to UTF-8") from None
+        raise MalformedMessageError(f"key {_shown(raw)} does not decode to UTF-8") from None
+    return _encodable(decoded, "key")
+
+
+def _encodable(text: str, name: str) -> str:
+    """`text`, when it encodes to UTF-8 (no lone surrogate), as S3 keys and names always do."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedMessageError(f"{name} {_shown(text)} is not UTF-8 text") from None
+    return text
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 80
+
+
+def _shown(value: Any) -> str:
+    """`value` for a reason: shortened, nested values cut off, lone surrogates escaped (repr)."""
+    return _SHOWN.repr(value)

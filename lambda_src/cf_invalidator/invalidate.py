@@ -25,6 +25,7 @@ from .plan import Request
 logger = logging.getLogger(__name__)
 
 QUOTA_IN_PROGRESS = "TooManyInvalidationsInProgress"
+INVALID_PATHS = "InvalidArgument"  # CloudFront's answer to a request holding an invalid path
 QUOTA_FULL = "QuotaFullInProgress"  # not from CloudFront: its quotas, as last read, leave no room
 RETRYABLE_CODES = frozenset(
     {
@@ -49,6 +50,7 @@ class Outcome(Enum):
     CREATED = "created"
     RETRY_LATER = "retry_later"  # retryable, but this invocation ran out of time for it
     REFUSED = "refused"  # CloudFront said no (missing distribution, access denied, bad request)
+    REJECTED = "rejected"  # CloudFront found a path invalid (InvalidArgument), without saying which
 
 
 class CreatesInvalidations(Protocol):
@@ -90,7 +92,7 @@ def invalidate(
             delay = jitter() * min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (attempt - 1))
             if not retryable or remaining_ms() - delay * 1000 < RESERVE_MS:
                 _log_given_up(request, code, retryable, attempt)
-                return Outcome.RETRY_LATER if retryable else Outcome.REFUSED
+                return _given_up(code, retryable)
             _log(
                 logging.WARNING,
                 "invalidation_retrying",
@@ -130,6 +132,12 @@ def _create(cloudfront: CreatesInvalidations, request: Request) -> Mapping[str, 
     )
 
 
+def _given_up(code: str, retryable: bool) -> Outcome:
+    if retryable:
+        return Outcome.RETRY_LATER
+    return Outcome.REJECTED if code == INVALID_PATHS else Outcome.REFUSED
+
+
 def _replanned(request: Request, replanned: Request) -> Request:
     if replanned.paths != request.paths:
         _log(logging.INFO, "invalidation_replanned", replanned, previous_path_count=len(request.paths))
@@ -147,7 +155,11 @@ def classify(error: Exception) -> tuple[str, bool]:
 
 def _log_given_up(request: Request, code: str, retryable: bool, attempts: int) -> None:
     level = logging.WARNING if retryable else logging.ERROR
-    outcome = "redelivered with backoff" if retryable else "reaches the dead-letter queue unless it recovers"
+    outcome = "reaches the dead-letter queue unless it recovers"
+    if retryable:
+        outcome = "redelivered with backoff"
+    elif code == INVALID_PATHS and len(request.paths) > 1:
+        outcome = "split to find the paths CloudFront rejects (isolate.py)"
     _log(
         level,
         "invalidation_abandoned",

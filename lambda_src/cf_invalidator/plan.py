@@ -44,6 +44,9 @@ class Request:
     in_progress: InProgress | None = None  # what it was fitted into; None: planned without that view
     fits: bool = True  # False: that view leaves no room for it, so it waits without being sent
     tree: Tree | None = field(default=None, compare=False, repr=False)  # to cover it again when refitted
+    # changed viewer path -> the (message id, key) pairs it serves: to tell, when CloudFront rejects a
+    # path, whose messages fail (isolate.py); empty when not planned from messages
+    sources: Mapping[str, Set[tuple[str, str]]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def changed_paths(self) -> int:
@@ -81,7 +84,7 @@ def plan_requests(
     `exclude(distribution, key)` is true (its change is already covered there) is left out there."""
     requests = []
     for distribution in config.distributions:
-        paths: set[str] = set()
+        sources: dict[str, set[tuple[str, str]]] = {}
         message_ids = set()
         carried: set[str] = set()
         for message_id, keys in keys_by_message.items():
@@ -89,23 +92,25 @@ def plan_requests(
                 if exclude is not None and exclude(distribution, key):
                     continue
                 served = viewer_paths(key, distribution, config.index_document)
+                for path in served:
+                    sources.setdefault(path, set()).add((message_id, key))
                 if served:
-                    paths.update(served)
                     carried.add(key)
                     message_ids.add(message_id)
-        if paths:
+        if sources:
             state = None if in_progress is None else in_progress(distribution.id)
             tree = None if trees is None else trees.get(distribution.id)
             requests.append(
                 fitted(
                     distribution,
-                    paths,
+                    sources.keys(),
                     frozenset(message_ids),
                     config.max_paths,
                     state,
                     tree=tree,
                     evictions_per_path=config.evictions_per_path,
                     keys=frozenset(carried),
+                    sources=sources,
                 )
             )
     return requests
@@ -121,6 +126,7 @@ def fitted(
     tree: Tree | None = None,
     evictions_per_path: float = DEFAULT_EVICTIONS_PER_PATH,
     keys: frozenset[str] = frozenset(),
+    sources: Mapping[str, Set[tuple[str, str]]] | None = None,
 ) -> Request:
     """The request covering `changed` (the viewer paths of the changed `keys`): the cheapest cover when
     the tree is known and one fits, else fitted into what remains of the quotas when that is known and
@@ -133,7 +139,9 @@ def fitted(
         paths = coalesce(changed, budget) if fitting is None else fitting
         fits = in_progress is None or fitting is not None
     frozen = frozenset(changed)
-    request = Request(distribution, tuple(paths), message_ids, frozen, keys, in_progress, fits, tree)
+    request = Request(
+        distribution, tuple(paths), message_ids, frozen, keys, in_progress, fits, tree, sources or {}
+    )
     if covered is not None:
         _log_cover_planned(request, covered, tree)
     if not fits:
@@ -158,6 +166,7 @@ def refit(
         tree=request.tree,
         evictions_per_path=evictions_per_path,
         keys=request.keys,
+        sources=request.sources,
     )
 
 

@@ -139,6 +139,14 @@ def test_invalid_path_raises_invalid_argument(model: CloudFrontModel, path: str)
     assert model.invalidations(DIST) == []
 
 
+def test_a_path_told_to_be_rejected_fails_any_request_holding_it_and_no_other(model: CloudFrontModel) -> None:
+    model.reject_paths("/bad.html")
+
+    assert code_and_status(error_of(model, ["/ok.html", "/bad.html"])) == ("InvalidArgument", 400)
+    invalidate(model, ["/ok.html"], "ref-2")
+    assert [inv.paths for inv in model.invalidations(DIST)] == [("/ok.html",)]
+
+
 def test_empty_batch_raises_invalid_argument(model: CloudFrontModel) -> None:
     assert code_and_status(error_of(model, [])) == ("InvalidArgument", 400)
 

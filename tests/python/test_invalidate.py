@@ -93,7 +93,6 @@ def test_backoff_is_jittered_and_capped() -> None:
     [
         ("NoSuchDistribution", 404),
         ("AccessDenied", 403),
-        ("InvalidArgument", 400),
         ("BatchTooLarge", 413),
         ("InconsistentQuantities", 400),
         ("InvalidationBatchAlreadyExists", 400),
@@ -112,6 +111,14 @@ def test_non_retryable_error_gives_up_at_once_and_logs_the_distribution(
     assert record.levelno == logging.ERROR
     assert vars(record)["distribution_id"] == "EWWW"
     assert vars(record)["error_code"] == code
+
+
+def test_invalid_argument_gives_up_at_once_as_rejected_for_the_caller_to_find_the_path() -> None:
+    cloudfront = ScriptedCloudFront(client_error("InvalidArgument", 400))
+    clock = Clock(60_000)
+    assert run(cloudfront, clock) is Outcome.REJECTED
+    assert len(cloudfront.calls) == 1
+    assert clock.sleeps == []
 
 
 def test_retries_stop_when_the_lambda_would_run_out_of_time() -> None:

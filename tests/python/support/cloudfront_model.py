@@ -198,6 +198,7 @@ class CloudFrontModel:
         self._refilled_at = self.clock.now()
         self._faults: list[_Fault] = []
         self._crash: _Crash | None = None
+        self._rejected_paths: set[str] = set()
         self._successes = 0
         self._ids = itertools.count(1)
 
@@ -275,6 +276,11 @@ class CloudFrontModel:
             raise ValueError(f"calls must be at least 1, got {calls}")
         self._faults.append(_Fault(code, distribution_id, calls, until))
 
+    def reject_paths(self, *paths: str) -> None:
+        """Answer InvalidArgument to every request holding one of `paths`, as CloudFront answers one
+        holding a path it finds invalid for a reason the model does not check (it never says which)."""
+        self._rejected_paths.update(paths)
+
     def crash_after(self, successes: int, exception: BaseException, *, after_effect: bool = False) -> None:
         """Raise `exception` (once) from the first call after `successes` successful ones: before it
         takes effect, or with `after_effect` after it created its invalidation (a lost response)."""
@@ -314,7 +320,7 @@ class CloudFrontModel:
         distribution = self._distribution(distribution_id, "CreateInvalidation")
         if quantity != len(paths):
             raise self._error("InconsistentQuantities")
-        if not paths or not all(_valid_path(path) for path in paths):
+        if not paths or not all(_valid_path(path) for path in paths) or self._rejected_paths & set(paths):
             raise self._error("InvalidArgument")
         wildcards = sum(path.endswith("*") for path in paths)
         if len(paths) > MAX_PATHS_PER_REQUEST or wildcards > MAX_WILDCARDS_PER_REQUEST:
