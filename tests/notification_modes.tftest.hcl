@@ -276,3 +276,18 @@ run "a_dotted_bucket_name_in_another_region_is_rejected" {
 
   expect_failures = [aws_sqs_queue.this]
 }
+
+run "a_regional_domain_name_without_a_region_skips_the_bucket_region_check" {
+  command = plan
+
+  # The form the provider falls back to when it knows no region: the module cannot tell, so it does not refuse.
+  override_data {
+    target = data.aws_s3_bucket.this[0]
+    values = { bucket_regional_domain_name = "example-site.s3.amazonaws.com" }
+  }
+
+  assert {
+    condition     = aws_sqs_queue.this.name == "site-invalidator"
+    error_message = "A regional domain name without a region must not fail the plan."
+  }
+}
