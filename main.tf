@@ -40,9 +40,9 @@ locals {
   # The most SQS keeps a message. A message moved to the dead-letter queue keeps its first enqueue time,
   # so both queues keep it 14 days from the bucket's event, consumed or not.
   retention_seconds = 14 * 24 * 3600
-  # The bucket's own region, from its regional domain name "<bucket>.s3.<region>.<DNS suffix>": the one
-  # attribute that names it in provider 5.x and 6.x alike (6.x's `region` is the region the data source
-  # queries, the bucket's own is 6.x's `bucket_region`, which 5.x lacks). Null (no check) on another form.
+  # The bucket's own region, from its regional domain name "<bucket>.s3.<region>.<DNS suffix>", which both
+  # provider majors build from the bucket's region (6.x's `region` is the region the data source queries;
+  # 6.x's `bucket_region` is absent from 5.x). Null, and no check, if the name holds no region.
   bucket_region = one(flatten([
     for bucket in data.aws_s3_bucket.this :
     regexall("^\\.s3\\.([a-z]{2}(?:-[a-z]+)+-[0-9]+)\\.", trimprefix(bucket.bucket_regional_domain_name, var.bucket_name))
