@@ -5,7 +5,7 @@
 locals {
   # IAM role names are global to the account: the region in the name lets the same `name` apply in two
   # regions. var.name is at most 48 characters, so "<name>-<region>" fits IAM's 64 in every region.
-  role_name = "${var.name}-${data.aws_region.current.name}"
+  role_name = "${var.name}-${data.aws_region.current.id}"
 
   distribution_arns = sort(distinct([
     for d in values(var.distributions) :
@@ -101,7 +101,7 @@ locals {
         Effect    = "Allow"
         Action    = ["kms:Encrypt", "kms:GenerateDataKey"]
         Resource  = var.kms_key_arn
-        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${data.aws_region.current.name}.amazonaws.com" } }
+        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${data.aws_region.current.id}.amazonaws.com" } }
       },
     ],
   )

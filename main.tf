@@ -6,6 +6,8 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+# The provider's region is read as `id`: valid and undeprecated in provider 5.x and 6.x alike (6.x deprecates
+# `name` for `region`, which 5.x lacks). tests/python/test_provider_schemas.py holds every read to both.
 data "aws_region" "current" {}
 
 # The bucket's region: S3 sends notifications, and EventBridge the bucket's events, to that region only.
@@ -38,7 +40,13 @@ locals {
   # The most SQS keeps a message. A message moved to the dead-letter queue keeps its first enqueue time,
   # so both queues keep it 14 days from the bucket's event, consumed or not.
   retention_seconds = 14 * 24 * 3600
-  bucket_region     = one(data.aws_s3_bucket.this[*].region)
+  # The bucket's own region, from its regional domain name "<bucket>.s3.<region>.<DNS suffix>", which both
+  # provider majors build from the bucket's region (6.x's `region` is the region the data source queries;
+  # 6.x's `bucket_region` is absent from 5.x). Null, and no check, if the name holds no region.
+  bucket_region = one(flatten([
+    for bucket in data.aws_s3_bucket.this :
+    regexall("^\\.s3\\.([a-z]{2}(?:-[a-z]+)+-[0-9]+)\\.", trimprefix(bucket.bucket_regional_domain_name, var.bucket_name))
+  ]))
 }
 
 # --- Queues ---------------------------------------------------------------------------------------------
@@ -63,8 +71,8 @@ resource "aws_sqs_queue" "this" {
     }
 
     precondition {
-      condition     = local.bucket_region == null || local.bucket_region == data.aws_region.current.name
-      error_message = "Bucket ${var.bucket_name} is in ${coalesce(local.bucket_region, "?")} but this module's provider is in ${data.aws_region.current.name}: S3 and EventBridge deliver a bucket's events only to a queue in the bucket's region. Give the module a provider for ${coalesce(local.bucket_region, "?")} (providers = { aws = aws.<alias> })."
+      condition     = local.bucket_region == null || local.bucket_region == data.aws_region.current.id
+      error_message = "Bucket ${var.bucket_name} is in ${coalesce(local.bucket_region, "?")} but this module's provider is in ${data.aws_region.current.id}: S3 and EventBridge deliver a bucket's events only to a queue in the bucket's region. Give the module a provider for ${coalesce(local.bucket_region, "?")} (providers = { aws = aws.<alias> })."
     }
   }
 }

@@ -3,8 +3,8 @@
 
 locals {
   spend_table_name = "${var.name}-spend-guard"
-  spend_table_arn  = "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:table/${local.spend_table_name}"
-  region           = data.aws_region.current.name
+  spend_table_arn  = "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${local.spend_table_name}"
+  region           = data.aws_region.current.id
   # One series per distribution (dimension DistributionId), labelled with its key in var.distributions.
   distribution_series = { for label, d in var.distributions : label => d.id }
 }

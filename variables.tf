@@ -71,21 +71,25 @@ variable "distributions" {
 
   validation {
     condition     = alltrue([for d in values(var.distributions) : can(regex("^[A-Z0-9]{1,128}$", d.id))])
-    error_message = "Each distribution id must be a CloudFront distribution id (capital letters and digits, e.g. \"E2QWRUHAPOMQZL\"), not its ARN or domain name."
+    error_message = "distributions ${join(", ", [for label, d in var.distributions : label if !can(regex("^[A-Z0-9]{1,128}$", d.id))])}: id must be a CloudFront distribution id (capital letters and digits, e.g. \"E2QWRUHAPOMQZL\"), not its ARN or domain name."
   }
 
   validation {
     condition = alltrue([
       for d in values(var.distributions) : d.origin_path == "" || d.origin_path == "auto" || can(regex("^/.*[^/]$", d.origin_path))
     ])
-    error_message = "Each origin_path must be \"\", \"auto\" (read from the distribution) or start with \"/\" and not end with \"/\", e.g. \"/site\" (as in the distribution's origin settings)."
+    error_message = "distributions ${join(", ", [
+      for label, d in var.distributions : label if !(d.origin_path == "" || d.origin_path == "auto" || can(regex("^/.*[^/]$", d.origin_path)))
+    ])}: origin_path must be \"\", \"auto\" (read from the distribution) or start with \"/\" and not end with \"/\", e.g. \"/site\" (as in the distribution's origin settings)."
   }
 
   validation {
     condition = alltrue(flatten([
       for d in values(var.distributions) : [for e in d.strip_extensions : can(regex("^\\.[^/]+$", e))]
     ]))
-    error_message = "Each strip_extensions entry must be a file name ending that starts with \".\" and holds no \"/\", e.g. [\".html\"]."
+    error_message = "distributions ${join(", ", [
+      for label, d in var.distributions : label if !alltrue([for e in d.strip_extensions : can(regex("^\\.[^/]+$", e))])
+    ])}: each strip_extensions entry must be a file name ending that starts with \".\" and holds no \"/\", e.g. [\".html\"]."
   }
 }
 

@@ -13,10 +13,10 @@ terraform {
       #   aws_sqs_queue sqs_managed_sse_enabled ................ 3.x/4.0
       #   aws_cloudwatch_event_target retry_policy, dead_letter_config, aws_lambda_function architectures,
       #   aws_iam_role path, permissions_boundary, aws_cloudwatch_log_group kms_key_id, aws_cloudwatch_metric_alarm
-      #   ok_actions, data aws_s3_bucket region, data aws_region name .................... 3.x or older
-      # Below 6.0: the 6.x upgrade guide was not checked (data aws_region "name" and data aws_s3_bucket
-      # "region" are read here, and 6.x reworks region handling).
-      version = ">= 5.76.0, < 6.0"
+      #   ok_actions, data aws_s3_bucket bucket_regional_domain_name, data aws_region id ..... 3.x or older
+      # Both majors, 5.x and 6.x: every attribute the module sets or reads exists, undeprecated, in both
+      # (tests/python/test_provider_schemas.py checks them against 5.x's schema and 6.x's generated one).
+      version = ">= 5.76.0, < 7.0"
     }
   }
 }

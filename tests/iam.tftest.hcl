@@ -136,12 +136,12 @@ run "role_name_carries_the_region_so_one_name_serves_two_regions" {
 
   override_data {
     target = data.aws_region.current
-    values = { name = "us-west-2" }
+    values = { id = "us-west-2" }
   }
 
   override_data {
     target = data.aws_s3_bucket.this[0]
-    values = { region = "us-west-2" }
+    values = { bucket_regional_domain_name = "example-site.s3.us-west-2.amazonaws.com" }
   }
 
   assert {
@@ -159,12 +159,12 @@ run "longest_name_in_the_longest_region_fits_iam_role_names" {
 
   override_data {
     target = data.aws_region.current
-    values = { name = "us-isof-south-1" }
+    values = { id = "us-isof-south-1" }
   }
 
   override_data {
     target = data.aws_s3_bucket.this[0]
-    values = { region = "us-isof-south-1" }
+    values = { bucket_regional_domain_name = "example-site.s3.us-isof-south-1.amazonaws.com" }
   }
 
   assert {

@@ -227,7 +227,7 @@ run "s3_mode_rejects_a_bucket_in_another_region" {
 
   override_data {
     target = data.aws_s3_bucket.this[0]
-    values = { region = "us-east-1" }
+    values = { bucket_regional_domain_name = "example-site.s3.us-east-1.amazonaws.com" }
   }
 
   expect_failures = [aws_sqs_queue.this]
@@ -242,7 +242,7 @@ run "eventbridge_mode_rejects_a_bucket_in_another_region" {
 
   override_data {
     target = data.aws_s3_bucket.this[0]
-    values = { region = "us-east-1" }
+    values = { bucket_regional_domain_name = "example-site.s3.us-east-1.amazonaws.com" }
   }
 
   expect_failures = [aws_sqs_queue.this]
@@ -258,5 +258,36 @@ run "none_mode_does_not_read_the_bucket" {
   assert {
     condition     = length(data.aws_s3_bucket.this) == 0
     error_message = "Mode none must not read the bucket (the user wires it, and S3 refuses a queue in another region then)."
+  }
+}
+
+run "a_dotted_bucket_name_in_another_region_is_rejected" {
+  command = plan
+
+  variables {
+    bucket_name = "www.example.com"
+  }
+
+  # The region is the label after "<bucket>.s3.", however many dots the bucket's name has.
+  override_data {
+    target = data.aws_s3_bucket.this[0]
+    values = { bucket_regional_domain_name = "www.example.com.s3.us-east-1.amazonaws.com" }
+  }
+
+  expect_failures = [aws_sqs_queue.this]
+}
+
+run "a_regional_domain_name_without_a_region_skips_the_bucket_region_check" {
+  command = plan
+
+  # The form the provider falls back to when it knows no region: the module cannot tell, so it does not refuse.
+  override_data {
+    target = data.aws_s3_bucket.this[0]
+    values = { bucket_regional_domain_name = "example-site.s3.amazonaws.com" }
+  }
+
+  assert {
+    condition     = aws_sqs_queue.this.name == "site-invalidator"
+    error_message = "A regional domain name without a region must not fail the plan."
   }
 }

@@ -11,16 +11,18 @@ mock_data "aws_partition" {
   }
 }
 
+# The module reads the provider's region as `id` (valid in provider 5.x and 6.x).
 mock_data "aws_region" {
   defaults = {
-    name = "eu-west-1"
+    id = "eu-west-1"
   }
 }
 
-# The site bucket is in the module's region unless a run overrides it.
+# The site bucket (the runs' "example-site") is in the module's region unless a run overrides it; the
+# module reads the bucket's region from its regional domain name (valid in provider 5.x and 6.x).
 mock_data "aws_s3_bucket" {
   defaults = {
-    region = "eu-west-1"
+    bucket_regional_domain_name = "example-site.s3.eu-west-1.amazonaws.com"
   }
 }
 
