@@ -44,7 +44,7 @@ settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase
 MODE_NONE_ROOT_MODULE = """
 terraform {
   required_providers {
-    aws = { source = "hashicorp/aws", version = ">= 5.76.0, < 6.0" }
+    aws = { source = "hashicorp/aws", version = ">= 5.76.0, < 7.0" }
   }
 }
 

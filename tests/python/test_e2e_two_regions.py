@@ -30,7 +30,7 @@ def root_module(endpoint_url: str) -> str:
     return f"""
 terraform {{
   required_providers {{
-    aws = {{ source = "hashicorp/aws", version = ">= 5.76.0, < 6.0" }}
+    aws = {{ source = "hashicorp/aws", version = ">= 5.76.0, < 7.0" }}
   }}
 }}
 
