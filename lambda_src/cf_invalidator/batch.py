@@ -78,9 +78,8 @@ def process_batch(
     `resolve` (distribution_config.py) checks the distributions and maps those with origin_path "auto";
     the ones it could not map fail every message that still has a key to invalidate. Its CloudFront reads
     and `in_progress`'s keep to the batch's deadline (deadline.py), never its CreateInvalidation calls.
-    `metrics` hears
-    what the batch did (and writes it at the end); `spend_guard` admits each request; `now` is the time
-    the tree's writes are judged recent against (settle.py; None: the clock)."""
+    `metrics` hears what the batch did (and writes it at the end); `spend_guard` admits each request;
+    `now` is the time the tree's writes are judged recent against (settle.py; None: the clock)."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
     deadline = ReadDeadline(remaining_ms, creates=len(config.distributions))

@@ -19,10 +19,9 @@ CloudFront serves it at `/`, whatever the entry or the index document say. With 
 every successful read is checked and each cause of a mismatch logged as one ERROR line
 `distribution_mismatch` per distribution entry; invalidation proceeds as configured, except for `/`.
 A failed read is logged once per distribution and reason (`distribution_config_unreadable`) and changes
-nothing else: the last configuration read is kept. An
-"auto" distribution with no configuration read yet cannot be mapped; `resolve` returns it apart, so that
-the batch reports the messages it may serve as failed (retried, then the dead-letter queue), logged as
-ERROR `distribution_unresolved`.
+nothing else: the last configuration read is kept. An "auto" distribution with no configuration read
+yet cannot be mapped; `resolve` returns it apart, so that the batch reports the messages it may serve as
+failed (retried, then the dead-letter queue), logged as ERROR `distribution_unresolved`.
 """
 
 from __future__ import annotations
@@ -184,8 +183,8 @@ class DistributionConfigs:
         try:
             answer = deadline.read(self._cloudfront.get_distribution_config, Id=distribution_id)
             read = _Read(self._clock(), answer["DistributionConfig"], failed=False, generation=generation + 1)
-        except NoTimeToReadError:
-            self._report(distribution_id, "NoTimeToRead")
+        except NoTimeToReadError as error:
+            self._report(distribution_id, _reason(error))
             return read or _Read(self._clock(), None, failed=True, generation=0)
         except (ClientError, BotoCoreError, KeyError) as error:
             self._report(distribution_id, _reason(error))

@@ -120,7 +120,7 @@ def test_reads_cut_short_are_planned_without_the_view_and_said_once_per_distribu
 def test_with_time_to_spare_no_read_is_refused(caplog: pytest.LogCaptureFixture) -> None:
     cloudfront, response, _ = slow_batch(seconds_left=120)
     reasons = {getattr(r, "reason", None) for r in caplog.records}
-    assert "NoTimeToReadError" not in reasons and "NoTimeToRead" not in reasons
+    assert "NoTimeToReadError" not in reasons
     assert cloudfront.calls.count("GetDistributionConfig") == 4
     # per distribution: its listing, 20 reads for the quotas (then too many: no view), 20 for the dedupe
     assert cloudfront.calls.count("GetInvalidation") >= 4 * 40
@@ -194,4 +194,4 @@ def test_an_unreadable_configuration_for_lack_of_time_is_logged_and_the_entry_ke
     assert cloudfront.calls == []
     assert (resolved, unresolved) == (config, ())
     [line] = [r for r in caplog.records if getattr(r, "decision", None) == "distribution_config_unreadable"]
-    assert (line.levelno, line.reason) == (logging.WARNING, "NoTimeToRead")  # type: ignore[attr-defined]
+    assert (line.levelno, line.reason) == (logging.WARNING, "NoTimeToReadError")  # type: ignore[attr-defined]
