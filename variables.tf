@@ -60,8 +60,9 @@ variable "distributions" {
     origin_path             = optional(string, "")
     directory_without_slash = optional(bool, false)
     strip_extensions        = optional(list(string), [])
+    default_root_object     = optional(string, "")
   }))
-  description = "CloudFront distributions serving the bucket: label => { id, origin_path (\"\", \"/prefix\" or \"auto\": read from the distribution), directory_without_slash (dir/index.html also as /dir), strip_extensions (e.g. [\".html\"]: a.html also as /a) }."
+  description = "CloudFront distributions serving the bucket: label => { id, origin_path (\"\", \"/prefix\" or \"auto\": read from the distribution), directory_without_slash (dir/index.html also as /dir), strip_extensions (e.g. [\".html\"]: a.html also as /a), default_root_object (the distribution's, when not index_document: it is invalidated at / too; read from the distribution when verify_distributions) }."
   nullable    = false
 
   validation {
@@ -90,6 +91,13 @@ variable "distributions" {
     error_message = "distributions ${join(", ", [
       for label, d in var.distributions : label if !alltrue([for e in d.strip_extensions : can(regex("^\\.[^/]+$", e))])
     ])}: each strip_extensions entry must be a file name ending that starts with \".\" and holds no \"/\", e.g. [\".html\"]."
+  }
+
+  validation {
+    condition = alltrue([
+      for d in values(var.distributions) : d.default_root_object == "" || can(regex("^[^/](.*[^/])?$", d.default_root_object))
+    ])
+    error_message = "Each default_root_object must be \"\" or the distribution's DefaultRootObject as CloudFront takes it, without a leading or trailing \"/\", e.g. \"home.html\" or \"app/index.html\"."
   }
 }
 
@@ -362,7 +370,7 @@ variable "upload_settle_seconds" {
 
 variable "verify_distributions" {
   type        = bool
-  description = "Read each distribution's configuration (GetDistributionConfig) and log distribution_mismatch when none of its origins is the bucket with the given origin_path; false for estates that deny the read."
+  description = "Read each distribution's configuration (GetDistributionConfig): invalidate / for its default root object, and log distribution_mismatch when none of its origins is the bucket with the given origin_path or its default root object is not the entry's (or index_document); false for estates that deny the read (then give default_root_object in the entry)."
   default     = true
   nullable    = false
 }

@@ -47,10 +47,10 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
 
   assert {
     condition = jsondecode(aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]) == {
-      www  = { id = "E2QWRUHAPOMQZL", origin_path = "", directory_without_slash = false, strip_extensions = [] }
-      docs = { id = "E1DOCSEXAMPLE1", origin_path = "/docs", directory_without_slash = false, strip_extensions = [] }
+      www  = { id = "E2QWRUHAPOMQZL", origin_path = "", directory_without_slash = false, strip_extensions = [], default_root_object = "" }
+      docs = { id = "E1DOCSEXAMPLE1", origin_path = "/docs", directory_without_slash = false, strip_extensions = [], default_root_object = "" }
     }
-    error_message = "DISTRIBUTIONS must be the distributions map with origin_path defaulted to \"\" and no rewrite: ${aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]}"
+    error_message = "DISTRIBUTIONS must be the distributions map with origin_path and default_root_object defaulted to \"\" and no rewrite: ${aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]}"
   }
 
   assert {
@@ -99,15 +99,15 @@ run "viewer_url_options_and_auto_reach_the_function" {
   variables {
     verify_distributions = false
     distributions = {
-      www    = { id = "E2QWRUHAPOMQZL", directory_without_slash = true, strip_extensions = [".html", ".htm"] }
+      www    = { id = "E2QWRUHAPOMQZL", directory_without_slash = true, strip_extensions = [".html", ".htm"], default_root_object = "home.html" }
       assets = { id = "E1AUTOEXAMPLE1", origin_path = "auto" }
     }
   }
 
   assert {
     condition = jsondecode(aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]) == {
-      www    = { id = "E2QWRUHAPOMQZL", origin_path = "", directory_without_slash = true, strip_extensions = [".html", ".htm"] }
-      assets = { id = "E1AUTOEXAMPLE1", origin_path = "auto", directory_without_slash = false, strip_extensions = [] }
+      www    = { id = "E2QWRUHAPOMQZL", origin_path = "", directory_without_slash = true, strip_extensions = [".html", ".htm"], default_root_object = "home.html" }
+      assets = { id = "E1AUTOEXAMPLE1", origin_path = "auto", directory_without_slash = false, strip_extensions = [], default_root_object = "" }
     }
     error_message = "DISTRIBUTIONS must carry each entry's options: ${aws_lambda_function.this.environment[0].variables["DISTRIBUTIONS"]}"
   }

@@ -46,7 +46,7 @@ run "highest_edge_values_are_accepted" {
     bucket_name = join("", [for i in range(9) : "abcdefg"])
     distributions = {
       www  = { id = "E2QWRUHAPOMQZL", origin_path = "" }
-      docs = { id = "E1DOCSEXAMPLE1", origin_path = "/a/b.c", directory_without_slash = true, strip_extensions = [".html", ".tar.gz", ".x~"] }
+      docs = { id = "E1DOCSEXAMPLE1", origin_path = "/a/b.c", directory_without_slash = true, strip_extensions = [".html", ".tar.gz", ".x~"], default_root_object = "app/home.html" }
       auto = { id = "E1AUTOEXAMPLE1", origin_path = "auto" }
     }
     batch_size                 = 10000
@@ -597,6 +597,26 @@ run "rejects_extension_that_is_only_a_dot" {
 
   variables {
     distributions = { www = { id = "E2QWRUHAPOMQZL", strip_extensions = ["."] } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_default_root_object_with_a_leading_slash" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "E2QWRUHAPOMQZL", default_root_object = "/home.html" } }
+  }
+
+  expect_failures = [var.distributions]
+}
+
+run "rejects_default_root_object_that_is_a_directory" {
+  command = plan
+
+  variables {
+    distributions = { www = { id = "E2QWRUHAPOMQZL", default_root_object = "app/" } }
   }
 
   expect_failures = [var.distributions]

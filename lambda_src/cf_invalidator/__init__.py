@@ -2,6 +2,6 @@
 
 The pure core: `config` (settings from the environment), `events` (SQS bodies -> changed keys),
 `paths` (key -> CloudFront viewer paths), `coalesce` (paths -> a request within CloudFront's limits),
-`plan` (a batch -> one request per distribution). The I/O: `invalidate` (CreateInvalidation with retries)
-and `handler` (the Lambda entry point).
+`plan` (a batch -> one request per distribution). The I/O: `invalidate` (CreateInvalidation with retries),
+`deadline` (how long the CloudFront reads may go on) and `handler` (the Lambda entry point).
 """

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from .config import Config, Distribution
 from .covered import already_covered
+from .deadline import ReadDeadline
 from .detect import keys_to_invalidate
 from .distribution_config import log_unresolved
 from .events import Change, MalformedMessageError, changes
@@ -70,19 +71,21 @@ def process_batch(
     postpone: Postpone | None = None,
     in_progress: InProgressCache | None = None,
     s3: ListsObjects | None = None,
-    resolve: Callable[[Config], tuple[Config, tuple[Distribution, ...]]] | None = None,
+    resolve: Callable[[Config, ReadDeadline], tuple[Config, tuple[Distribution, ...]]] | None = None,
     metrics: BatchMetrics | None = None,
     spend_guard: SpendGuard | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came.
     `resolve` (distribution_config.py) checks the distributions and maps those with origin_path "auto";
-    the ones it could not map fail every message that still has a key to invalidate. `metrics` hears
-    what the batch did (and writes it at the end); `spend_guard` admits each request; `now` is the time
-    the tree's writes are judged recent against (settle.py; None: the clock)."""
+    the ones it could not map fail every message that still has a key to invalidate. Its CloudFront reads
+    and `in_progress`'s keep to the batch's deadline (deadline.py), never its CreateInvalidation calls.
+    `metrics` hears what the batch did (and writes it at the end); `spend_guard` admits each request;
+    `now` is the time the tree's writes are judged recent against (settle.py; None: the clock)."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
-    resolved, unresolved = (config, ()) if resolve is None else resolve(config)
+    deadline = ReadDeadline(remaining_ms, creates=len(config.distributions))
+    resolved, unresolved = (config, ()) if resolve is None else resolve(config, deadline)
     buckets = {c.bucket for found in changes_by_message.values() for c in found}
     batch_keys = {c.key for found in changes_by_message.values() for c in found}
     walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, now=now)
@@ -100,7 +103,7 @@ def process_batch(
         log_unresolved(unresolved, len(waiting))
     retry_later: set[str] = set()
     if in_progress is not None:
-        in_progress.new_batch()
+        in_progress.new_batch(deadline)
     lookup = None if in_progress is None else in_progress.get
     exclude = (
         None

@@ -56,6 +56,9 @@ class Distribution:
     strip_extensions: tuple[str, ...] = ()
     # origin_path "auto": this bucket's origins and behaviours as last read; None until read (or unreadable)
     routing: Routing | None = None
+    # CloudFront's DefaultRootObject, relative to the origin path: the object served at `/` (only there);
+    # "" when it has none or it is the index document. Read from the configuration when that is read.
+    default_root_object: str = ""
 
     @property
     def auto(self) -> bool:
@@ -149,6 +152,7 @@ def _distribution(label: str, value: object) -> Distribution:
         origin_path=origin_path,
         directory_without_slash=directory_without_slash,
         strip_extensions=_extensions(where, value.get("strip_extensions") or []),
+        default_root_object=_default_root_object(where, value.get("default_root_object") or ""),
     )
 
 
@@ -159,6 +163,16 @@ def _extensions(where: str, raw: object) -> tuple[str, ...]:
     ):
         raise ConfigError(f'{where}.strip_extensions must be a list like [".html"]: each starts with "."')
     return tuple(raw)
+
+
+def _default_root_object(where: str, raw: object) -> str:
+    """An object name or path as CloudFront takes it: "" (none), or not starting or ending with "/"."""
+    if not isinstance(raw, str) or raw.startswith("/") or raw.endswith("/"):
+        raise ConfigError(
+            f'{where}.default_root_object must be "" or an object like "home.html", without a leading or '
+            'trailing "/"'
+        )
+    return raw
 
 
 def _bucket_name(environ: Mapping[str, str], *, needed: bool) -> str:

@@ -1,7 +1,7 @@
 """The Lambda entry point: configuration at start-up, one client per service per container, then the batch.
 
 Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path", "directory_without_slash",
-"strip_extensions"}), MAX_PATHS_PER_INVALIDATION, INDEX_DOCUMENT (default index.html),
+"strip_extensions", "default_root_object"}), MAX_PATHS_PER_INVALIDATION, INDEX_DOCUMENT (default index.html),
 SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS (default true), EVICTIONS_PER_PATH
 (default 3), VERIFY_DISTRIBUTIONS (default false) and BUCKET_NAME (needed by VERIFY_DISTRIBUTIONS and
 origin_path "auto"), ENABLE_METRICS (default false) and METRICS_NAMESPACE, MAX_PATHS_PER_DAY (default:
@@ -24,6 +24,7 @@ from botocore.config import Config as BotoConfig
 
 from .batch import process_batch
 from .config import Config, Distribution, load_config
+from .deadline import ReadDeadline
 from .detect import POOL_SIZE
 from .distribution_config import DistributionConfigs, ReadsDistributionConfig, resolve
 from .in_progress import InProgressCache
@@ -66,9 +67,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
     )
 
 
-def resolved(config: Config) -> tuple[Config, tuple[Distribution, ...]]:
-    """The distributions checked against their configuration, and "auto" ones mapped (see process_batch)."""
-    return resolve(config, distribution_configs())
+def resolved(config: Config, deadline: ReadDeadline) -> tuple[Config, tuple[Distribution, ...]]:
+    """The distributions checked against their configuration, and mapped by it (see process_batch)."""
+    return resolve(config, distribution_configs(), deadline)
 
 
 @functools.cache

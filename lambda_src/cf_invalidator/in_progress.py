@@ -21,11 +21,14 @@ wildcard), so reading all of them is not always affordable; instead:
   answered. At most MAX_PATH_READS GetInvalidation calls per quota reading: more unknown ones in progress
   make this reading fail (the next one continues where it stopped); and at most MAX_COVER_READS per
   dedupe of one batch on one distribution (newest first): the ones not read cover nothing.
+- no call that could not end before the time the batch keeps for its CreateInvalidation calls and its
+  reply (deadline.py): a call not made fails the reading as an error would.
 A reading that fails (AccessDenied on a role without the permission, throttling, too many in progress
 to read) gives None for the quotas: the request is planned as without this view, which is logged once per
 distribution and reason; for the dedupe, only this container's own invalidations count. The reading,
-failed or not, is kept CACHE_SECONDS per container within one batch, so that the batch's dedupe and its
-requests (and their retries) read it once; each batch reads it again (`new_batch`): two containers
+failed or not, is kept CACHE_SECONDS from when its calls ended, per container within one batch, so that
+the batch's dedupe and its requests (and their retries) read it once; each batch reads it again
+(`new_batch`): two containers
 whose batches follow each other would otherwise each plan with a reading that misses the other's
 invalidations, and together ask for more wildcards than are left, which CloudFront refuses. The
 clock is injectable (tests and the virtual-clock benchmark).
@@ -45,6 +48,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .coalesce import InProgress
 from .covered import Made, Seen, aware
+from .deadline import NO_DEADLINE, NoTimeToReadError, ReadDeadline, TimedReads
 from .invalidate import CloudFront, classify
 from .once import OncePerReason
 
@@ -57,7 +61,7 @@ MAX_PATH_READS = 20  # GetInvalidation calls per quota reading
 MAX_COVER_READS = 20  # GetInvalidation calls per dedupe of a batch on one distribution
 MAX_KNOWN_PATHS = 20_000  # paths kept per distribution (the quotas allow 3,015 in progress)
 CACHE_SECONDS = 10.0
-LOOKUP_ERRORS = (ClientError, BotoCoreError, KeyError, TypeError)
+LOOKUP_ERRORS = (ClientError, BotoCoreError, KeyError, TypeError, NoTimeToReadError)
 
 
 class InProgressLookupError(Exception):
@@ -204,6 +208,7 @@ class InProgressCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._cloudfront = cloudfront
+        self._reads = TimedReads(cloudfront, NO_DEADLINE)  # the current batch's reads (new_batch)
         self._ttl_s = ttl_s
         self._clock = clock
         self._read: dict[str, tuple[float, frozenset[str], InProgress | None]] = {}
@@ -217,9 +222,11 @@ class InProgressCache:
             "requests planned without the quota in view; logged once per reason",
         )
 
-    def new_batch(self) -> None:
-        """A batch begins: what was read before it is read again when next asked for."""
+    def new_batch(self, deadline: ReadDeadline = NO_DEADLINE) -> None:
+        """A batch begins: what was read before it is read again when next asked for, each call only
+        while `deadline` leaves time for it (a read not made counts as a failed one)."""
         self._stale = set(self._read) | set(self._listed)
+        self._reads = TimedReads(self._cloudfront, deadline)
 
     def get(self, distribution_id: str, *, refresh: bool = False) -> InProgress | None:
         """What is in progress, read again when `refresh`, older than the cache time or read before
@@ -277,31 +284,29 @@ class InProgressCache:
         return self._known.setdefault(distribution_id, KnownInvalidations())
 
     def _reading(self, distribution_id: str, since: datetime | None) -> int:
-        """List the distribution's invalidations (back to `since`, if given) and keep both views; the
-        ListInvalidations calls made."""
-        now = self._clock()
+        """List the distribution's invalidations (back to `since`, if given) and keep both views, each
+        stamped when its calls ended (a slow reading is as fresh as a quick one); the ListInvalidations
+        calls made."""
         self._stale.discard(distribution_id)
         try:
-            listing = list_invalidations(self._cloudfront, distribution_id, since)
+            listing = list_invalidations(self._reads, distribution_id, since)
         except LOOKUP_ERRORS as error:
             reason = classify(error)[0]
-            self._listed[distribution_id] = (now, None, reason)
-            self._failed(distribution_id, now, reason)
-            return 1
-        self._listed[distribution_id] = (now, listing, "")
+            self._listed[distribution_id] = (self._clock(), None, reason)
+            self._failed(distribution_id, reason)
+            return 0 if isinstance(error, NoTimeToReadError) else 1
+        self._listed[distribution_id] = (self._clock(), listing, "")
         try:
-            ids, state = quota_view(
-                self._cloudfront, distribution_id, listing, self._known_on(distribution_id)
-            )
+            ids, state = quota_view(self._reads, distribution_id, listing, self._known_on(distribution_id))
         except InProgressLookupError as failure:
-            self._failed(distribution_id, now, str(failure))
+            self._failed(distribution_id, str(failure))
         else:
-            self._read[distribution_id] = (now, ids, state)
+            self._read[distribution_id] = (self._clock(), ids, state)
         return listing.calls
 
-    def _failed(self, distribution_id: str, now: float, reason: str) -> None:
+    def _failed(self, distribution_id: str, reason: str) -> None:
         self._report(distribution_id, reason)
-        self._read[distribution_id] = (now, frozenset(), None)
+        self._read[distribution_id] = (self._clock(), frozenset(), None)
 
     def _read_paths(
         self, distribution_id: str, ids: list[str], known: KnownInvalidations
@@ -317,7 +322,7 @@ class InProgressCache:
                 return made, calls, f"more than {MAX_COVER_READS} invalidations to read"
             calls += 1
             try:
-                known[invalidation_id] = read = _made(self._cloudfront, distribution_id, invalidation_id)
+                known[invalidation_id] = read = _made(self._reads, distribution_id, invalidation_id)
             except LOOKUP_ERRORS as error:
                 return made, calls, f"GetInvalidation: {classify(error)[0]}"
             made.append(read)

@@ -60,7 +60,11 @@ def unencoded_paths(relative: str, distribution: Distribution, index_document: s
     """The unencoded URLs at which viewers get the object `relative` (the key below the origin path).
 
     - itself: `/relative`;
-    - an index document also at its directory: `docs/index.html` at `/docs/` (before the file);
+    - the distribution's default root object also at `/` (CloudFront serves it there, and only there,
+      whatever the bucket's index document);
+    - an index document also at its directory: `docs/index.html` at `/docs/` (before the file); at the
+      root only when the distribution has no other default root object (a website endpoint serves `/`
+      from the index document; a default root object takes `/` over);
     - directory_without_slash: that directory also without its slash, `/docs` (not the root: `/` is all);
     - strip_extensions: a file name ending in one of them also without it, `about.html` at `/about`.
       Applied to every file name alike, as the rewrites do: a function appending ".html" to a path
@@ -70,11 +74,15 @@ def unencoded_paths(relative: str, distribution: Distribution, index_document: s
     """
     path = "/" + relative
     paths = [path]
+    root_object = distribution.default_root_object
     if relative == index_document or relative.endswith("/" + index_document):
         directory = path[: -len(index_document)]
-        paths.insert(0, directory)
+        if directory != "/" or root_object in ("", index_document):
+            paths.insert(0, directory)
         if distribution.directory_without_slash and directory != "/":
             paths.append(directory[:-1])
+    if root_object and relative == root_object:
+        paths.insert(0, "/")
     name = path.rsplit("/", 1)[1]
     paths += [path[: -len(e)] for e in distribution.strip_extensions if name.endswith(e) and name != e]
     return list(dict.fromkeys(paths))
@@ -82,15 +90,14 @@ def unencoded_paths(relative: str, distribution: Distribution, index_document: s
 
 def _routed_paths(key: str, distribution: Distribution, routing: Routing, index_document: str) -> list[str]:
     """origin_path "auto": `key` under each origin of the bucket whose path prefixes it, at the viewer
-    paths whose cache behaviour targets that origin (routing.py); the default root object also at `/`."""
+    paths whose cache behaviour targets that origin (routing.py), the default root object at `/` where
+    `/` is routed to an origin holding it."""
     found: list[str] = []
     for origin in routing.origins:
         relative = served_key(key, origin.origin_path)
         if relative is None:
             continue
         unencoded = unencoded_paths(relative, distribution, index_document)
-        if routing.default_root_object and relative == routing.default_root_object:
-            unencoded.append("/")
         found += [
             variant
             for path in unencoded

@@ -36,7 +36,6 @@ class Routing:
     origins: tuple[Origin, ...]  # only the origins of this bucket
     behaviours: tuple[tuple[str, str], ...]  # (path pattern, target origin id), in CloudFront's order
     default_origin_id: str
-    default_root_object: str = ""  # "" when the distribution has none
     # origin group id -> its member origin ids (primary and failover both serve the group's paths)
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 

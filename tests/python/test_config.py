@@ -131,6 +131,15 @@ def test_verification_is_off_unless_set_and_read_as_terraform_writes_bools() -> 
         ({"DISTRIBUTIONS": '{"w": {"id": "E1", "strip_extensions": [".a/b"]}}'}, "strip_extensions must be"),
         ({"DISTRIBUTIONS": '{"w": {"id": "E1", "strip_extensions": ["."]}}'}, "strip_extensions must be"),
         ({"DISTRIBUTIONS": '{"w": {"id": "E1", "strip_extensions": ".html"}}'}, "strip_extensions must be"),
+        (
+            {"DISTRIBUTIONS": '{"w": {"id": "E1", "default_root_object": "/a.html"}}'},
+            "default_root_object must",
+        ),
+        (
+            {"DISTRIBUTIONS": '{"w": {"id": "E1", "default_root_object": "docs/"}}'},
+            "default_root_object must",
+        ),
+        ({"DISTRIBUTIONS": '{"w": {"id": "E1", "default_root_object": 1}}'}, "default_root_object must"),
     ],
 )
 def test_malformed_viewer_url_setting_is_named(environ: dict[str, str], message: str) -> None:
@@ -150,3 +159,14 @@ def test_evictions_per_path_defaults_to_three_when_unset() -> None:
 @pytest.mark.parametrize(("raw", "value"), [("0", 0.0), ("0.5", 0.5), ("3", 3.0), ("100", 100.0)])
 def test_evictions_per_path_is_read_as_terraform_writes_a_number(raw: str, value: float) -> None:
     assert load_config({**VALID, "EVICTIONS_PER_PATH": raw}).evictions_per_path == value
+
+
+def test_default_root_object_is_read_per_distribution_and_none_when_unset_or_null() -> None:
+    distributions = {
+        "a": {"id": "E1", "default_root_object": "home.html"},
+        "b": {"id": "E2", "default_root_object": "app/start.html"},
+        "c": {"id": "E3", "default_root_object": None},
+        "d": {"id": "E4"},
+    }
+    config = load_config({**VALID, "DISTRIBUTIONS": json.dumps(distributions)})
+    assert [d.default_root_object for d in config.distributions] == ["home.html", "app/start.html", "", ""]

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cf_invalidator.batch import process_batch
@@ -21,6 +22,7 @@ from cf_invalidator.distribution_config import (
     ORIGIN_PATH_NOT_FOUND,
     READ_EVERY_S,
     RETRY_FAILED_S,
+    ROOT_OBJECT_DIFFERS,
     DistributionConfigs,
     endpoint_kind,
     mismatches,
@@ -28,7 +30,7 @@ from cf_invalidator.distribution_config import (
     routing_of,
 )
 from cf_invalidator.paths import viewer_paths
-from support.path_oracle import routed_required_paths
+from support.path_oracle import required_paths, routed_required_paths
 
 BUCKET = "site-bucket"
 
@@ -229,7 +231,9 @@ def test_mismatch_is_logged_once_per_read_naming_the_origins(caplog: pytest.LogC
         "domain": f"{BUCKET}.s3.eu-west-1.amazonaws.com",
         "origin_path": "/site",
     }
-    assert (resolved, unresolved) == (config, ())
+    # (with the root object the distribution serves, here the index document: nothing else changes)
+    served = replace(config.distributions[0], default_root_object="index.html")
+    assert (resolved, unresolved) == (replace(config, distributions=(served,)), ())
     json.dumps(lines[0].origins)  # type: ignore[attr-defined]
 
 
@@ -305,7 +309,7 @@ def test_unreadable_auto_distribution_fails_its_messages_and_invalidates_the_res
         config,
         created,
         lambda: 60_000,
-        resolve=lambda c: resolve(c, configs),
+        resolve=lambda c, d: resolve(c, configs, d),
     )
     # THEN the fixed distribution is invalidated, and every message is retried (none dropped)
     assert created.batches == [("E1", ["/b.html", "/site/a.html"])]
@@ -323,7 +327,108 @@ def test_auto_distribution_is_invalidated_where_its_behaviours_serve_the_keys() 
         config,
         created,
         lambda: 60_000,
-        resolve=lambda c: resolve(c, configs),
+        resolve=lambda c, d: resolve(c, configs, d),
     )
     assert created.batches == [("E2", ["/assets/app.js"])]
     assert response == {"batchItemFailures": []}
+
+
+def single_origin(root_object: str, origin_path: str = "") -> dict[str, Any]:
+    """A distribution of the bucket alone (REST origin), serving `root_object` at `/` ("": none)."""
+    return {
+        "DefaultRootObject": root_object,
+        "Origins": {"Items": [origin("s3", f"{BUCKET}.s3.eu-west-1.amazonaws.com", origin_path)]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("given", "configured", "origin_path", "causes"),
+    [
+        ("", "", "", []),
+        ("", "index.html", "", []),  # the index document at the root: mapped so without the input
+        ("", "home.html", "", [ROOT_OBJECT_DIFFERS]),  # a root object that is not the index document
+        ("home.html", "home.html", "", []),
+        ("home.html", "", "", [ROOT_OBJECT_DIFFERS]),  # the reverse: one given the distribution lacks
+        ("home.html", "start.html", "", [ROOT_OBJECT_DIFFERS]),
+        ("index.html", "", "", [ROOT_OBJECT_DIFFERS]),
+        ("", "home.html", "auto", []),  # "auto" asks for no input: its root object is read
+        ("home.html", "start.html", "auto", [ROOT_OBJECT_DIFFERS]),
+    ],
+)
+def test_mismatch_when_the_default_root_object_differs_from_the_inputs(
+    given: str, configured: str, origin_path: str, causes: list[str]
+) -> None:
+    entry = Distribution("s", "E1", origin_path, default_root_object=given)
+    assert mismatches(entry, single_origin(configured), BUCKET, "index.html") == causes
+
+
+def test_verified_distribution_invalidates_the_root_for_its_default_root_object(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN a verified distribution serving `/` from home.html, the module's index document index.html
+    configs = DistributionConfigs(FakeCloudFront({"E1": single_origin("home.html")}), BUCKET)
+    config = config_of(Distribution("www", "E1"))
+    created = Invalidations()
+    # WHEN home.html and index.html change
+    response = process_batch(
+        {"Records": [record("m1", "home.html"), record("m2", "index.html")]},
+        config,
+        created,
+        lambda: 60_000,
+        resolve=lambda c, d: resolve(c, configs, d),
+    )
+    # THEN `/` is invalidated for home.html (not for index.html), as the documented rule says
+    [(distribution_id, paths)] = created.batches
+    expected = {
+        p for key in ("home.html", "index.html") for p in required_paths(key, default_root_object="home.html")
+    }
+    assert (distribution_id, set(paths)) == ("E1", expected)
+    assert "/" in paths
+    assert response == {"batchItemFailures": []}
+    # AND the inputs' disagreement is logged, naming both root objects
+    [line] = decisions(caplog, "distribution_mismatch")
+    assert (line.levelname, line.cause) == ("ERROR", ROOT_OBJECT_DIFFERS)  # type: ignore[attr-defined]
+    assert (line.default_root_object, line.configured_root_object) == ("", "home.html")  # type: ignore[attr-defined]
+
+
+def test_root_object_is_relative_to_the_origin_path_of_a_verified_distribution() -> None:
+    configs = DistributionConfigs(FakeCloudFront({"E1": single_origin("home.html", "/site")}), BUCKET)
+    config = config_of(Distribution("www", "E1", "/site"))
+    resolved, _ = resolve(config, configs)
+    [served] = resolved.distributions
+    assert set(viewer_paths("site/home.html", served, "index.html")) == {"/", "/home.html"}
+    assert viewer_paths("home.html", served, "index.html") == []
+
+
+def test_given_root_object_maps_the_root_without_any_read() -> None:
+    cloudfront = FakeCloudFront({})
+    config = config_of(Distribution("www", "E1", default_root_object="home.html"), verify=False)
+    created = Invalidations()
+    process_batch(
+        {"Records": [record("m1", "home.html")]},
+        config,
+        created,
+        lambda: 60_000,
+        resolve=lambda c, d: resolve(c, DistributionConfigs(cloudfront, BUCKET), d),
+    )
+    assert cloudfront.calls == 0
+    assert created.batches == [("E1", ["/", "/home.html"])]
+
+
+@example(key="site/index.html", root_object="home.html")  # `/` is home.html's, not index.html's
+@example(key="site/home.html", root_object="home.html")
+@settings(max_examples=100)
+@given(
+    key=st.lists(
+        st.sampled_from(["site", "static", "assets", "index.html", "home.html", "b"]), min_size=1, max_size=3
+    ).map("/".join),
+    root_object=st.sampled_from(["", "index.html", "home.html", "assets/home.html"]),
+)
+def test_auto_maps_the_root_object_where_the_oracle_says(key: str, root_object: str) -> None:
+    configuration = {**ROUTED, "DefaultRootObject": root_object}
+    config = config_of(Distribution("a", "E1", "auto"), verify=False)
+    resolved, _ = resolve(config, DistributionConfigs(FakeCloudFront({"E1": configuration}), BUCKET))
+    [served] = resolved.distributions
+    expected = routed_required_paths(key, configuration, BUCKET)
+    assert set(viewer_paths(key, served, "index.html")) == expected

@@ -71,6 +71,29 @@ def test_required_paths_match_the_hand_written_case(
     assert required_paths(key, origin_path, index_document) == expected
 
 
+# key, origin path, the distribution's default root object -> the viewer paths (index document index.html)
+ROOT_OBJECT_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("home.html", "", "home.html", {"/", "/home.html"}),
+    ("index.html", "", "home.html", {"/index.html"}),  # `/` is the root object's, not the index's
+    ("docs/index.html", "", "home.html", {"/docs/", "/docs/index.html"}),  # subdirectories keep theirs
+    ("docs/home.html", "", "home.html", {"/docs/home.html"}),  # only at the root
+    ("index.html", "", "index.html", {"/", "/index.html"}),
+    ("site/home.html", "/site", "home.html", {"/", "/home.html"}),  # relative to the origin path
+    ("home.html", "/site", "home.html", set()),
+    ("site/site/home.html", "/site", "home.html", {"/site/home.html"}),
+    ("app/start.html", "", "app/start.html", {"/", "/app/start.html"}),  # a path is allowed
+    ("start.html", "", "app/start.html", {"/start.html"}),
+    ("~home.html", "", "~home.html", {"/", "/%7Ehome.html", "/~home.html"}),
+]
+
+
+@pytest.mark.parametrize(("key", "origin_path", "root_object", "expected"), ROOT_OBJECT_CASES)
+def test_default_root_object_is_served_at_the_root_and_only_there(
+    key: str, origin_path: str, root_object: str, expected: set[str]
+) -> None:
+    assert required_paths(key, origin_path, default_root_object=root_object) == expected
+
+
 def test_every_printable_ascii_character_has_the_documented_rule() -> None:
     rfc1738_unsafe = set(' <>"#%{}|\\^~[]`')
     browser_raw = set("~|[]^")  # unsafe, but not in the WHATWG path percent-encode set
@@ -222,6 +245,7 @@ def test_auto_default_root_object_is_served_at_the_root_too() -> None:
         "DefaultCacheBehavior": {"TargetOriginId": "s3"},
     }
     assert routed_required_paths("home.html", config, "site-bucket") == {"/", "/home.html"}
+    assert routed_required_paths("index.html", config, "site-bucket") == {"/index.html"}
     assert routed_required_paths("docs/home.html", config, "site-bucket") == {"/docs/home.html"}
     assert routed_required_paths("about.html", config, "site-bucket", strip_extensions=[".html"]) == {
         "/about.html",

@@ -132,3 +132,26 @@ def test_options_apply_below_the_origin_path() -> None:
 def test_unresolved_auto_distribution_refuses_to_map_rather_than_drop() -> None:
     with pytest.raises(ValueError, match="auto"):
         paths("a.html", Distribution(label="a", id="E8", origin_path="auto"))
+
+
+def test_default_root_object_is_invalidated_at_the_root_too() -> None:
+    home = Distribution(label="h", id="E9", default_root_object="home.html")
+    assert paths("home.html", home) == ["/", "/home.html"]
+    assert paths("docs/home.html", home) == ["/docs/home.html"]
+
+
+def test_root_index_document_leaves_the_root_to_another_default_root_object() -> None:
+    home = Distribution(label="h", id="E9", default_root_object="home.html")
+    assert paths("index.html", home) == ["/index.html"]
+    assert paths("docs/index.html", home) == ["/docs/", "/docs/index.html"]
+    assert paths("index.html", Distribution(label="i", id="E9", default_root_object="index.html")) == [
+        "/",
+        "/index.html",
+    ]
+
+
+def test_default_root_object_is_relative_to_the_origin_path() -> None:
+    site = Distribution(label="s", id="E9", origin_path="/site", default_root_object="app/start.html")
+    assert paths("site/app/start.html", site) == ["/", "/app/start.html"]
+    assert paths("app/start.html", site) == []
+    assert paths("site/start.html", site) == ["/start.html"]

@@ -75,6 +75,7 @@ OPTIONS = st.tuples(
     st.sampled_from(["", "/site"]),
     st.booleans(),
     st.lists(st.sampled_from([".html", ".htm", ".a", ".html.gz", ".gz"]), max_size=3, unique=True),
+    st.sampled_from(["", "index.html", "a.html", "site/a.html"]),
 )
 REWRITE_KEY = st.lists(
     st.sampled_from(["site", "index.html", "a.html", "b .htm", "~c.html.gz", ".html", "d"]),
@@ -85,11 +86,18 @@ REWRITE_KEY = st.lists(
 
 @settings(max_examples=300)
 @given(key=REWRITE_KEY, options=OPTIONS)
-def test_rewritten_urls_are_exactly_the_oracles(key: str, options: tuple[str, bool, list[str]]) -> None:
-    origin_path, without_slash, extensions = options
-    distribution = Distribution("d", "E1", origin_path, without_slash, tuple(extensions))
+def test_rewritten_urls_are_exactly_the_oracles(key: str, options: tuple[str, bool, list[str], str]) -> None:
+    origin_path, without_slash, extensions, root_object = options
+    distribution = Distribution(
+        "d", "E1", origin_path, without_slash, tuple(extensions), default_root_object=root_object
+    )
     expected = required_paths(
-        key, origin_path, "index.html", directory_without_slash=without_slash, strip_extensions=extensions
+        key,
+        origin_path,
+        "index.html",
+        directory_without_slash=without_slash,
+        strip_extensions=extensions,
+        default_root_object=root_object,
     )
     found = viewer_paths(key, distribution, "index.html")
     assert len(found) == len(set(found))

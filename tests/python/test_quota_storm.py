@@ -136,7 +136,7 @@ def test_two_containers_reading_at_once_still_cover_every_change(model: CloudFro
     reading, and nothing is lost."""
     first = InProgressCache(model, clock=model.clock.now)
     second = InProgressCache(model, clock=model.clock.now)
-    first.new_batch = second.new_batch = lambda: None  # type: ignore[method-assign]  # each keeps its reading 10 s
+    first.new_batch = second.new_batch = lambda *_: None  # type: ignore[method-assign]  # each keeps its reading 10 s
 
     assert alternate(model, first, second) == []
 

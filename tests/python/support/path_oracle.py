@@ -16,6 +16,12 @@ Written from the documented rules, never from lambda_src (which it grades):
 - The project's design (section 3): with origin path `/site` the key `site/docs/a.html` is served at
   `/docs/a.html`, and a key outside `site/` is not served by that distribution; an index document is
   served at its directory too (`docs/index.html` at `/docs/` and `/docs/index.html`).
+- The default root object (CloudFront developer guide, "Specify a default root object"; the design's
+  section 7): CloudFront serves the distribution's DefaultRootObject, an object name or path relative to
+  the origin path, at `/` and only there (`/docs/` is not its), whatever the bucket's index document.
+  So that object changes `/` too, and the index document at the root no longer does (`/` is not
+  requested from it) unless it is the default root object. Without one, `/` is the index document's (a
+  website endpoint serves every directory from it, the root included).
 - Rewritten URLs (CloudFront developer guide, "What you need to know when invalidating paths": when a
   function changes the URI, invalidate the URI the viewer sent and the rewritten one; for directories,
   with and without the trailing slash). The module's options say which URLs the rewrite accepts:
@@ -33,8 +39,8 @@ Written from the documented rules, never from lambda_src (which it grades):
   leading `/` optional), else the default behaviour; CloudFront matches after normalizing the URI as
   RFC 3986 section 6.2.2 does (escaped unreserved characters decoded). The key is served at a path when
   the path's behaviour targets an origin of the bucket whose origin path + the path is the key (a
-  behaviour targeting an origin group targets each member: primary and failover both serve); the
-  default root object is also served at `/`.
+  behaviour targeting an origin group targets each member: primary and failover both serve); `/` is
+  the default root object's, as above.
 
 `required_paths` gives the encoded paths a change must invalidate; `is_covered` tells whether a set of
 invalidated paths (wildcards included) covers one of them.
@@ -99,14 +105,25 @@ def required_paths(
     *,
     directory_without_slash: bool = False,
     strip_extensions: Sequence[str] = (),
+    default_root_object: str = "",
 ) -> frozenset[str]:
     """Every encoded viewer path that must be invalidated when `key` changes, on a distribution with
-    `origin_path` and the rewrite options; empty when that distribution does not serve the key."""
+    `origin_path`, the rewrite options and its default root object ("": none); empty when that
+    distribution does not serve the key."""
     path = served_path(key, origin_path)
     if path is None:
         return frozenset()
     unencoded = requested_urls(path, index_document, directory_without_slash, strip_extensions)
+    unencoded = with_root(unencoded, path, default_root_object)
     return frozenset(form for each in unencoded for form in encoded_forms(each))
+
+
+def with_root(urls: set[str], path: str, default_root_object: str) -> set[str]:
+    """The URLs, with `/` given to the default root object when there is one (and taken from any other
+    object, i.e. the root index document)."""
+    if not default_root_object:
+        return urls
+    return (urls - {"/"}) | ({"/"} if path == "/" + default_root_object else set())
 
 
 def requested_urls(
@@ -202,8 +219,7 @@ def routed_required_paths(
         if path is None:
             continue
         urls = requested_urls(path, index_document, directory_without_slash, strip_extensions)
-        if path[1:] == distribution_config.get("DefaultRootObject"):
-            urls.add("/")
+        urls = with_root(urls, path, distribution_config.get("DefaultRootObject") or "")
         required |= {form for url in urls for form in encoded_forms(url) if origin_id in targets(form)}
     return frozenset(required)
 
