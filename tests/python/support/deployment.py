@@ -201,7 +201,12 @@ DISTRIBUTION_INPUTS: dict[str, dict[str, Any]] = {
 def distribution_environment(distributions: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """DISTRIBUTIONS as the function's environment must carry it (label => id given): every option
     written out, with the module's defaults where the label sets none."""
-    defaults = {"origin_path": "", "directory_without_slash": False, "strip_extensions": []}
+    defaults = {
+        "origin_path": "",
+        "directory_without_slash": False,
+        "strip_extensions": [],
+        "default_root_object": "",
+    }
     return {
         label: {"id": distribution_id, **defaults, **DISTRIBUTION_INPUTS[label]}
         for label, distribution_id in distributions.items()
