@@ -136,7 +136,7 @@ def process_batch(
             created=hooks.created,
             retrying=hooks.retrying,
         )
-        hooks.settle(outcome)
+        hooks.settle()
         if outcome is not Outcome.CREATED:
             failed.update(request.message_ids)
         if outcome is Outcome.RETRY_LATER:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .invalidate import CONNECTION_ERRORS, CreatesInvalidations, Outcome
+from .invalidate import CONNECTION_ERRORS, CreatesInvalidations
 from .metrics import BatchMetrics
 from .plan import Request
 from .spend_guard import Admission, Reservation, SpendGuard
@@ -24,7 +24,7 @@ class Hooks:
     replan: Replan | None
     created: Created | None
     retrying: Callable[[Request, str], None] | None
-    settle: Callable[[Outcome], None]  # the request's outcome: gives back the paths CloudFront refused
+    settle: Callable[[], None]  # after the request's attempts: gives back the paths CloudFront refused
 
 
 class Answered:
@@ -101,12 +101,13 @@ class Spending:
         if self._metrics is not None:
             self._metrics.created(request, invalidation["Id"])
 
-    def settle(self, outcome: Outcome) -> None:
+    def settle(self) -> None:
+        """The request's attempts are over: every reserved path beyond those of the invalidations
+        CloudFront created for it is given back."""
         unanswered = self._answered is not None and self._answered.unanswered
         if self._guard is None or not self._reserved or unanswered:
             return
-        accepted = len(self._made[-1].paths) if outcome is Outcome.CREATED and self._made else 0
-        self._guard.release(self._reserved, accepted)
+        self._guard.release(self._reserved, sum(len(made.paths) for made in self._made))
 
     def _admit(self, request: Request, already: int) -> Admission:
         if self._guard is None:

@@ -120,10 +120,11 @@ class SpendGuard:
 
     def release(self, reservations: Sequence[Reservation], keep: int = 0) -> None:
         """Take back what CloudFront did not accept: every reserved path beyond `keep` (the paths of the
-        invalidation it created), newest reservation first, and, when it accepted nothing, the `/*`
-        claimed. A failure only logs: the count then errs toward spent."""
+        invalidations it created), oldest reservation first (a refit supersedes what was reserved before
+        it), and, when it accepted nothing, the `/*` claimed. A failure only logs: the count then errs
+        toward spent."""
         excess = sum(r.paths for r in reservations) - keep
-        for reservation in reversed(reservations):
+        for reservation in reservations:
             paths = min(reservation.paths, max(excess, 0))
             excess -= paths
             try:

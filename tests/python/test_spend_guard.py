@@ -459,3 +459,31 @@ def test_the_interval_between_wildcards_is_read_from_the_environment(raw: str | 
 def test_a_bad_interval_between_wildcards_fails_naming_it(raw: str) -> None:
     with pytest.raises(ConfigError, match="SPEND_GUARD_INTERVAL_SECONDS"):
         load_config({**BASE_ENV, "SPEND_GUARD_INTERVAL_SECONDS": raw})
+
+
+def test_two_containers_past_the_ceiling_send_one_wildcard_and_the_loser_waits(dynamodb: Any) -> None:
+    # GIVEN a distribution at its ceiling, and another container claiming the interval's /* between this
+    # one's read and its write
+    clock = Clock()
+    other = SpendGuard(dynamodb, TABLE, 5, clock=clock)
+    assert admit(other, request(5)) == (request(5), False)
+    racing = RacingClient(dynamodb, other, request(1))
+    this = SpendGuard(racing, TABLE, 5, clock=clock)
+    # WHEN this one asks for a path, THEN it reads again, sees the other's /* and waits out the interval
+    admission = this.admit(request(1))
+    assert (admission.request, admission.guarded, admission.wait_s) == (request(1), False, 300)
+    assert stored_total(dynamodb) == 5 + 1  # one /* counted, the waiting request nothing
+
+
+def test_a_refit_sent_as_a_wildcard_counts_only_the_wildcard(dynamodb: Any) -> None:
+    # GIVEN 4 paths reserved, then the request fitted again into 12 (past the ceiling of 10): /*
+    guard = SpendGuard(dynamodb, TABLE, 10, clock=Clock())
+    hooks = operations_hooks(None, guard, lambda stale: request(12), None)
+    assert hooks.replan is not None and hooks.created is not None
+    hooks.admit(request(4))
+    sent = hooks.replan(request(4))
+    assert (sent.paths, stored_total(dynamodb)) == (("/*",), 5)
+    # WHEN CloudFront creates the /*, THEN the 4 paths it superseded are given back
+    hooks.created(sent, {"Id": "I1"})
+    hooks.settle()
+    assert stored_total(dynamodb) == 1
