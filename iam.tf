@@ -19,6 +19,26 @@ locals {
     if var.verify_distributions || d.origin_path == "auto"
   ]))
 
+  # The bucket prefixes the distributions serve ("site/" for origin_path "/site"), which bound the keys
+  # the handler reads and lists; none (the whole bucket) when one serves the bucket's root ("") or is
+  # "auto" (its origins are read at run time, and its tree is listed from the bucket's root).
+  whole_bucket    = anytrue([for d in values(var.distributions) : d.origin_path == "" || d.origin_path == "auto"])
+  served_prefixes = local.whole_bucket ? [] : sort(distinct([for d in values(var.distributions) : "${trimprefix(d.origin_path, "/")}/"]))
+  served_objects  = local.whole_bucket ? ["${local.bucket_arn}/*"] : [for p in local.served_prefixes : "${local.bucket_arn}/${p}*"]
+  # Every listing (detect.py, tree.py) has a Prefix below a served prefix: the directory of a served key,
+  # the key itself, or the origin's prefix plus a viewer directory.
+  listing_condition = {
+    for name, value in { Condition = { StringLike = { "s3:prefix" = [for p in local.served_prefixes : "${p}*"] } } } :
+    name => value if !local.whole_bucket
+  }
+  # kms_key_arn is used on the role's behalf only through SQS (the messages the event source mapping
+  # receives with the role) and DynamoDB (the spend guard's table). The log group's key
+  # (log_group_kms_key_arn) is used by CloudWatch Logs under its own key policy grant, never by the role.
+  kms_services = concat(
+    ["sqs.${data.aws_region.current.name}.amazonaws.com"],
+    var.max_paths_per_day == null ? [] : ["dynamodb.${data.aws_region.current.name}.amazonaws.com"],
+  )
+
   lambda_statements = concat(
     [
       {
@@ -52,28 +72,33 @@ locals {
     ] : [],
     # Change detection: a created object is compared with the version it replaced. The planner then lists
     # the tree below the changed paths with ListObjectVersions too (tree.py).
-    var.skip_unchanged_objects ? [
-      {
-        Sid      = "ListSiteBucketVersions"
-        Effect   = "Allow"
-        Action   = "s3:ListBucketVersions"
-        Resource = local.bucket_arn
-      },
-      {
-        Sid      = "ReadSiteObjectVersions"
-        Effect   = "Allow"
-        Action   = "s3:GetObjectVersion"
-        Resource = "${local.bucket_arn}/*"
-      },
-    ] : [],
+    # (A for expression, not a conditional: the listing's statement has a Condition only with prefixes.)
+    [
+      for statement in [
+        merge({
+          Sid      = "ListSiteBucketVersions"
+          Effect   = "Allow"
+          Action   = "s3:ListBucketVersions"
+          Resource = local.bucket_arn
+        }, local.listing_condition),
+        {
+          Sid      = "ReadSiteObjectVersions"
+          Effect   = "Allow"
+          Action   = "s3:GetObjectVersion"
+          Resource = local.served_objects
+        },
+      ] : statement if var.skip_unchanged_objects
+    ],
     # Without change detection, the planner lists the tree below the changed paths with ListObjectsV2.
-    var.skip_unchanged_objects ? [] : [
-      {
-        Sid      = "ListSiteBucket"
-        Effect   = "Allow"
-        Action   = "s3:ListBucket"
-        Resource = local.bucket_arn
-      },
+    [
+      for statement in [
+        merge({
+          Sid      = "ListSiteBucket"
+          Effect   = "Allow"
+          Action   = "s3:ListBucket"
+          Resource = local.bucket_arn
+        }, local.listing_condition),
+      ] : statement if !var.skip_unchanged_objects
     ],
     # Spend guard: read and conditionally update each distribution's count in the module's table.
     var.max_paths_per_day == null ? [] : [
@@ -84,13 +109,15 @@ locals {
         Resource = local.spend_table_arn
       },
     ],
-    # Messages of a KMS-encrypted queue are decrypted for the function that receives them.
+    # Messages of a KMS-encrypted queue are decrypted for the function that receives them, and the spend
+    # guard's table items for its reads: only through those services.
     var.kms_key_arn == null ? [] : [
       {
-        Sid      = "DecryptQueueMessages"
-        Effect   = "Allow"
-        Action   = "kms:Decrypt"
-        Resource = var.kms_key_arn
+        Sid       = "DecryptQueueMessages"
+        Effect    = "Allow"
+        Action    = "kms:Decrypt"
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:ViaService" = local.kms_services } }
       },
     ],
     # The spend guard's table is encrypted with kms_key_arn too: DynamoDB uses the key for the role's

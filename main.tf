@@ -217,8 +217,9 @@ resource "aws_lambda_function" "this" {
         VERIFY_DISTRIBUTIONS       = tostring(var.verify_distributions)
       },
       var.max_paths_per_day == null ? {} : {
-        MAX_PATHS_PER_DAY = tostring(var.max_paths_per_day)
-        SPEND_GUARD_TABLE = local.spend_table_name
+        MAX_PATHS_PER_DAY            = tostring(var.max_paths_per_day)
+        SPEND_GUARD_INTERVAL_SECONDS = tostring(var.spend_guard_interval_seconds)
+        SPEND_GUARD_TABLE            = local.spend_table_name
       },
     )
   }

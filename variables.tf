@@ -349,6 +349,18 @@ variable "skip_unchanged_objects" {
   nullable    = false
 }
 
+variable "spend_guard_interval_seconds" {
+  type        = number
+  description = "Spend guard: past max_paths_per_day, the least time between two \"/*\" on a distribution; the changes in between wait for the next one (never dropped). 300 bills at most 288 paths a day beyond the ceiling and keeps a change stale for at most two intervals."
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.spend_guard_interval_seconds >= 60 && var.spend_guard_interval_seconds <= 43200 && floor(var.spend_guard_interval_seconds) == var.spend_guard_interval_seconds
+    error_message = "spend_guard_interval_seconds must be a whole number of seconds from 60 (the dedupe's margin: below it a waiting change may wait past the dead-letter queue's receives) to 43200 (SQS's longest visibility timeout), e.g. 300."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource that takes tags."

@@ -53,6 +53,39 @@ run "kms_key_adds_decrypt_on_that_key_and_each_distribution_is_listed_once" {
   }
 }
 
+run "origin_paths_bound_the_objects_read_and_the_prefixes_listed" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    distributions = {
+      docs    = { id = "E1DOCSEXAMPLE1", origin_path = "/docs" }
+      preview = { id = "E2QWRUHAPOMQZL", origin_path = "/preview" }
+    }
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(aws_iam_role_policy.this.policy)) == jsonencode(jsondecode(file("tests/golden/lambda_policy_origin_paths.json")))
+    error_message = "The Lambda's policy differs from tests/golden/lambda_policy_origin_paths.json: ${aws_iam_role_policy.this.policy}"
+  }
+}
+
+run "an_origin_path_bounds_the_listing_without_change_detection" {
+  command = plan
+
+  variables {
+    skip_unchanged_objects = false
+    distributions = {
+      www = { id = "E2QWRUHAPOMQZL", origin_path = "/site" }
+    }
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(aws_iam_role_policy.this.policy)) == jsonencode(jsondecode(file("tests/golden/lambda_policy_origin_path_without_change_detection.json")))
+    error_message = "The Lambda's policy differs from tests/golden/lambda_policy_origin_path_without_change_detection.json: ${aws_iam_role_policy.this.policy}"
+  }
+}
+
 run "without_verification_the_role_reads_no_distribution_config" {
   command = plan
 

@@ -87,9 +87,10 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
     condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
       "BUCKET_NAME", "DISTRIBUTIONS", "ENABLE_METRICS", "EVICTIONS_PER_PATH", "INDEX_DOCUMENT",
       "INVALIDATE_NEW_OBJECTS", "MAX_PATHS_PER_DAY", "MAX_PATHS_PER_INVALIDATION", "METRICS_NAMESPACE",
-      "SKIP_UNCHANGED_OBJECTS", "SPEND_GUARD_TABLE", "UPLOAD_SETTLE_SECONDS", "VERIFY_DISTRIBUTIONS",
+      "SKIP_UNCHANGED_OBJECTS", "SPEND_GUARD_INTERVAL_SECONDS", "SPEND_GUARD_TABLE", "UPLOAD_SETTLE_SECONDS",
+      "VERIFY_DISTRIBUTIONS",
     ])
-    error_message = "The handler reads exactly these thirteen settings (config.py); nothing else belongs in its environment."
+    error_message = "The handler reads exactly these fourteen settings (config.py); nothing else belongs in its environment."
   }
 }
 

@@ -674,6 +674,49 @@ run "rejects_fractional_max_paths_per_day" {
   expect_failures = [var.max_paths_per_day]
 }
 
+run "spend_guard_interval_reaches_the_function" {
+  command = plan
+
+  variables {
+    spend_guard_interval_seconds = 60
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.SPEND_GUARD_INTERVAL_SECONDS == "60"
+    error_message = "spend_guard_interval_seconds must reach the function as SPEND_GUARD_INTERVAL_SECONDS."
+  }
+}
+
+run "rejects_spend_guard_interval_below_the_dedupe_margin" {
+  command = plan
+
+  variables {
+    spend_guard_interval_seconds = 59
+  }
+
+  expect_failures = [var.spend_guard_interval_seconds]
+}
+
+run "rejects_spend_guard_interval_past_sqs_longest_visibility" {
+  command = plan
+
+  variables {
+    spend_guard_interval_seconds = 43201
+  }
+
+  expect_failures = [var.spend_guard_interval_seconds]
+}
+
+run "rejects_fractional_spend_guard_interval" {
+  command = plan
+
+  variables {
+    spend_guard_interval_seconds = 90.5
+  }
+
+  expect_failures = [var.spend_guard_interval_seconds]
+}
+
 run "rejects_metrics_namespace_of_aws" {
   command = plan
 

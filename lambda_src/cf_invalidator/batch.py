@@ -16,6 +16,8 @@ quotas, and fitted again when CloudFront says they are full. A batch planned whi
 writes, or whose wildcards the deploy's next batches would bill again (settle.py; every message on its
 first receive), is not invalidated: its messages fail and are postponed once, by
 upload_settle_seconds, to be planned with the settled tree and covered by the deploy's other batches.
+A request the spend guard holds back (its distribution is past max_paths_per_day and had its `/*` of
+the interval: spend_guard.py) fails its messages, postponed until that interval ends.
 
 The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
 all the batch's keys (tree.walk); change detection (judging, as before, with the configuration as
@@ -29,7 +31,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -43,7 +45,7 @@ from .in_progress import InProgressCache
 from .invalidate import CreatesInvalidations
 from .isolate import Sender, invalidate_isolating
 from .metrics import BatchMetrics
-from .operations import operations_hooks
+from .operations import Answered, operations_hooks
 from .paths import serves
 from .plan import Request, plan_requests, refit
 from .settle import held_for_upload
@@ -80,8 +82,9 @@ def process_batch(
     `resolve` (distribution_config.py) checks the distributions and maps those with origin_path "auto";
     the ones it could not map fail every message that still has a key to invalidate. Its CloudFront reads
     and `in_progress`'s keep to the batch's deadline (deadline.py), never its CreateInvalidation calls.
-    `metrics` hears what the batch did (and writes it at the end); `spend_guard` admits each request;
-    `now` is the time the tree's writes are judged recent against (settle.py; None: the clock)."""
+    `metrics` hears what the batch did (and writes it at the end); `spend_guard` admits each request (or
+    holds it back: its messages wait for the next `/*`); `now` is the time the tree's writes are judged
+    recent against (settle.py; None: the clock)."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
     deadline = ReadDeadline(remaining_ms, creates=len(config.distributions))
@@ -112,23 +115,29 @@ def process_batch(
     )
     replan, created = _quota_hooks(config, in_progress)
     known = trees(walked, keys_by_message, config)
-    hooks = operations_hooks(metrics, spend_guard, replan, created)
+    answered = Answered(cloudfront)
+    hooks = operations_hooks(metrics, spend_guard, replan, created, answered)
     requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
     settle_s = config.upload_settle_seconds
     held = held_for_upload(records, keys_by_message, known, requests, failed, delay_s=settle_s)
     if held:
         failed.update(held)
         requests = []
-    sender = Sender(cloudfront, remaining_ms, hooks, sleep, jitter)
+    delays = dict.fromkeys(held, settle_s)  # message id -> seconds it waits (upload, spend guard's /*)
+    sender = Sender(answered, remaining_ms, hooks, sleep, jitter)
     for planned in requests:
-        settled = invalidate_isolating(sender, hooks.admit(planned))
+        admission = hooks.admit(planned)
+        if admission.wait_s:
+            failed.update(planned.message_ids)
+            delays |= {m: max(admission.wait_s, delays.get(m, 0)) for m in planned.message_ids}
+            continue
+        settled = invalidate_isolating(sender, admission.request)
+        hooks.settle()
         failed.update(settled.failed)
         retry_later.update(settled.retry_later)
     _log_unserved(keys_by_message, config)
-    if postpone is not None and held:
-        postpone([record for record in records if record["messageId"] in held], settle_s)
-    if postpone is not None and retry_later:
-        postpone([record for record in records if record["messageId"] in retry_later])
+    if postpone is not None:
+        _postpone(postpone, records, delays, retry_later)
     if metrics is not None:
         metrics.emit()
     return {
@@ -136,6 +145,19 @@ def process_batch(
             {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed
         ]
     }
+
+
+def _postpone(
+    postpone: Postpone, records: Sequence[Mapping[str, Any]], delays: Mapping[str, int], retry: Set[str]
+) -> None:
+    """Each failed message postponed once: by its own delay when it has one (held for its upload, or
+    waiting for the spend guard's next `/*`), else, when it failed for a retryable reason, by its
+    receive count."""
+    for delay_s in sorted(set(delays.values())):
+        postpone([record for record in records if delays.get(record["messageId"]) == delay_s], delay_s)
+    later = retry - delays.keys()
+    if later:
+        postpone([record for record in records if record["messageId"] in later])
 
 
 def _quota_hooks(

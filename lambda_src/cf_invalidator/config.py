@@ -22,6 +22,7 @@ ENV_ENABLE_METRICS = "ENABLE_METRICS"
 ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ENV_MAX_PATHS_PER_DAY = "MAX_PATHS_PER_DAY"
 ENV_SPEND_TABLE = "SPEND_GUARD_TABLE"
+ENV_SPEND_GUARD_INTERVAL = "SPEND_GUARD_INTERVAL_SECONDS"
 ENV_UPLOAD_SETTLE = "UPLOAD_SETTLE_SECONDS"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
@@ -32,6 +33,12 @@ AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configurat
 DEFAULT_METRICS_NAMESPACE = "CloudFrontAutoInvalidation"
 DEFAULT_UPLOAD_SETTLE_SECONDS = 120  # how long a batch held for its upload waits (settle.py)
 MAX_VISIBILITY_SECONDS = 43_200  # SQS: the longest a message can be kept invisible (12 hours)
+# Past max_paths_per_day, at most one /* per distribution per interval (spend_guard.py). 300 s bounds a
+# runaway writer to 288 paths a day beyond the ceiling (one per 5 minutes, each evicting the cache) and
+# keeps a change stale for at most two intervals. At least the dedupe's margin (covered.MARGIN, 60 s), so
+# a change waits for two intervals at most: two receives of the redrive's five.
+DEFAULT_SPEND_GUARD_INTERVAL_SECONDS = 300
+MIN_SPEND_GUARD_INTERVAL_SECONDS = 60
 
 # CloudWatch: a namespace is 1-255 of these characters and must not start with "AWS/" (AWS's own).
 _NAMESPACE = re.compile(r"^[A-Za-z0-9.\-_/#: ]{1,255}$")
@@ -84,6 +91,7 @@ class Config:
     # Spend guard (spend_guard.py): most paths billed per distribution in 24 h, counted in this table
     max_paths_per_day: int | None = None
     spend_table: str | None = None
+    spend_guard_interval_seconds: int = DEFAULT_SPEND_GUARD_INTERVAL_SECONDS  # the least time between two /*
     # a batch handled while its deploy still writes comes back after this (settle.py); 0: never held
     upload_settle_seconds: int = DEFAULT_UPLOAD_SETTLE_SECONDS
 
@@ -105,6 +113,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         metrics_namespace=_namespace(environ.get(ENV_METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)),
         max_paths_per_day=_max_paths_per_day(environ.get(ENV_MAX_PATHS_PER_DAY)),
         spend_table=_spend_table(environ),
+        spend_guard_interval_seconds=_spend_guard_interval(environ.get(ENV_SPEND_GUARD_INTERVAL)),
         upload_settle_seconds=_upload_settle_seconds(environ.get(ENV_UPLOAD_SETTLE)),
     )
 
@@ -216,6 +225,20 @@ def _upload_settle_seconds(raw: str | None) -> int:
         raise ConfigError(f"{ENV_UPLOAD_SETTLE} must be a whole number of seconds, got {raw!r}") from None
     if not 0 <= value <= MAX_VISIBILITY_SECONDS:
         raise ConfigError(f"{ENV_UPLOAD_SETTLE} must be from 0 to {MAX_VISIBILITY_SECONDS}, got {value}")
+    return value
+
+
+def _spend_guard_interval(raw: str | None) -> int:
+    """Whole seconds from the dedupe's margin to SQS's longest visibility timeout; unset: the default."""
+    if raw is None:
+        return DEFAULT_SPEND_GUARD_INTERVAL_SECONDS
+    low, high = MIN_SPEND_GUARD_INTERVAL_SECONDS, MAX_VISIBILITY_SECONDS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_SPEND_GUARD_INTERVAL} must be whole seconds, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{ENV_SPEND_GUARD_INTERVAL} must be from {low} to {high}, got {value}")
     return value
 
 

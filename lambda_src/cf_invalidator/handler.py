@@ -5,9 +5,9 @@ Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path", "directory_with
 SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS (default true), EVICTIONS_PER_PATH
 (default 3), VERIFY_DISTRIBUTIONS (default false) and BUCKET_NAME (needed by VERIFY_DISTRIBUTIONS and
 origin_path "auto"), ENABLE_METRICS (default false) and METRICS_NAMESPACE, MAX_PATHS_PER_DAY (default:
-no spend guard) and SPEND_GUARD_TABLE, UPLOAD_SETTLE_SECONDS (default 120). A missing or malformed one
-fails the start-up with its name. The S3 client exists whatever the settings: the tree-aware cover lists
-the bucket (tree.py).
+no spend guard), SPEND_GUARD_TABLE and SPEND_GUARD_INTERVAL_SECONDS (default 300),
+UPLOAD_SETTLE_SECONDS (default 120). A missing or malformed one fails the start-up with its name. The S3
+client exists whatever the settings: the tree-aware cover lists the bucket (tree.py).
 """
 
 from __future__ import annotations
@@ -102,7 +102,9 @@ def spend_guard() -> SpendGuard | None:
     if CONFIG.max_paths_per_day is None or CONFIG.spend_table is None:
         return None
     client: DynamoDB = boto3.client("dynamodb", config=CLIENT_CONFIG)
-    return SpendGuard(client, CONFIG.spend_table, CONFIG.max_paths_per_day)
+    return SpendGuard(
+        client, CONFIG.spend_table, CONFIG.max_paths_per_day, interval_s=CONFIG.spend_guard_interval_seconds
+    )
 
 
 @functools.cache

@@ -194,3 +194,21 @@ def test_each_call_maps_to_its_action_and_resource(
 def test_a_call_missing_from_the_table_is_unmapped() -> None:
     with pytest.raises(UnmappedCallError, match="s3 GetObjectTagging"):
         request_for({"service": "s3", "operation": "GetObjectTagging", "params": {}}, WHERE)
+
+
+def test_a_listing_carries_its_prefix_as_the_s3_prefix_condition_key() -> None:
+    listing = {
+        "service": "s3",
+        "operation": "ListObjectVersions",
+        "params": {"Bucket": "site", "Prefix": "a/"},
+    }
+    whole = {"service": "s3", "operation": "ListObjectsV2", "params": {"Bucket": "site"}}
+    head = {
+        "service": "s3",
+        "operation": "HeadObject",
+        "params": {"Bucket": "site", "Key": "a/b", "Prefix": "x"},
+    }
+
+    assert request_for(listing, WHERE).context == {"s3:prefix": "a/"}
+    assert request_for(whole, WHERE).context == {}  # no Prefix: the key is absent, a prefix condition fails
+    assert request_for(head, WHERE).context == {}

@@ -3,22 +3,27 @@ THEN further requests are `/*`, however many containers race, and whatever the t
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
-from cf_invalidator.batch import process_batch
+from cf_invalidator.batch import Postpone, process_batch
 from cf_invalidator.config import Config, ConfigError, Distribution, load_config
+from cf_invalidator.in_progress import InProgressCache
 from cf_invalidator.metrics import BatchMetrics
 from cf_invalidator.operations import operations_hooks
 from cf_invalidator.plan import Request
 from cf_invalidator.spend_guard import SpendGuard
 from support import emf
-from support.cloudfront_model import CloudFrontModel
-from support.sqs_events import s3_body, sqs_event
+from support.cloudfront_model import EPOCH, CloudFrontModel, VirtualClock
+from support.sqs_events import failed_ids, s3_body, sqs_event, sqs_record
 
 SITE = Distribution("site", "ESITE")
 TABLE = "site-invalidator-spend"
@@ -49,6 +54,12 @@ def dynamodb(mocked_aws: None) -> Any:
 def request(count: int, distribution: Distribution = SITE) -> Request:
     paths = tuple(f"/p{i}.html" for i in range(count))
     return Request(distribution, paths, frozenset({"m1"}), frozenset(paths))
+
+
+def admit(guard: SpendGuard, asked: Request, reserved: int = 0) -> tuple[Request, bool]:
+    """What the guard sends for the request, and whether it turned it into `/*`."""
+    admission = guard.admit(asked, reserved)
+    return admission.request, admission.guarded
 
 
 def stored_total(dynamodb: Any, distribution_id: str = SITE.id) -> int:
@@ -89,7 +100,7 @@ def test_a_burst_past_the_ceiling_turns_into_wildcards(
 def test_a_request_larger_than_the_ceiling_is_a_wildcard_from_the_start(dynamodb: Any) -> None:
     guard = SpendGuard(dynamodb, TABLE, 3, clock=Clock())
 
-    sent, guarded = guard.admit(request(4))
+    sent, guarded = admit(guard, request(4))
 
     assert (sent.paths, guarded, stored_total(dynamodb)) == (("/*",), True, 1)
 
@@ -120,7 +131,7 @@ def test_two_containers_racing_count_every_path_once(dynamodb: Any) -> None:
     racing = RacingClient(dynamodb, other, request(3))
     this = SpendGuard(racing, TABLE, 100, clock=clock)
 
-    sent, guarded = this.admit(request(4))
+    sent, guarded = admit(this, request(4))
 
     assert (len(sent.paths), guarded) == (4, False)
     assert racing.updates == 2  # its first write lost the race, the second counted on top of the other's
@@ -135,7 +146,7 @@ def test_the_loser_of_a_race_sees_the_winners_paths_against_the_ceiling(
     this = SpendGuard(RacingClient(dynamodb, other, request(3)), TABLE, 6, clock=clock)
 
     with caplog.at_level(logging.WARNING, logger="cf_invalidator"):
-        sent, guarded = this.admit(request(4))
+        sent, guarded = admit(this, request(4))
 
     assert (sent.paths, guarded) == (("/*",), True)  # 3 + 4 would pass 6
     assert stored_total(dynamodb) == 3 + 1
@@ -160,7 +171,7 @@ def test_a_count_that_cannot_be_read_is_taken_as_spent(code: str, caplog: pytest
     guard = SpendGuard(FailingClient(code), TABLE, 1000, clock=Clock())
 
     with caplog.at_level(logging.WARNING, logger="cf_invalidator"):
-        sent, guarded = guard.admit(request(2))
+        sent, guarded = admit(guard, request(2))
 
     assert (sent.paths, guarded) == (("/*",), True)
     [line] = guard_lines(caplog)
@@ -170,7 +181,7 @@ def test_a_count_that_cannot_be_read_is_taken_as_spent(code: str, caplog: pytest
 def test_a_missing_table_falls_to_a_wildcard(mocked_aws: None) -> None:
     guard = SpendGuard(boto3.client("dynamodb"), "no-such-table", 1000, clock=Clock())
 
-    sent, guarded = guard.admit(request(2))
+    sent, guarded = admit(guard, request(2))
 
     assert (sent.paths, sent.message_ids, guarded) == (("/*",), frozenset({"m1"}), True)
 
@@ -179,13 +190,13 @@ def test_the_window_slides_hour_by_hour(dynamodb: Any) -> None:
     # GIVEN 8 of 10 paths reserved in the first hour
     clock = Clock()
     guard = SpendGuard(dynamodb, TABLE, 10, clock=clock)
-    assert guard.admit(request(8))[1] is False
+    assert admit(guard, request(8))[1] is False
     # WHEN 23 hours later 4 more are asked for, THEN the first hour still counts
     clock.now = START + 23 * HOUR + HOUR - 1
-    assert guard.admit(request(4))[1] is True
+    assert admit(guard, request(4))[1] is True
     # WHEN 24 hours after the first hour began, THEN it has left the window and its count is dropped
     clock.now = START + 24 * HOUR
-    sent, guarded = guard.admit(request(4))
+    sent, guarded = admit(guard, request(4))
     assert (len(sent.paths), guarded) == (4, False)
     item = dynamodb.get_item(TableName=TABLE, Key={"distribution_id": {"S": SITE.id}})["Item"]
     hours = {int(name[1:]) for name in item if name.startswith("h")}
@@ -197,17 +208,17 @@ def test_distributions_are_counted_apart(dynamodb: Any) -> None:
     other = Distribution("docs", "EDOCS")
     guard = SpendGuard(dynamodb, TABLE, 5, clock=Clock())
 
-    assert guard.admit(request(5))[1] is False
-    assert guard.admit(request(5, other))[1] is False
+    assert admit(guard, request(5))[1] is False
+    assert admit(guard, request(5, other))[1] is False
     assert (stored_total(dynamodb), stored_total(dynamodb, other.id)) == (5, 5)
 
 
 def test_a_refit_reserves_only_the_paths_it_adds(dynamodb: Any) -> None:
     guard = SpendGuard(dynamodb, TABLE, 10, clock=Clock())
-    assert guard.admit(request(6))[1] is False
+    assert admit(guard, request(6))[1] is False
 
-    assert guard.admit(request(4), reserved=6) == (request(4), False)  # fewer paths: nothing more
-    assert guard.admit(request(9), reserved=6)[1] is False  # three more
+    assert admit(guard, request(4), reserved=6) == (request(4), False)  # fewer paths: nothing more
+    assert admit(guard, request(9), reserved=6)[1] is False  # three more
     assert stored_total(dynamodb) == 9
 
 
@@ -242,7 +253,7 @@ def test_a_request_fitted_again_is_admitted_for_the_paths_it_adds(dynamodb: Any)
     metrics = BatchMetrics(config, "Test", write=lines.append)
     sizes = iter([7, 12])
     hooks = operations_hooks(metrics, guard, lambda stale: request(next(sizes)), None)
-    first = hooks.admit(request(4))
+    first = hooks.admit(request(4)).request
     assert hooks.replan is not None
     # WHEN fitted again, THEN only the 3 more paths are reserved
     second = hooks.replan(first)
@@ -261,6 +272,218 @@ def test_without_a_guard_the_hooks_leave_the_request_and_the_replan_alone() -> N
 
     hooks = operations_hooks(None, None, replan, None)
 
-    assert hooks.admit(request(5)) == request(5)
+    assert hooks.admit(request(5)).request == request(5)
     assert hooks.replan is replan
     assert (hooks.created, hooks.retrying) == (None, None)
+
+
+# --- a runaway writer past the ceiling, and attempts CloudFront refuses (issue 19, point 8) ------------
+
+
+def stamp(seconds: float) -> str:
+    """An S3 eventTime `seconds` after the model's epoch."""
+    return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class Message:
+    id: str
+    body: str
+    written: float
+    visible_at: float
+    receives: int = 0
+
+
+class Postponements(dict[str, float]):
+    """A batch's `postpone`: the time each postponed message becomes visible again."""
+
+    def __init__(self, now: float) -> None:
+        super().__init__()
+        self.now = now
+
+    def __call__(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None:
+        assert delay_s is not None  # every postponement past the ceiling says how long
+        self.update({record["messageId"]: self.now + delay_s for record in records})
+
+
+class VirtualQueue:
+    """An SQS queue and its event source on the model's clock: a batch is the (up to 10) messages visible
+    at the earliest time one is; a failed message comes back after the delay `postpone` asks for, or
+    after the queue's visibility timeout (VISIBILITY_S) without one; a succeeded one is deleted."""
+
+    VISIBILITY_S = 30
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.pending: dict[str, Message] = {}
+        self.done: list[Message] = []
+
+    def send(self, message_id: str, key: str, at: float) -> None:
+        self.pending[message_id] = Message(message_id, s3_body(key, event_time=stamp(at)), at, at)
+
+    def deliver(self, handle: Callable[[dict[str, Any], Postpone], list[str]]) -> None:
+        while self.pending:
+            due = min(m.visible_at for m in self.pending.values())
+            self.clock.sleep(due - self.clock.now())
+            batch = sorted((m for m in self.pending.values() if m.visible_at <= due), key=lambda m: m.id)[:10]
+            for message in batch:
+                message.receives += 1
+                message.visible_at = due + self.VISIBILITY_S
+            postponed = Postponements(due)
+            failed = handle(self.event(batch), postponed)
+            for message in batch:
+                if message.id in postponed:
+                    message.visible_at = postponed[message.id]
+                elif message.id not in failed:
+                    self.done.append(self.pending.pop(message.id))
+
+    def event(self, batch: Sequence[Message]) -> dict[str, Any]:
+        records = []
+        for message in batch:
+            record = sqs_record(message.body, message.id)
+            record["attributes"]["ApproximateReceiveCount"] = str(message.receives)
+            records.append(record)
+        return {"Records": records}
+
+
+def written_before_an_invalidation_covering_it(model: CloudFrontModel, path: str, written: float) -> bool:
+    """The oracle: some invalidation created after the write names the path, exactly or by a wildcard."""
+    return any(
+        inv.created_at >= written
+        and any(p == path or (p.endswith("*") and path.startswith(p[:-1])) for p in inv.paths)
+        for inv in model.invalidations(SITE.id)
+    )
+
+
+def test_a_runaway_writer_past_the_ceiling_gets_one_wildcard_per_interval_and_no_change_is_dropped(
+    dynamodb: Any,
+) -> None:
+    # GIVEN a ceiling of 300 paths a day and the default interval (300 s) between the guard's /*
+    model = CloudFrontModel([SITE.id], completion_seconds=25)
+    config = Config(distributions=(SITE,), max_paths=100, max_paths_per_day=300, spend_table=TABLE)
+    guard = SpendGuard(dynamodb, TABLE, 300, clock=lambda: EPOCH.timestamp() + model.clock.now())
+    cache = InProgressCache(model, clock=model.clock.now)
+    queue = VirtualQueue(model.clock)
+    # WHEN a writer adds 10 new pages every 20 s for 20 minutes (60 batches)
+    for batch in range(60):
+        for page in range(10):
+            queue.send(f"b{batch:02}-{page}", f"p{batch:02}-{page}.html", at=20 * batch)
+
+    def handle(event: dict[str, Any], postpone: Postpone) -> list[str]:
+        deadline = model.clock.lambda_deadline(60)
+        response = process_batch(
+            event, config, model, deadline, postpone=postpone, in_progress=cache, spend_guard=guard
+        )
+        return failed_ids(response)
+
+    queue.deliver(handle)
+    # THEN the first 300 paths are billed exactly, then one /* every 300 s: at 600 (the 31st batch), 900,
+    # 1200, and 1500 for the pages written within the dedupe's 60 s margin before the one at 1200
+    made = model.invalidations(SITE.id)
+    wildcards = [inv.created_at for inv in made if inv.paths == ("/*",)]
+    assert wildcards == [600, 900, 1200, 1500]
+    assert sum(len(inv.paths) for inv in made if inv.paths != ("/*",)) == 300
+    # AND every page is invalidated after it was written, and no message reached a fifth receive (the DLQ)
+    assert len(queue.done) == 600 and not queue.pending
+    for message in queue.done:
+        path = "/" + json.loads(message.body)["Records"][0]["s3"]["object"]["key"]
+        assert written_before_an_invalidation_covering_it(model, path, message.written), path
+    assert max(m.receives for m in queue.done) <= 3
+
+
+def test_paths_of_attempts_cloudfront_throttled_are_not_counted(dynamodb: Any) -> None:
+    # GIVEN a ceiling of 500 and a change of 100 pages that CloudFront throttles for four deliveries
+    model = CloudFrontModel([SITE.id])
+    config = Config(distributions=(SITE,), max_paths=100, max_paths_per_day=500, spend_table=TABLE)
+    guard = SpendGuard(dynamodb, TABLE, 500, clock=lambda: START + model.clock.now())
+    model.inject("Throttling", until=350)
+    event = sqs_event([s3_body(*(f"p{i}.html" for i in range(100)))], id_prefix="big-")
+    for delivery in range(5):
+        model.clock.sleep(100 * delivery - model.clock.now())
+        response = process_batch(
+            event, config, model, model.clock.lambda_deadline(30), sleep=model.clock.sleep, spend_guard=guard
+        )
+        # THEN each throttled delivery fails its message and counts nothing; the fifth is billed and counted
+        assert (failed_ids(response), stored_total(dynamodb)) == (
+            (["big-0"], 0) if delivery < 4 else ([], 100)
+        )
+    assert model.paths_billed(SITE.id) == 100
+    # WHEN a small change follows, THEN it is sent as itself, not /*
+    process_batch(sqs_event([s3_body("small.html")], "s-"), config, model, lambda: 30_000, spend_guard=guard)
+    assert model.invalidations(SITE.id)[-1].paths == ("/small.html",)
+    assert stored_total(dynamodb) == 101
+
+
+def test_a_wildcard_cloudfront_refused_gives_the_interval_back(dynamodb: Any) -> None:
+    # GIVEN a distribution past its ceiling whose /* CloudFront refused (throttled until out of time)
+    clock = Clock()
+    guard = SpendGuard(dynamodb, TABLE, 5, clock=clock)
+    config = Config(distributions=(SITE,), max_paths=100, max_paths_per_day=5, spend_table=TABLE)
+    model = CloudFrontModel([SITE.id])
+    assert admit(guard, request(5)) == (request(5), False)
+    model.inject("Throttling", calls=1000)
+    response = process_batch(
+        sqs_event([s3_body("a.html")], "a-"), config, model, lambda: 0, spend_guard=guard
+    )
+    assert failed_ids(response) == ["a-0"] and model.paths_billed(SITE.id) == 0
+    # WHEN the next change comes within the interval, THEN it may send the /* (nothing was sent) ...
+    clock.now += 10
+    assert admit(guard, request(1))[0].paths == ("/*",)
+    # ... and the one after it waits until the interval of that /* ends
+    clock.now += 10
+    assert guard.admit(request(1)).wait_s == 300 - 10
+    assert stored_total(dynamodb) == 5 + 1  # the refused /* given back, the next counted, the waiting one not
+
+
+def test_a_call_left_unanswered_keeps_its_paths_counted(dynamodb: Any) -> None:
+    # GIVEN CloudFront's answer to every call is lost (a read timeout): it may have created the invalidation
+    class Unanswered:
+        def create_invalidation(self, **kwargs: Any) -> Any:
+            raise ReadTimeoutError(endpoint_url="https://cloudfront.amazonaws.com")
+
+    config = Config(distributions=(SITE,), max_paths=100, max_paths_per_day=50, spend_table=TABLE)
+    guard = SpendGuard(dynamodb, TABLE, 50, clock=Clock())
+    event = sqs_event([s3_body("a.html", "b.html")], "u-")
+    response = process_batch(event, config, Unanswered(), lambda: 0, spend_guard=guard)
+    # THEN the message is retried and its two paths stay counted (the guard errs toward spent)
+    assert failed_ids(response) == ["u-0"] and stored_total(dynamodb) == 2
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(None, 300), ("60", 60), ("43200", 43200)])
+def test_the_interval_between_wildcards_is_read_from_the_environment(raw: str | None, expected: int) -> None:
+    environ = BASE_ENV if raw is None else {**BASE_ENV, "SPEND_GUARD_INTERVAL_SECONDS": raw}
+    assert load_config(environ).spend_guard_interval_seconds == expected
+
+
+@pytest.mark.parametrize("raw", ["59", "43201", "5m", ""])
+def test_a_bad_interval_between_wildcards_fails_naming_it(raw: str) -> None:
+    with pytest.raises(ConfigError, match="SPEND_GUARD_INTERVAL_SECONDS"):
+        load_config({**BASE_ENV, "SPEND_GUARD_INTERVAL_SECONDS": raw})
+
+
+def test_two_containers_past_the_ceiling_send_one_wildcard_and_the_loser_waits(dynamodb: Any) -> None:
+    # GIVEN a distribution at its ceiling, and another container claiming the interval's /* between this
+    # one's read and its write
+    clock = Clock()
+    other = SpendGuard(dynamodb, TABLE, 5, clock=clock)
+    assert admit(other, request(5)) == (request(5), False)
+    racing = RacingClient(dynamodb, other, request(1))
+    this = SpendGuard(racing, TABLE, 5, clock=clock)
+    # WHEN this one asks for a path, THEN it reads again, sees the other's /* and waits out the interval
+    admission = this.admit(request(1))
+    assert (admission.request, admission.guarded, admission.wait_s) == (request(1), False, 300)
+    assert stored_total(dynamodb) == 5 + 1  # one /* counted, the waiting request nothing
+
+
+def test_a_refit_sent_as_a_wildcard_counts_only_the_wildcard(dynamodb: Any) -> None:
+    # GIVEN 4 paths reserved, then the request fitted again into 12 (past the ceiling of 10): /*
+    guard = SpendGuard(dynamodb, TABLE, 10, clock=Clock())
+    hooks = operations_hooks(None, guard, lambda stale: request(12), None)
+    assert hooks.replan is not None and hooks.created is not None
+    hooks.admit(request(4))
+    sent = hooks.replan(request(4))
+    assert (sent.paths, stored_total(dynamodb)) == (("/*",), 5)
+    # WHEN CloudFront creates the /*, THEN the 4 paths it superseded are given back
+    hooks.created(sent, {"Id": "I1"})
+    hooks.settle()
+    assert stored_total(dynamodb) == 1

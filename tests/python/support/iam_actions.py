@@ -5,8 +5,9 @@ S3, Amazon SQS, Amazon DynamoDB), written here by hand and not derived from the 
 - CloudFront CreateInvalidation / GetInvalidation / ListInvalidations / GetDistributionConfig: the action
   of the same name, on `arn:${Partition}:cloudfront::${Account}:distribution/${DistributionId}`;
 - S3 ListObjectVersions: s3:ListBucketVersions, ListObjectsV2: s3:ListBucket, both on the bucket
-  `arn:${Partition}:s3:::${BucketName}`; HeadObject: s3:GetObjectVersion with a VersionId, s3:GetObject
-  without, on the object `arn:${Partition}:s3:::${BucketName}/${ObjectName}`;
+  `arn:${Partition}:s3:::${BucketName}`, with the request's Prefix as the condition key s3:prefix;
+  HeadObject: s3:GetObjectVersion with a VersionId, s3:GetObject without, on the object
+  `arn:${Partition}:s3:::${BucketName}/${ObjectName}`;
 - SQS ChangeMessageVisibility and ChangeMessageVisibilityBatch: sqs:ChangeMessageVisibility (a batch
   API is authorised as its single action), on `arn:${Partition}:sqs:${Region}:${Account}:${QueueName}`;
 - DynamoDB GetItem / UpdateItem: the action of the same name, on
@@ -91,7 +92,16 @@ def request_for(call: Mapping[str, Any], where: Where) -> Request:
     if mapper is None:
         raise UnmappedCallError(f"{call['service']} {call['operation']}")
     action, resource = mapper(call["params"], where)
-    return Request(action, resource)
+    return Request(action, resource, _context(call))
+
+
+def _context(call: Mapping[str, Any]) -> dict[str, str]:
+    """The condition keys a call sets that the module's policy may test: a listing's `s3:prefix` (Service
+    Authorization Reference, Amazon S3: ListBucket and ListBucketVersions take s3:prefix, the request's
+    Prefix; absent when the request has none)."""
+    listing = call["service"] == "s3" and call["operation"] in ("ListObjectVersions", "ListObjectsV2")
+    prefix = call["params"].get("Prefix")
+    return {"s3:prefix": prefix} if listing and prefix is not None else {}
 
 
 def service_requests(queue_arn: str, log_group_name: str, where: Where) -> list[Request]:
