@@ -35,8 +35,8 @@ locals {
   # receives with the role) and DynamoDB (the spend guard's table). The log group's key
   # (log_group_kms_key_arn) is used by CloudWatch Logs under its own key policy grant, never by the role.
   kms_services = concat(
-    ["sqs.${data.aws_region.current.name}.amazonaws.com"],
-    var.max_paths_per_day == null ? [] : ["dynamodb.${data.aws_region.current.name}.amazonaws.com"],
+    ["sqs.${data.aws_region.current.id}.amazonaws.com"],
+    var.max_paths_per_day == null ? [] : ["dynamodb.${data.aws_region.current.id}.amazonaws.com"],
   )
 
   lambda_statements = concat(
