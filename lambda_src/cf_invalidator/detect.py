@@ -250,14 +250,19 @@ def list_directory(
 
 
 def collect(page: Mapping[str, Any], entries: Mapping[str, list[Entry]]) -> None:
-    """Add the page's versions and delete markers of the keys asked for (a prefix matches longer keys too)."""
+    """Add the page's versions and delete markers of the keys asked for (a prefix matches longer keys too),
+    each kind in the listing's order: S3's own order of a key's versions (history.py)."""
     for version in page.get("Versions", []):
         if version["Key"] in entries:
-            etag = str(version.get("ETag") or "")
-            entries[version["Key"]].append(Entry(version["VersionId"], version["LastModified"], etag))
+            entries[version["Key"]].append(listed_entry(version, str(version.get("ETag") or "")))
     for marker in page.get("DeleteMarkers", []):
         if marker["Key"] in entries:
-            entries[marker["Key"]].append(Entry(marker["VersionId"], marker["LastModified"], None))
+            entries[marker["Key"]].append(listed_entry(marker, None))
+
+
+def listed_entry(item: Mapping[str, Any], etag: str | None) -> Entry:
+    """A ListObjectVersions version (with its ETag) or delete marker (None) as a history entry."""
+    return Entry(item["VersionId"], item["LastModified"], etag, bool(item.get("IsLatest")))
 
 
 def _next_page(params: Mapping[str, Any], page: Mapping[str, Any]) -> dict[str, Any]:

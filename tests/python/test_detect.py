@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -19,6 +20,7 @@ from botocore.exceptions import EndpointConnectionError
 from cf_invalidator import detect, tree
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
+from cf_invalidator.events import changes
 from support.sqs_events import eventbridge_body, s3_body, sqs_event
 from support.versioned_bucket import (
     BUCKET,
@@ -327,12 +329,18 @@ def test_delete_in_the_batch_invalidates_the_key_whatever_its_versions(s3: Count
     assert invalidated(bodies, s3) == {"/a.html"}
 
 
-def test_writes_in_the_same_second_are_an_ambiguous_order(s3: CountingS3, clock: TickingClock) -> None:
+@pytest.mark.parametrize(("invalidate_new_objects", "expected"), [(True, {"/a.html"}), (False, set())])
+def test_delete_marker_in_the_same_second_as_the_replaced_version_counts_as_new(
+    s3: CountingS3, clock: TickingClock, invalidate_new_objects: bool, expected: set[str]
+) -> None:
+    """The marker may lie before or after v1: new after it, or unchanged after v1. Invalidated unless new
+    objects are skipped (then both readings skip it)."""
     put(s3.client, "a.html")
     clock.step *= 0
     s3.client.delete_object(Bucket=BUCKET, Key="a.html")
     back = put(s3.client, "a.html")
-    assert invalidated([created("a.html", back)], s3, invalidate_new_objects=False) == {"/a.html"}
+    bodies = [created("a.html", back)]
+    assert invalidated(bodies, s3, invalidate_new_objects=invalidate_new_objects) == expected
 
 
 def test_eventbridge_version_id_is_compared_too(s3: CountingS3) -> None:
@@ -492,3 +500,49 @@ def test_time_running_low_midway_stops_looking_and_invalidates_the_rest(
     assert (unverified["list_calls"], unverified["keys_from_tree"]) == (0, 2)
     assert (s3.calls["list_object_versions"], s3.calls["head_object"]) == (1, 0)  # the walk's one page
     assert unverified["reasons"] == {"no_time": 2}
+
+
+class ListedS3:
+    """S3 answering ListObjectVersions with a hand-built page, as S3 orders it (moto orders a key's
+    versions by LastModified and stamps a multipart upload at completion, so it cannot show the race),
+    and HeadObject with the same served headers for every version."""
+
+    def __init__(self, page: Mapping[str, Any]) -> None:
+        self.page = page
+
+    def list_object_versions(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.page
+
+    def head_object(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {"ETag": '"a"', "ContentType": "text/html"}
+
+
+def listed_version(version_id: str, seconds_ago: int, etag: str, *, latest: bool = False) -> dict[str, Any]:
+    written = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=seconds_ago)
+    return {
+        "Key": "big.bin",
+        "VersionId": version_id,
+        "LastModified": written,
+        "ETag": etag,
+        "IsLatest": latest,
+    }
+
+
+def test_multipart_upload_completed_after_a_racing_put_invalidates() -> None:
+    """Issue 19: the multipart upload began before the racing PUT (so its LastModified is older) and
+    completed after it, with the bytes of the version before the race. S3 lists it first: it replaced
+    the PUT, whose bytes viewers may hold."""
+    page = {
+        "IsTruncated": False,
+        "Versions": [
+            listed_version("multipart", 60, '"a"', latest=True),
+            listed_version("racing-put", 30, '"w"'),
+            listed_version("v1", 600, '"a"'),
+        ],
+    }
+    body = s3_body(
+        "big.bin", bucket=BUCKET, version_id="multipart", event_name="ObjectCreated:CompleteMultipartUpload"
+    )
+    config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True)
+    kept = detect.keys_to_invalidate({"m0": changes(body)}, config, ListedS3(page), lambda: 60_000)
+    assert kept == {"m0": ["big.bin"]}
