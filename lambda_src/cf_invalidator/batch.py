@@ -17,10 +17,11 @@ first receive), is not invalidated: its messages fail and are postponed once, by
 upload_settle_seconds, to be planned with the settled tree and covered by the deploy's other batches.
 
 The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
-all the batch's keys (tree.walk); change detection (judging, as before, with the configuration as
-given), taking from the walk the history of every key it saw whole and listing only the others; the
-unresolved distributions' messages failed; the trees built from the walk with the keys detection kept
-(tree.trees); then the plan, the hold and the invalidations.
+all the batch's keys (tree.walk); change detection with the resolved configuration (an "auto"
+distribution serves the keys its routing maps; a key only an unresolved one may serve is not looked
+up, so it stays and its message is failed below), taking from the walk the history of every key it
+saw whole and listing only the others; the unresolved distributions' messages failed; the trees built
+from the walk with the keys detection kept (tree.trees); then the plan, the hold and the invalidations.
 """
 
 from __future__ import annotations
@@ -86,12 +87,12 @@ def process_batch(
     walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, now=now)
     judged = None if metrics is None else metrics.judged
     listed = None if walked is None else walked.histories()
+    config = resolved
     keys_by_message = keys_to_invalidate(
         changes_by_message, config, s3, remaining_ms, judged=judged, listed=listed
     )
     if metrics is not None:
         metrics.read(changes_by_message, keys_by_message)
-    config = resolved
     if unresolved:
         waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
         failed.update(waiting)

@@ -1,11 +1,13 @@
 """Change detection's I/O: which created objects to leave out of the invalidation, from S3's versions.
 
-For the keys of a batch that some distribution serves, created with a version id: one ListObjectVersions
-walk per directory (Prefix = the directory, Delimiter "/", so a subdirectory is one entry; a directory
-with one changed key is listed with Prefix = that key), at most one page per changed key in it; then
-HeadObject with VersionId for the two versions of each pair whose ETags agree, each version once. So a
-created object costs at most one listing and two HEADs, and a deploy that re-uploads a directory costs one
-listing per 1,000 versions of it. The calls run on POOL_SIZE threads and stop when less than half the
+For the keys of a batch that some distribution serves (the configuration as resolved: an "auto"
+distribution serves what its routing maps, and one not resolved yet serves nothing here, so its keys
+stay to be retried), created with a version id: one ListObjectVersions walk per directory (Prefix =
+the directory, Delimiter "/", so a subdirectory is one entry; a directory with one changed key is listed
+with Prefix = that key), at most one page per changed key in it; then HeadObject with VersionId for the
+two versions of each pair whose ETags agree, each version once. So a created object costs at most one
+listing and two HEADs, and a deploy that re-uploads a directory costs one listing per 1,000 versions
+of it. The calls run on POOL_SIZE threads and stop when less than half the
 time the invocation had left remains: what was not looked at by then is invalidated. The decision itself
 is history.py's; a deletion always invalidates.
 
@@ -43,7 +45,7 @@ from .history import (
     key_verdict,
     version_verdict,
 )
-from .paths import served_key
+from .paths import serves
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +182,7 @@ def _without_lookup(
     """Judgements that need no S3 call (deletions, no version id, no bucket), and the versions to look up."""
     by_target: defaultdict[tuple[str | None, str], list[Change]] = defaultdict(list)
     for change in changes:
-        if any(served_key(change.key, d.origin_path) is not None for d in config.distributions):
+        if any(serves(change.key, d) for d in config.distributions):
             by_target[change.bucket, change.key].append(change)
     judgements: dict[tuple[str | None, str], Judgement] = {}
     versions: dict[Target, set[str]] = {}

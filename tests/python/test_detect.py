@@ -15,11 +15,12 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from cf_invalidator import detect, tree
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
+from cf_invalidator.distribution_config import DistributionConfigs, resolve
 from cf_invalidator.events import changes
 from support.sqs_events import eventbridge_body, s3_body, sqs_event
 from support.versioned_bucket import (
@@ -546,3 +547,55 @@ def test_multipart_upload_completed_after_a_racing_put_invalidates() -> None:
     config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True)
     kept = detect.keys_to_invalidate({"m0": changes(body)}, config, ListedS3(page), lambda: 60_000)
     assert kept == {"m0": ["big.bin"]}
+
+
+class DistributionConfigOf:
+    """GetDistributionConfig: one distribution whose default origin is the bucket under /site."""
+
+    def get_distribution_config(self, **kwargs: Any) -> Mapping[str, Any]:
+        origin = {"Id": "site", "DomainName": f"{BUCKET}.s3.amazonaws.com", "OriginPath": "/site"}
+        return {
+            "DistributionConfig": {
+                "Origins": {"Quantity": 1, "Items": [origin]},
+                "DefaultCacheBehavior": {"TargetOriginId": "site"},
+            }
+        }
+
+
+class UnreadableDistributionConfig:
+    def get_distribution_config(self, **kwargs: Any) -> Mapping[str, Any]:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetDistributionConfig")
+
+
+def auto_batch(bodies: Iterable[str], s3: Any, cloudfront_config: Any) -> tuple[set[str], list[str]]:
+    """The paths invalidated and the messages failed, for one distribution with origin_path "auto"."""
+    config = Config(
+        distributions=(Distribution("auto", "EAUTO", "auto"),),
+        max_paths=100,
+        bucket_name=BUCKET,
+        skip_unchanged_objects=True,
+        evictions_per_path=0,
+    )
+    configs = DistributionConfigs(cloudfront_config, BUCKET)
+    cloudfront = RecordingCloudFront()
+    response = process_batch(
+        sqs_event(bodies), config, cloudfront, lambda: 60_000, s3=s3, resolve=lambda c: resolve(c, configs)
+    )
+    return cloudfront.paths, [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+
+def test_auto_distribution_skips_an_identical_reupload(s3: CountingS3) -> None:
+    """Issue 19: detection is handed the resolved routing (origin /site), not the origin path "auto"."""
+    put(s3.client, "site/a.html")
+    again = put(s3.client, "site/a.html")
+    changed = put(s3.client, "site/b.html", b"new")
+    assert auto_batch([created("site/a.html", again)], s3, DistributionConfigOf()) == (set(), [])
+    assert auto_batch([created("site/b.html", changed)], s3, DistributionConfigOf()) == ({"/b.html"}, [])
+
+
+def test_unresolved_auto_distribution_keeps_an_identical_reupload_for_a_retry(s3: CountingS3) -> None:
+    """Which keys it serves is unknown until its configuration is read: nothing is skipped, the message
+    is retried."""
+    put(s3.client, "site/a.html")
+    again = put(s3.client, "site/a.html")
+    assert auto_batch([created("site/a.html", again)], s3, UnreadableDistributionConfig()) == (set(), ["m0"])
