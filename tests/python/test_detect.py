@@ -599,3 +599,103 @@ def test_unresolved_auto_distribution_keeps_an_identical_reupload_for_a_retry(s3
     put(s3.client, "site/a.html")
     again = put(s3.client, "site/a.html")
     assert auto_batch([created("site/a.html", again)], s3, UnreadableDistributionConfig()) == (set(), ["m0"])
+
+
+def expired(key: str, version_id: str | None) -> str:
+    """S3 Lifecycle's permanent removal of a version (NoncurrentVersionExpiration), as S3 reports it."""
+    return deleted(key, version_id, event_name="LifecycleExpiration:Delete")
+
+
+def eventbridge_deleted(key: str, version_id: str, reason: str, deletion_type: str) -> str:
+    body = json.loads(
+        eventbridge_body(key, detail_type="Object Deleted", bucket=BUCKET, version_id=version_id)
+    )
+    body["detail"].update({"reason": reason, "deletion-type": deletion_type})
+    return json.dumps(body)
+
+
+def noncurrent_expired(s3: CountingS3, key: str) -> str:
+    """Two versions of `key`, the older one then removed as a noncurrent-version expiration removes it;
+    its version id."""
+    old = put(s3.client, key, b"old")
+    put(s3.client, key, b"current")
+    s3.client.delete_object(Bucket=BUCKET, Key=key, VersionId=old)
+    return old
+
+
+def test_lifecycle_expiry_of_a_noncurrent_version_invalidates_nothing(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 19: noncurrent versions expire a day on (the README's lifecycle rule); the current object,
+    the one viewers get, is untouched."""
+    old = noncurrent_expired(s3, "docs/a.html")
+    with caplog.at_level(logging.INFO):
+        assert invalidated([expired("docs/a.html", old)], s3) == set()
+    logged = decisions(caplog)["noncurrent_removals_skipped"]
+    assert (logged["levelname"], logged["key_count"], logged["example_key"]) == ("INFO", 1, "docs/a.html")
+
+
+def test_lifecycle_expiry_of_a_noncurrent_version_is_left_out_with_change_detection_off(
+    s3: CountingS3,
+) -> None:
+    """The event alone proves it: no S3 call is needed, and none is made."""
+    old = noncurrent_expired(s3, "a.html")
+    cloudfront = RecordingCloudFront()
+    config = Config(distributions=(WWW,), max_paths=100)
+    response = process_batch(sqs_event([expired("a.html", old)]), config, cloudfront, lambda: 60_000, s3=s3)
+    assert (response, cloudfront.paths, sum(s3.calls.values())) == ({"batchItemFailures": []}, set(), 0)
+
+
+def test_eventbridge_lifecycle_removal_of_a_version_invalidates_nothing(s3: CountingS3) -> None:
+    old = noncurrent_expired(s3, "a.html")
+    body = eventbridge_deleted("a.html", old, "Lifecycle Expiration", "Permanently Deleted")
+    assert invalidated([body], s3) == set()
+
+
+@pytest.mark.parametrize(
+    ("reason", "deletion_type"),
+    [
+        ("Lifecycle Expiration", "Delete Marker Created"),  # the current version expired
+        ("DeleteObject", "Permanently Deleted"),  # a user's delete of a named version
+    ],
+)
+def test_eventbridge_deletions_that_may_change_the_current_object_invalidate(
+    s3: CountingS3, reason: str, deletion_type: str
+) -> None:
+    old = noncurrent_expired(s3, "a.html")
+    assert invalidated([eventbridge_deleted("a.html", old, reason, deletion_type)], s3) == {"/a.html"}
+
+
+def test_permanent_delete_of_the_current_version_invalidates(s3: CountingS3) -> None:
+    """The version before it is served now."""
+    put(s3.client, "a.html", b"old")
+    current = put(s3.client, "a.html", b"current")
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html", VersionId=current)
+    assert invalidated([deleted("a.html", current, event_name="ObjectRemoved:Delete")], s3) == {"/a.html"}
+
+
+def test_permanent_delete_of_a_noncurrent_version_by_a_user_invalidates(s3: CountingS3) -> None:
+    """Nothing proves the version was not the current one when it was deleted: the listing no longer
+    holds it, and neither the listing nor the event places it among the key's versions."""
+    old = noncurrent_expired(s3, "a.html")
+    assert invalidated([deleted("a.html", old, event_name="ObjectRemoved:Delete")], s3) == {"/a.html"}
+
+
+@pytest.mark.parametrize("version_id", [None, "null"])
+def test_lifecycle_removal_without_a_version_id_invalidates(s3: CountingS3, version_id: str | None) -> None:
+    """An unversioned bucket (or a null version): Lifecycle removed the object viewers get."""
+    assert invalidated([expired("a.html", version_id)], s3) == {"/a.html"}
+
+
+def test_lifecycle_delete_marker_invalidates(s3: CountingS3) -> None:
+    """A versioned bucket's current version expires by a delete marker: the key answers 404 now."""
+    put(s3.client, "a.html")
+    marker = s3.client.delete_object(Bucket=BUCKET, Key="a.html")["VersionId"]
+    body = deleted("a.html", marker, event_name="LifecycleExpiration:DeleteMarkerCreated")
+    assert invalidated([body], s3) == {"/a.html"}
+
+
+def test_noncurrent_expiry_beside_a_change_of_the_same_key_leaves_the_change(s3: CountingS3) -> None:
+    old = noncurrent_expired(s3, "a.html")
+    changed = put(s3.client, "a.html", b"changed")
+    assert invalidated([expired("a.html", old), created("a.html", changed)], s3) == {"/a.html"}
