@@ -36,10 +36,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 TRUST_WINDOW = timedelta(hours=12)  # half the shortest noncurrent-version expiration S3 Lifecycle allows
 STAMP_RESOLUTION = timedelta(seconds=1)  # listings give LastModified to the second
@@ -80,9 +79,9 @@ class Reason(Enum):
 Judgement = Verdict | Reason
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One entry of a key's history, as ListObjectVersions gives it."""
+class Entry(NamedTuple):
+    """One entry of a key's history, as ListObjectVersions gives it (a tuple: the tree's walk makes one
+    for each of up to 200,000 entries)."""
 
     version_id: str
     last_modified: datetime
@@ -110,8 +109,7 @@ def fingerprint(head: Mapping[str, Any]) -> Fingerprint:
     return hashlib.sha256("\n".join(fields).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """A created version, the version listed after it (None: none), and whether a delete marker may lie
     between the two (then the created version may be new: the key answered 404 before it)."""
 
@@ -123,14 +121,17 @@ class Step:
 def replaced_entry(history: Sequence[Entry], version_id: str) -> Step | Reason:
     """The version's step in S3's order: the version listed after it, and whether a delete marker may
     lie between them (see the module's docstring)."""
-    versions = [entry for entry in history if not entry.is_delete_marker]
-    index = next((i for i, entry in enumerate(versions) if entry.version_id == version_id), None)
-    if index is None:
+    versions = [entry for entry in history if entry.etag is not None]
+    ids = [entry.version_id for entry in versions]
+    if version_id not in ids:
         return Reason.VERSION_NOT_LISTED
+    index = ids.index(version_id)
     if index + 1 == len(versions):
         return Step(versions[index], None, marker_between=False)
     previous = versions[index + 1]
-    between = any(_may_lie_between(entry, previous) for entry in history if entry.is_delete_marker)
+    between = len(versions) < len(history) and any(
+        _may_lie_between(entry, previous) for entry in history if entry.etag is None
+    )
     return Step(versions[index], previous, marker_between=between)
 
 

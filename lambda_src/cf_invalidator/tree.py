@@ -361,21 +361,30 @@ def _walk_versions(
 
 
 def _current(entries: Sequence[HistoryEntry]) -> tuple[float, int] | None:
-    """The current version's last modified and how it compares with the entry it replaced, in S3's order
-    (history.replaced_entry; SAME: or cannot be told); None when the key's latest entry is a delete
-    marker (no object to evict)."""
-    latest = next((e for e in entries if e.is_latest), None)
-    if latest is None or latest.is_delete_marker:
+    """The current version's last modified and how it compares with the entry it replaced; None when
+    the key's latest entry is a delete marker (no object to evict)."""
+    first = entries[0]  # usually the current entry: S3 lists it first of its key
+    latest = first if first.is_latest else next((e for e in entries if e.is_latest), None)
+    if latest is None or latest.etag is None:
         return None
-    modified = latest.last_modified.timestamp()
+    return latest.last_modified.timestamp(), _compared(entries, latest)
+
+
+def _compared(entries: Sequence[HistoryEntry], latest: HistoryEntry) -> int:
+    """SAME, CHANGED or NEW, against the entry it replaced in S3's order, as history.version_verdict
+    judges it by ETag (SAME also when that cannot be told)."""
+    if latest.version_id == "null":
+        return SAME  # overwritten in place: cannot be told
+    if len(entries) == 1:
+        return NEW
     step = replaced_entry(entries, latest.version_id)
-    if latest.version_id == "null" or isinstance(step, Reason):
-        return modified, SAME  # overwritten in place, or cannot be told
+    if isinstance(step, Reason):
+        return SAME
     if step.previous is None:
-        return modified, NEW
+        return NEW
     if step.previous.etag != latest.etag:
-        return modified, CHANGED
-    return modified, NEW if step.marker_between else SAME  # as history.version_verdict judges it
+        return CHANGED
+    return NEW if step.marker_between else SAME
 
 
 def _window_start(listings: Sequence[_Listing], changed: Set[str], now: datetime) -> float:
