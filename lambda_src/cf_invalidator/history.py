@@ -141,8 +141,9 @@ def _may_lie_between(marker: Entry, previous: Entry) -> bool:
     the earliest `previous` may have been written."""
     if marker.is_latest:
         return False
-    stamp = marker.last_modified if marker.last_modified.tzinfo else marker.last_modified.replace(tzinfo=UTC)
-    spread = LIFECYCLE_MARKER_SPREAD if stamp.astimezone(UTC).time() == time(0) else STAMP_RESOLUTION
+    stamp = marker.last_modified
+    utc = stamp.astimezone(UTC) if stamp.tzinfo else stamp  # a naive LastModified is UTC already
+    spread = LIFECYCLE_MARKER_SPREAD if utc.time() == time(0) else STAMP_RESOLUTION
     return stamp + spread > previous.last_modified
 
 
