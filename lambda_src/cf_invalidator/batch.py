@@ -20,10 +20,11 @@ A request the spend guard holds back (its distribution is past max_paths_per_day
 the interval: spend_guard.py) fails its messages, postponed until that interval ends.
 
 The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
-all the batch's keys (tree.walk); change detection (judging, as before, with the configuration as
-given), taking from the walk the history of every key it saw whole and listing only the others; the
-unresolved distributions' messages failed; the trees built from the walk with the keys detection kept
-(tree.trees); then the plan, the hold and the invalidations.
+all the batch's keys (tree.walk); change detection with the resolved configuration (an "auto"
+distribution serves the keys its routing maps; a key only an unresolved one may serve is not looked
+up, so it stays and its message is failed below), taking from the walk the history of every key it
+saw whole and listing only the others; the unresolved distributions' messages failed; the trees built
+from the walk with the keys detection kept (tree.trees); then the plan, the hold and the invalidations.
 """
 
 from __future__ import annotations
@@ -94,12 +95,12 @@ def process_batch(
     walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, now=now)
     judged = None if metrics is None else metrics.judged
     listed = None if walked is None else walked.histories()
+    config = resolved
     keys_by_message = keys_to_invalidate(
         changes_by_message, config, s3, remaining_ms, judged=judged, listed=listed
     )
     if metrics is not None:
         metrics.read(changes_by_message, keys_by_message)
-    config = resolved
     if unresolved:
         waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
         failed.update(waiting)

@@ -1,13 +1,16 @@
 """Change detection's I/O: which created objects to leave out of the invalidation, from S3's versions.
 
-For the keys of a batch that some distribution serves, created with a version id: one ListObjectVersions
-walk per directory (Prefix = the directory, Delimiter "/", so a subdirectory is one entry; a directory
-with one changed key is listed with Prefix = that key), at most one page per changed key in it; then
-HeadObject with VersionId for the two versions of each pair whose ETags agree, each version once. So a
-created object costs at most one listing and two HEADs, and a deploy that re-uploads a directory costs one
-listing per 1,000 versions of it. The calls run on POOL_SIZE threads and stop when less than half the
+For the keys of a batch that some distribution serves (the configuration as resolved: an "auto"
+distribution serves what its routing maps, and one not resolved yet serves nothing here, so its keys
+stay to be retried), created with a version id: one ListObjectVersions walk per directory (Prefix =
+the directory, Delimiter "/", so a subdirectory is one entry; a directory with one changed key is listed
+with Prefix = that key), at most one page per changed key in it; then HeadObject with VersionId for the
+two versions of each pair whose ETags agree, each version once. So a created object costs at most one
+listing and two HEADs, and a deploy that re-uploads a directory costs one listing per 1,000 versions
+of it. The calls run on POOL_SIZE threads and stop when less than half the
 time the invocation had left remains: what was not looked at by then is invalidated. The decision itself
-is history.py's; a deletion always invalidates.
+is history.py's; a deletion invalidates, but for S3 Lifecycle's removal of a noncurrent version, which
+is left out with change detection on or off (`seen_by_viewers`: the event alone proves it).
 
 A key the tree's walk already listed whole (tree.py's `walk`, made before detection when wildcards could
 save paths: the same ListObjectVersions entries, without a delimiter) takes its history from there and
@@ -43,7 +46,7 @@ from .history import (
     key_verdict,
     version_verdict,
 )
-from .paths import served_key
+from .paths import serves
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +101,11 @@ def keys_to_invalidate(
     judged: Callable[[Mapping[tuple[str | None, str], Judgement]], None] | None = None,
     listed: Mapping[Target, History] | None = None,
 ) -> dict[str, list[str]]:
-    """Each message's changed keys, less those a viewer can see no difference in (all of them without s3);
-    `judged` hears the judgements (bucket, key) -> verdict or reason, when there were any; `listed` holds
-    the histories the tree's walk already has (those keys are not listed again)."""
+    """Each message's changed keys, less those a viewer can see no difference in: noncurrent removals
+    always (`seen_by_viewers`), unchanged versions with s3 and skip_unchanged_objects. `judged` hears
+    the judgements (bucket, key) -> verdict or reason, when there were any; `listed` holds the
+    histories the tree's walk already has (those keys are not listed again)."""
+    changes_by_message = _seen_by_viewers(changes_by_message)
     skipped: set[tuple[str | None, str]] = set()
     if s3 is not None and config.skip_unchanged_objects:
         changes = [change for found in changes_by_message.values() for change in found]
@@ -113,6 +118,29 @@ def keys_to_invalidate(
         message_id: [c.key for c in found if (c.bucket, c.key) not in skipped]
         for message_id, found in changes_by_message.items()
     }
+
+
+def seen_by_viewers(change: Change) -> bool:
+    """Whether the change may alter what viewers get: every change but S3 Lifecycle's removal of a named
+    version. Lifecycle removes a version for good (LifecycleExpiration:Delete) only when it is
+    noncurrent (NoncurrentVersionExpiration) or is an expired delete marker with no version left
+    (ExpiredObjectDeleteMarker: 404 before and after); the current version of a versioned bucket
+    expires by a new delete marker (LifecycleExpiration:DeleteMarkerCreated), a change. The event alone
+    proves it, so it holds with change detection off too, like the other content-neutral events
+    (events.py). Without a version id (an unversioned bucket: the object itself is removed) it is a
+    change. A DeleteObject of a named version is always a change: it may have been the current one
+    (the one before it is served now), and nothing can prove otherwise, since the listing no longer
+    holds it and neither the listing nor the event places it among the key's versions."""
+    return not (change.lifecycle_removal and change.version_id is not None)
+
+
+def _seen_by_viewers(changes_by_message: Mapping[str, Sequence[Change]]) -> dict[str, list[Change]]:
+    """Each message's changes less those no viewer can see (one line says how many were left out)."""
+    seen = {m: [c for c in found if seen_by_viewers(c)] for m, found in changes_by_message.items()}
+    unseen = [c.key for found in changes_by_message.values() for c in found if not seen_by_viewers(c)]
+    if unseen:
+        _log_skipped("noncurrent_removals_skipped", unseen, {})
+    return seen
 
 
 def judge(
@@ -180,7 +208,7 @@ def _without_lookup(
     """Judgements that need no S3 call (deletions, no version id, no bucket), and the versions to look up."""
     by_target: defaultdict[tuple[str | None, str], list[Change]] = defaultdict(list)
     for change in changes:
-        if any(served_key(change.key, d.origin_path) is not None for d in config.distributions):
+        if any(serves(change.key, d) for d in config.distributions):
             by_target[change.bucket, change.key].append(change)
     judgements: dict[tuple[str | None, str], Judgement] = {}
     versions: dict[Target, set[str]] = {}
@@ -250,14 +278,19 @@ def list_directory(
 
 
 def collect(page: Mapping[str, Any], entries: Mapping[str, list[Entry]]) -> None:
-    """Add the page's versions and delete markers of the keys asked for (a prefix matches longer keys too)."""
+    """Add the page's versions and delete markers of the keys asked for (a prefix matches longer keys too),
+    each kind in the listing's order: S3's own order of a key's versions (history.py)."""
     for version in page.get("Versions", []):
         if version["Key"] in entries:
-            etag = str(version.get("ETag") or "")
-            entries[version["Key"]].append(Entry(version["VersionId"], version["LastModified"], etag))
+            entries[version["Key"]].append(listed_entry(version, str(version.get("ETag") or "")))
     for marker in page.get("DeleteMarkers", []):
         if marker["Key"] in entries:
-            entries[marker["Key"]].append(Entry(marker["VersionId"], marker["LastModified"], None))
+            entries[marker["Key"]].append(listed_entry(marker, None))
+
+
+def listed_entry(item: Mapping[str, Any], etag: str | None) -> Entry:
+    """A ListObjectVersions version (with its ETag) or delete marker (None) as a history entry."""
+    return Entry(item["VersionId"], item["LastModified"], etag, bool(item.get("IsLatest")))
 
 
 def _next_page(params: Mapping[str, Any], page: Mapping[str, Any]) -> dict[str, Any]:

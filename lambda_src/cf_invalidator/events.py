@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import reprlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
@@ -38,6 +38,10 @@ CONTENT_NEUTRAL_PREFIXES = (
     "Replication:",
 )
 EVENTBRIDGE_INVALIDATING = frozenset({"Object Created", "Object Deleted"})
+# S3 Lifecycle removing a version for good (no delete marker), in either shape (S3 user guide: event
+# notification types; Using EventBridge: the reason and deletion-type fields of "Object Deleted")
+LIFECYCLE_REMOVAL = "LifecycleExpiration:Delete"
+EVENTBRIDGE_LIFECYCLE_REMOVAL = ("Lifecycle Expiration", "Permanently Deleted")
 EVENTBRIDGE_CONTENT_NEUTRAL = frozenset(
     {
         "Object Restore Initiated",
@@ -66,6 +70,10 @@ class Change:
     bucket: str | None = None
     version_id: str | None = None
     event_time: datetime | None = None  # when the change was written, as the event says; None: unknown
+    # S3 Lifecycle removed the version named by version_id itself, no delete marker made: the event
+    # LifecycleExpiration:Delete, or EventBridge's reason "Lifecycle Expiration" with deletion-type
+    # "Permanently Deleted" (detect.py: such a version was not the one viewers get)
+    lifecycle_removal: bool = False
 
 
 def changed_keys(body: str) -> list[str]:
@@ -101,7 +109,8 @@ def _notification_changes(records: Any) -> list[Change]:
         if name.startswith(INVALIDATING_PREFIXES):
             s3 = _object(record, "s3")
             created = name.startswith("ObjectCreated:")
-            found.append(_change(s3, _object(s3, "object"), created, "versionId", record.get("eventTime")))
+            change = _change(s3, _object(s3, "object"), created, "versionId", record.get("eventTime"))
+            found.append(replace(change, lifecycle_removal=True) if name == LIFECYCLE_REMOVAL else change)
         elif not name.startswith(CONTENT_NEUTRAL_PREFIXES):
             raise MalformedMessageError(f"unknown S3 event name {_shown(name)}")
     return found
@@ -115,7 +124,9 @@ def _eventbridge_changes(message: dict[str, Any]) -> list[Change]:
         raise MalformedMessageError(f"unknown EventBridge detail-type {_shown(detail_type)}")
     detail = _object(message, "detail")
     created = detail_type == "Object Created"
-    return [_change(detail, _object(detail, "object"), created, "version-id", message.get("time"))]
+    change = _change(detail, _object(detail, "object"), created, "version-id", message.get("time"))
+    removal = (detail.get("reason"), detail.get("deletion-type")) == EVENTBRIDGE_LIFECYCLE_REMOVAL
+    return [replace(change, lifecycle_removal=True) if removal and not created else change]
 
 
 def _change(

@@ -10,16 +10,16 @@ thread pool, each one's pages in turn.
   role needs no other permission. Without, ListObjectsV2 paged by ContinuationToken (s3:ListBucket).
 - An object below a wildcard is an *eviction* (refreshed needlessly) unless it needs invalidating anyway:
   it is a change this batch invalidates, or (versioned listing) its current version was written within
-  the deploy and differs from the entry before it: a different ETag, no earlier entry, or a delete
-  marker before it. "Within the deploy" is: no earlier than DEPLOY_SPREAD before the oldest current
-  version of this batch's changed keys (now, when none is listed). The window is anchored on the batch's
-  own writes, so a batch redelivered an hour later judges the same; 15 minutes is seven times what a
-  12,000-file deploy takes at 100 files a second, and a version written by another deploy less than
-  that before counts as changed (a wildcard may refresh it once more: a cache miss, never a missed
-  change). Versions written after the batch's own need their own invalidation whatever the window.
-  Anything that cannot be told (a "null" version id, entries with the same LastModified) is an eviction.
-  An unversioned listing cannot tell what else the deploy changed: there only this batch's changes are
-  not evictions.
+  the deploy and differs from the entry it replaced in S3's order, as change detection judges it
+  (history.py): a different ETag, no earlier version, or a delete marker that may lie between (then
+  the same ETag is judged new). "Within the deploy" is: no earlier than DEPLOY_SPREAD before the oldest
+  current version of this batch's changed keys (now, when none is listed). The window is anchored on
+  the batch's own writes, so a batch redelivered an hour later judges the same; 15 minutes is seven
+  times what a 12,000-file deploy takes at 100 files a second, and a version written by another deploy
+  less than that before counts as changed (a wildcard may refresh it once more: a cache miss, never a
+  missed change). Versions written after the batch's own need their own invalidation whatever the
+  window. Anything that cannot be told (a "null" version id) is an eviction. An unversioned listing
+  cannot tell what else the deploy changed: there only this batch's changes are not evictions.
 - Bounds: one call per page of 1,000 objects (versions and delete markers on the versioned listing), at
   least one per prefix, and at most MAX_LIST_CALLS per batch; no call once the invocation's time falls
   under detect.py's floor (half of what was left when the listing started, at least 5 s). Past a bound,
@@ -58,9 +58,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .config import Config, Distribution
 from .cover import directories
 from .covered import MARGIN
-from .detect import PAGE_SIZE, POOL_SIZE, S3, Lookup, OutOfTimeError, collect
+from .detect import PAGE_SIZE, POOL_SIZE, S3, Lookup, OutOfTimeError, collect, listed_entry
 from .history import Entry as HistoryEntry
-from .history import History
+from .history import History, Reason, replaced_entry
 from .paths import key_prefix, serves, viewer_paths
 
 logger = logging.getLogger(__name__)
@@ -334,11 +334,6 @@ def _walk_objects(lookup: Lookup, s3: ListsObjects, calls: _Calls, bucket: str, 
     return listing
 
 
-Entry = tuple[
-    float, str | None, bool, str
-]  # last modified, ETag (None: delete marker), is latest, version id
-
-
 def _walk_versions(
     lookup: Lookup, s3: ListsObjects, calls: _Calls, bucket: str, prefix: str, *, keys: Set[str]
 ) -> _Listing:
@@ -347,13 +342,13 @@ def _walk_versions(
     entries of `keys` are kept as change detection reads them, for those the walk saw whole."""
     listing = _Listing(prefix)
     params = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": PAGE_SIZE}
-    pending: defaultdict[str, list[Entry]] = defaultdict(list)
+    pending: defaultdict[str, list[HistoryEntry]] = defaultdict(list)
     kept: dict[str, list[HistoryEntry]] = {key: [] for key in keys if key.startswith(prefix)}
     for page in _pages(lookup, s3.list_object_versions, calls, listing, params):
         for item in page.get("Versions", []):
-            pending[item["Key"]].append(_entry(item, str(item.get("ETag") or "")))
+            pending[item["Key"]].append(listed_entry(item, str(item.get("ETag") or "")))
         for item in page.get("DeleteMarkers", []):
-            pending[item["Key"]].append(_entry(item, None))
+            pending[item["Key"]].append(listed_entry(item, None))
         collect(page, kept)
         end = page.get("NextKeyMarker") if page.get("IsTruncated") else None
         for key in sorted(k for k in pending if end is None or k < end):
@@ -365,24 +360,31 @@ def _walk_versions(
     return listing
 
 
-def _entry(item: Mapping[str, Any], etag: str | None) -> Entry:
-    return item["LastModified"].timestamp(), etag, bool(item.get("IsLatest")), str(item.get("VersionId"))
-
-
-def _current(entries: Sequence[Entry]) -> tuple[float, int] | None:
-    """The current version's last modified and how it compares with the entry before it (SAME: or
-    cannot be told); None when the key's latest entry is a delete marker (no object to evict)."""
-    latest = next((e for e in entries if e[2]), None)
-    if latest is None or latest[1] is None:
+def _current(entries: Sequence[HistoryEntry]) -> tuple[float, int] | None:
+    """The current version's last modified and how it compares with the entry it replaced; None when
+    the key's latest entry is a delete marker (no object to evict)."""
+    first = entries[0]  # usually the current entry: S3 lists it first of its key
+    latest = first if first.is_latest else next((e for e in entries if e.is_latest), None)
+    if latest is None or latest.etag is None:
         return None
-    modified, etag, _, version_id = latest
-    older = [e for e in entries if e is not latest]
-    if version_id == "null" or any(e[0] == modified for e in older):
-        return modified, SAME  # overwritten in place, or an order S3 cannot tell
-    before = max((e for e in older if e[0] < modified), default=None, key=lambda e: e[0])
-    if before is None or before[1] is None:
-        return modified, NEW
-    return modified, SAME if before[1] == etag else CHANGED
+    return latest.last_modified.timestamp(), _compared(entries, latest)
+
+
+def _compared(entries: Sequence[HistoryEntry], latest: HistoryEntry) -> int:
+    """SAME, CHANGED or NEW, against the entry it replaced in S3's order, as history.version_verdict
+    judges it by ETag (SAME also when that cannot be told)."""
+    if latest.version_id == "null":
+        return SAME  # overwritten in place: cannot be told
+    if len(entries) == 1:
+        return NEW
+    step = replaced_entry(entries, latest.version_id)
+    if isinstance(step, Reason):
+        return SAME
+    if step.previous is None:
+        return NEW
+    if step.previous.etag != latest.etag:
+        return CHANGED
+    return NEW if step.marker_between else SAME
 
 
 def _window_start(listings: Sequence[_Listing], changed: Set[str], now: datetime) -> float:

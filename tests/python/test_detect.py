@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from cf_invalidator import detect, tree
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
+from cf_invalidator.distribution_config import DistributionConfigs, resolve
+from cf_invalidator.events import changes
 from support.sqs_events import eventbridge_body, s3_body, sqs_event
 from support.versioned_bucket import (
     BUCKET,
@@ -327,12 +330,18 @@ def test_delete_in_the_batch_invalidates_the_key_whatever_its_versions(s3: Count
     assert invalidated(bodies, s3) == {"/a.html"}
 
 
-def test_writes_in_the_same_second_are_an_ambiguous_order(s3: CountingS3, clock: TickingClock) -> None:
+@pytest.mark.parametrize(("invalidate_new_objects", "expected"), [(True, {"/a.html"}), (False, set())])
+def test_delete_marker_in_the_same_second_as_the_replaced_version_counts_as_new(
+    s3: CountingS3, clock: TickingClock, invalidate_new_objects: bool, expected: set[str]
+) -> None:
+    """The marker may lie before or after v1: new after it, or unchanged after v1. Invalidated unless new
+    objects are skipped (then both readings skip it)."""
     put(s3.client, "a.html")
     clock.step *= 0
     s3.client.delete_object(Bucket=BUCKET, Key="a.html")
     back = put(s3.client, "a.html")
-    assert invalidated([created("a.html", back)], s3, invalidate_new_objects=False) == {"/a.html"}
+    bodies = [created("a.html", back)]
+    assert invalidated(bodies, s3, invalidate_new_objects=invalidate_new_objects) == expected
 
 
 def test_eventbridge_version_id_is_compared_too(s3: CountingS3) -> None:
@@ -492,3 +501,206 @@ def test_time_running_low_midway_stops_looking_and_invalidates_the_rest(
     assert (unverified["list_calls"], unverified["keys_from_tree"]) == (0, 2)
     assert (s3.calls["list_object_versions"], s3.calls["head_object"]) == (1, 0)  # the walk's one page
     assert unverified["reasons"] == {"no_time": 2}
+
+
+class ListedS3:
+    """S3 answering ListObjectVersions with a hand-built page, as S3 orders it (moto orders a key's
+    versions by LastModified and stamps a multipart upload at completion, so it cannot show the race),
+    and HeadObject with the same served headers for every version."""
+
+    def __init__(self, page: Mapping[str, Any]) -> None:
+        self.page = page
+
+    def list_object_versions(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.page
+
+    def head_object(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {"ETag": '"a"', "ContentType": "text/html"}
+
+
+def listed_version(version_id: str, seconds_ago: int, etag: str, *, latest: bool = False) -> dict[str, Any]:
+    written = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=seconds_ago)
+    return {
+        "Key": "big.bin",
+        "VersionId": version_id,
+        "LastModified": written,
+        "ETag": etag,
+        "IsLatest": latest,
+    }
+
+
+def test_multipart_upload_completed_after_a_racing_put_invalidates() -> None:
+    """Issue 19: the multipart upload began before the racing PUT (so its LastModified is older) and
+    completed after it, with the bytes of the version before the race. S3 lists it first: it replaced
+    the PUT, whose bytes viewers may hold."""
+    page = {
+        "IsTruncated": False,
+        "Versions": [
+            listed_version("multipart", 60, '"a"', latest=True),
+            listed_version("racing-put", 30, '"w"'),
+            listed_version("v1", 600, '"a"'),
+        ],
+    }
+    body = s3_body(
+        "big.bin", bucket=BUCKET, version_id="multipart", event_name="ObjectCreated:CompleteMultipartUpload"
+    )
+    config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True)
+    kept = detect.keys_to_invalidate({"m0": changes(body)}, config, ListedS3(page), lambda: 60_000)
+    assert kept == {"m0": ["big.bin"]}
+
+
+class DistributionConfigOf:
+    """GetDistributionConfig: one distribution whose default origin is the bucket under /site."""
+
+    def get_distribution_config(self, **kwargs: Any) -> Mapping[str, Any]:
+        origin = {"Id": "site", "DomainName": f"{BUCKET}.s3.amazonaws.com", "OriginPath": "/site"}
+        return {
+            "DistributionConfig": {
+                "Origins": {"Quantity": 1, "Items": [origin]},
+                "DefaultCacheBehavior": {"TargetOriginId": "site"},
+            }
+        }
+
+
+class UnreadableDistributionConfig:
+    def get_distribution_config(self, **kwargs: Any) -> Mapping[str, Any]:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetDistributionConfig")
+
+
+def auto_batch(bodies: Iterable[str], s3: Any, cloudfront_config: Any) -> tuple[set[str], list[str]]:
+    """The paths invalidated and the messages failed, for one distribution with origin_path "auto"."""
+    config = Config(
+        distributions=(Distribution("auto", "EAUTO", "auto"),),
+        max_paths=100,
+        bucket_name=BUCKET,
+        skip_unchanged_objects=True,
+        evictions_per_path=0,
+    )
+    configs = DistributionConfigs(cloudfront_config, BUCKET)
+    cloudfront = RecordingCloudFront()
+    response = process_batch(
+        sqs_event(bodies),
+        config,
+        cloudfront,
+        lambda: 60_000,
+        s3=s3,
+        resolve=lambda c, deadline: resolve(c, configs, deadline),
+    )
+    return cloudfront.paths, [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+
+def test_auto_distribution_skips_an_identical_reupload(s3: CountingS3) -> None:
+    """Issue 19: detection is handed the resolved routing (origin /site), not the origin path "auto"."""
+    put(s3.client, "site/a.html")
+    again = put(s3.client, "site/a.html")
+    changed = put(s3.client, "site/b.html", b"new")
+    assert auto_batch([created("site/a.html", again)], s3, DistributionConfigOf()) == (set(), [])
+    assert auto_batch([created("site/b.html", changed)], s3, DistributionConfigOf()) == ({"/b.html"}, [])
+
+
+def test_unresolved_auto_distribution_keeps_an_identical_reupload_for_a_retry(s3: CountingS3) -> None:
+    """Which keys it serves is unknown until its configuration is read: nothing is skipped, the message
+    is retried."""
+    put(s3.client, "site/a.html")
+    again = put(s3.client, "site/a.html")
+    assert auto_batch([created("site/a.html", again)], s3, UnreadableDistributionConfig()) == (set(), ["m0"])
+
+
+def expired(key: str, version_id: str | None) -> str:
+    """S3 Lifecycle's permanent removal of a version (NoncurrentVersionExpiration), as S3 reports it."""
+    return deleted(key, version_id, event_name="LifecycleExpiration:Delete")
+
+
+def eventbridge_deleted(key: str, version_id: str, reason: str, deletion_type: str) -> str:
+    body = json.loads(
+        eventbridge_body(key, detail_type="Object Deleted", bucket=BUCKET, version_id=version_id)
+    )
+    body["detail"].update({"reason": reason, "deletion-type": deletion_type})
+    return json.dumps(body)
+
+
+def noncurrent_expired(s3: CountingS3, key: str) -> str:
+    """Two versions of `key`, the older one then removed as a noncurrent-version expiration removes it;
+    its version id."""
+    old = put(s3.client, key, b"old")
+    put(s3.client, key, b"current")
+    s3.client.delete_object(Bucket=BUCKET, Key=key, VersionId=old)
+    return old
+
+
+def test_lifecycle_expiry_of_a_noncurrent_version_invalidates_nothing(
+    s3: CountingS3, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 19: noncurrent versions expire a day on (the README's lifecycle rule); the current object,
+    the one viewers get, is untouched."""
+    old = noncurrent_expired(s3, "docs/a.html")
+    with caplog.at_level(logging.INFO):
+        assert invalidated([expired("docs/a.html", old)], s3) == set()
+    logged = decisions(caplog)["noncurrent_removals_skipped"]
+    assert (logged["levelname"], logged["key_count"], logged["example_key"]) == ("INFO", 1, "docs/a.html")
+
+
+def test_lifecycle_expiry_of_a_noncurrent_version_is_left_out_with_change_detection_off(
+    s3: CountingS3,
+) -> None:
+    """The event alone proves it: no S3 call is needed, and none is made."""
+    old = noncurrent_expired(s3, "a.html")
+    cloudfront = RecordingCloudFront()
+    config = Config(distributions=(WWW,), max_paths=100)
+    response = process_batch(sqs_event([expired("a.html", old)]), config, cloudfront, lambda: 60_000, s3=s3)
+    assert (response, cloudfront.paths, sum(s3.calls.values())) == ({"batchItemFailures": []}, set(), 0)
+
+
+def test_eventbridge_lifecycle_removal_of_a_version_invalidates_nothing(s3: CountingS3) -> None:
+    old = noncurrent_expired(s3, "a.html")
+    body = eventbridge_deleted("a.html", old, "Lifecycle Expiration", "Permanently Deleted")
+    assert invalidated([body], s3) == set()
+
+
+@pytest.mark.parametrize(
+    ("reason", "deletion_type"),
+    [
+        ("Lifecycle Expiration", "Delete Marker Created"),  # the current version expired
+        ("DeleteObject", "Permanently Deleted"),  # a user's delete of a named version
+    ],
+)
+def test_eventbridge_deletions_that_may_change_the_current_object_invalidate(
+    s3: CountingS3, reason: str, deletion_type: str
+) -> None:
+    old = noncurrent_expired(s3, "a.html")
+    assert invalidated([eventbridge_deleted("a.html", old, reason, deletion_type)], s3) == {"/a.html"}
+
+
+def test_permanent_delete_of_the_current_version_invalidates(s3: CountingS3) -> None:
+    """The version before it is served now."""
+    put(s3.client, "a.html", b"old")
+    current = put(s3.client, "a.html", b"current")
+    s3.client.delete_object(Bucket=BUCKET, Key="a.html", VersionId=current)
+    assert invalidated([deleted("a.html", current, event_name="ObjectRemoved:Delete")], s3) == {"/a.html"}
+
+
+def test_permanent_delete_of_a_noncurrent_version_by_a_user_invalidates(s3: CountingS3) -> None:
+    """Nothing proves the version was not the current one when it was deleted: the listing no longer
+    holds it, and neither the listing nor the event places it among the key's versions."""
+    old = noncurrent_expired(s3, "a.html")
+    assert invalidated([deleted("a.html", old, event_name="ObjectRemoved:Delete")], s3) == {"/a.html"}
+
+
+@pytest.mark.parametrize("version_id", [None, "null"])
+def test_lifecycle_removal_without_a_version_id_invalidates(s3: CountingS3, version_id: str | None) -> None:
+    """An unversioned bucket (or a null version): Lifecycle removed the object viewers get."""
+    assert invalidated([expired("a.html", version_id)], s3) == {"/a.html"}
+
+
+def test_lifecycle_delete_marker_invalidates(s3: CountingS3) -> None:
+    """A versioned bucket's current version expires by a delete marker: the key answers 404 now."""
+    put(s3.client, "a.html")
+    marker = s3.client.delete_object(Bucket=BUCKET, Key="a.html")["VersionId"]
+    body = deleted("a.html", marker, event_name="LifecycleExpiration:DeleteMarkerCreated")
+    assert invalidated([body], s3) == {"/a.html"}
+
+
+def test_noncurrent_expiry_beside_a_change_of_the_same_key_leaves_the_change(s3: CountingS3) -> None:
+    old = noncurrent_expired(s3, "a.html")
+    changed = put(s3.client, "a.html", b"changed")
+    assert invalidated([expired("a.html", old), created("a.html", changed)], s3) == {"/a.html"}

@@ -1,6 +1,7 @@
 """GIVEN a key's version history WHEN a created version is judged THEN unchanged, new, changed or unverified.
 
-Pure: histories and HeadObject answers are written by hand, as ListObjectVersions and HeadObject give them.
+Pure: histories and HeadObject answers are written by hand, as ListObjectVersions and HeadObject give them:
+each kind (versions, delete markers) newest first, S3's own order, whatever their LastModified.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from cf_invalidator.history import (
     Entry,
     Fingerprint,
     Reason,
+    Step,
     Verdict,
     directory,
     fingerprint,
@@ -31,12 +33,12 @@ def at(seconds_ago: int) -> datetime:
     return NOW - timedelta(seconds=seconds_ago)
 
 
-def version(version_id: str, seconds_ago: int, etag: str = '"e1"') -> Entry:
-    return Entry(version_id, at(seconds_ago), etag)
+def version(version_id: str, seconds_ago: int, etag: str = '"e1"', *, latest: bool = False) -> Entry:
+    return Entry(version_id, at(seconds_ago), etag, is_latest=latest)
 
 
-def marker(version_id: str, seconds_ago: int) -> Entry:
-    return Entry(version_id, at(seconds_ago), None)
+def marker(version_id: str, seconds_ago: int, *, latest: bool = False) -> Entry:
+    return Entry(version_id, at(seconds_ago), None, is_latest=latest)
 
 
 HTML = fingerprint({"ETag": '"e1"', "ContentType": "text/html", "Metadata": {"a": "1", "b": "2"}})
@@ -89,32 +91,94 @@ def test_first_version_is_new() -> None:
 
 
 def test_version_after_a_delete_marker_is_new_even_if_the_bytes_are_old() -> None:
-    history = (version("v2", 10), marker("d1", 50), version("v1", 100))
-    assert heads_needed(history, "v2", NOW) == ()
-    assert version_verdict(history, "v2", {}, NOW) is Verdict.NEW
+    """The marker is newer than v1 by LastModified, but v1's is only the earliest it was written (a
+    multipart upload's start): new after the marker, or unchanged after v1, so judged new."""
+    history = (version("v2", 10, latest=True), version("v1", 100), marker("d1", 50))
+    assert heads_needed(history, "v2", NOW) == ("v2", "v1")
+    assert version_verdict(history, "v2", {"v2": HTML, "v1": HTML}, NOW) is Verdict.NEW
 
 
-def test_entries_are_ordered_by_last_modified_whatever_their_list() -> None:
-    """boto3 returns versions and delete markers in two lists: a marker older than the version's
-    predecessor does not count, one between them does."""
-    older_marker = (version("v2", 10), version("v1", 100), marker("d1", 200))
-    assert replaced_entry(older_marker, "v2") == (version("v2", 10), version("v1", 100))
-    newer_entries = (version("v3", 5, '"e3"'), marker("d2", 7), version("v2", 10), version("v1", 100))
-    assert replaced_entry(newer_entries, "v2") == (version("v2", 10), version("v1", 100))
+def test_multipart_completed_after_a_racing_put_is_compared_with_the_put() -> None:
+    """Issue 19: the multipart upload (listed first, current) started before the racing PUT, so its
+    LastModified is older; its bytes are those of the version before the race. It replaced the PUT,
+    whose content viewers may hold: a change, never compared with v1."""
+    history = (
+        version("multipart", 60, '"a"', latest=True),
+        version("racing-put", 30, '"w"'),
+        version("v1", 600, '"a"'),
+    )
+    assert replaced_entry(history, "multipart") == Step(history[0], history[1], marker_between=False)
+    assert heads_needed(history, "multipart", NOW) == ()
+    judgement = version_verdict(history, "multipart", {"multipart": HTML, "v1": HTML}, NOW)
+    assert judgement is Verdict.CHANGED
+    assert invalidates(judgement, invalidate_new_objects=False)
+
+
+def test_the_racing_put_itself_is_compared_with_the_version_listed_after_it() -> None:
+    history = (version("multipart", 60, latest=True), version("racing-put", 30), version("v1", 600))
+    assert version_verdict(history, "racing-put", {"racing-put": HTML, "v1": HTML}, NOW) is Verdict.UNCHANGED
+
+
+def test_versions_at_the_same_second_are_ordered_by_the_listing() -> None:
+    history = (version("v2", 10, latest=True), version("v1", 10))
+    assert replaced_entry(history, "v2") == Step(history[0], history[1], marker_between=False)
+    assert version_verdict(history, "v2", {"v2": HTML, "v1": HTML}, NOW) is Verdict.UNCHANGED
 
 
 @pytest.mark.parametrize(
     "history",
     [
-        (version("v2", 10), marker("d1", 10), version("v1", 100)),  # a marker at the same second
-        (version("v2", 10), version("v1", 10)),  # two versions at the same second
-        (version("v2", 10), marker("d1", 100), version("v1", 100)),  # predecessor unclear
+        # a marker made at least a second before the replaced version's LastModified
+        (version("v2", 10, latest=True), version("v1", 100), marker("d1", 101)),
+        # the current entry is a delete marker: newer than every version
+        (marker("d2", 5, latest=True), version("v2", 10), version("v1", 100)),
+        # several markers, all older than v1
+        (version("v2", 10, latest=True), version("v1", 100), marker("d2", 200), marker("d1", 300)),
     ],
 )
-def test_equal_last_modified_around_the_version_is_ambiguous(history: tuple[Entry, ...]) -> None:
-    assert replaced_entry(history, "v2") is Reason.AMBIGUOUS_ORDER
-    assert heads_needed(history, "v2", NOW) == ()
-    assert version_verdict(history, "v2", {"v2": HTML, "v1": HTML}, NOW) is Reason.AMBIGUOUS_ORDER
+def test_delete_markers_certainly_outside_the_pair_do_not_count(history: tuple[Entry, ...]) -> None:
+    step = replaced_entry(history, "v2")
+    assert isinstance(step, Step)
+    assert (step.previous, step.marker_between) == (version("v1", 100), False)
+    assert version_verdict(history, "v2", {"v2": HTML, "v1": HTML}, NOW) is Verdict.UNCHANGED
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        (version("v2", 10, latest=True), marker("d1", 100), version("v1", 100)),  # the same second as v1
+        (version("v2", 10, latest=True), version("v1", 100), marker("d1", 50)),  # newer than v1
+        (version("v3", 5, latest=True), marker("d2", 7), version("v2", 10), version("v1", 100)),  # after v2?
+    ],
+)
+def test_delete_marker_that_may_lie_between_makes_unchanged_new(history: tuple[Entry, ...]) -> None:
+    """LastModified is the only order between the two lists and only a lower bound of a version's place:
+    either reading (new after the marker, unchanged after v1) is skipped only when new objects are."""
+    step = replaced_entry(history, "v2")
+    assert isinstance(step, Step) and step.marker_between
+    judgement = version_verdict(history, "v2", {"v2": HTML, "v1": HTML}, NOW)
+    assert judgement is Verdict.NEW
+    assert invalidates(judgement, invalidate_new_objects=True)
+    assert not invalidates(judgement, invalidate_new_objects=False)
+
+
+def test_delete_marker_that_may_lie_between_leaves_a_change_a_change() -> None:
+    history = (version("v2", 10, '"e2"', latest=True), version("v1", 100), marker("d1", 50))
+    assert version_verdict(history, "v2", {}, NOW) is Verdict.CHANGED
+
+
+def test_lifecycle_delete_marker_stamped_midnight_may_have_been_made_that_day() -> None:
+    """S3 Lifecycle stamps the markers it creates 00:00 UTC of the day it makes them: one stamped
+    before v1 may still have been made after it, the same day."""
+    midnight = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+    v1 = Entry("v1", midnight + timedelta(hours=6), '"e1"')
+    v2 = Entry("v2", NOW - timedelta(seconds=10), '"e1"', is_latest=True)
+    lifecycle = (v2, v1, Entry("d1", midnight, None))
+    assert version_verdict(lifecycle, "v2", {"v2": HTML, "v1": HTML}, NOW) is Verdict.NEW
+    a_day_before = (v2, v1, Entry("d1", midnight - timedelta(days=1), None))
+    assert version_verdict(a_day_before, "v2", {"v2": HTML, "v1": HTML}, NOW) is Verdict.UNCHANGED
+    user_marker = (v2, v1, Entry("d1", midnight + timedelta(seconds=1), None))
+    assert version_verdict(user_marker, "v2", {"v2": HTML, "v1": HTML}, NOW) is Verdict.UNCHANGED
 
 
 def test_a_tie_elsewhere_in_the_history_does_not_matter() -> None:
@@ -170,7 +234,7 @@ def test_a_to_b_to_a_in_one_batch_is_changed() -> None:
         ([Verdict.NEW, Verdict.UNCHANGED], Verdict.NEW),
         ([Verdict.NEW, Verdict.CHANGED], Verdict.CHANGED),
         ([Verdict.UNCHANGED, Reason.NO_TIME], Reason.NO_TIME),
-        ([Reason.NO_TIME, Reason.AMBIGUOUS_ORDER], Reason.AMBIGUOUS_ORDER),
+        ([Reason.NO_TIME, Reason.LOOKUP_ERROR], Reason.LOOKUP_ERROR),
         ([Reason.VERSION_NOT_LISTED, Verdict.CHANGED, Reason.LOOKUP_ERROR], Reason.LOOKUP_ERROR),
         ([Verdict.CHANGED, Verdict.UNCHANGED], Verdict.CHANGED),
         ([Verdict.UNCHANGED, Verdict.NEW, Verdict.UNCHANGED], Verdict.NEW),

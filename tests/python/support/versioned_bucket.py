@@ -1,8 +1,11 @@
 """A versioned bucket in in-process moto whose clock the test sets, and an S3 client that counts its calls.
 
 moto stamps LastModified with the wall clock at one-second resolution in listings, so puts made in the
-same second tie, which the handler rightly treats as an unknown order. `TickingClock` replaces moto's S3
-clock: each object write lands one second after the previous one, or at the same second when frozen.
+same second tie. `TickingClock` replaces moto's S3 clock: each object write lands one second after the
+previous one, or at the same second when frozen. Frozen, it still moves a millisecond a write: moto
+orders a key's versions by LastModified to the millisecond (equal ones oldest first, and the oldest
+flagged IsLatest), where S3 lists them in its own order, newest first, whatever their LastModified; the
+millisecond keeps moto's order S3's while the listing shows the same second.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ BUCKET = "example-site"
 class TickingClock:
     """Stands in for moto.s3.models.utcnow (naive UTC, like moto's)."""
 
-    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1))
+    now: datetime = field(
+        default_factory=lambda: datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(hours=1)
+    )
     step: timedelta = timedelta(seconds=1)
 
     def __call__(self) -> datetime:
-        self.now += self.step
+        self.now += self.step or timedelta(milliseconds=1)
         return self.now
 
 
