@@ -1,4 +1,8 @@
-"""`make bench`: every benchmark, one after the other, then the README's figures rewritten.
+"""`make bench`: every benchmark, then the README's figures rewritten.
+
+handler_bench runs first, alone (CPU and wall-time figures); then the simulations of the other benches,
+each independent and on a virtual clock, run on a process pool, one worker a core (parallel.py), and
+print in the order they always did.
 
 Figures are printed, never asserted. Each bench returns its README sections (name -> markdown);
 sections.write_sections puts them between the README's `<!-- bench:name -->` markers and keeps a copy in
@@ -17,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cover_replay
 import handler_bench
+import parallel
 import storm
 import viewer_urls
 from sections import markdown_table, write_sections
@@ -75,15 +80,16 @@ def main() -> None:
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
     started = time.perf_counter()
-    handler = handler_bench.main()
+    handler = handler_bench.main()  # alone, before the pool starts: its CPU figures share no core
     sections = {"handler": handler_section(handler)}
     print()
-    sections |= storm.main()
-    print()
-    sections |= cover_replay.main()  # the replay at several evictions_per_path, and the frontier
-    print()
-    sections |= viewer_urls.main()
-    print()
+    with parallel.pool() as pool:  # every simulation submitted, the longest first; results in order
+        replays = cover_replay.start(pool)  # the replay at several evictions_per_path, and the frontier
+        storms = storm.start(pool)
+        urls = viewer_urls.start(pool)
+        for finish in (storms, replays, urls):
+            sections |= finish()
+            print()
     write_sections(sections)
     print_planning_targets(handler)
     print(f"make bench: {time.perf_counter() - started:.0f} s")
