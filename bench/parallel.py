@@ -18,8 +18,10 @@ Finish = Callable[[], Sections]
 
 
 def workers() -> int:
-    """One worker per core this process may run on."""
-    return len(os.sched_getaffinity(0))
+    """One worker per core this process may run on (every core where the system cannot tell)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; not macOS
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def pool() -> ProcessPoolExecutor:
