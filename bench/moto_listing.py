@@ -53,8 +53,7 @@ class Listed:
     def __init__(self, stored: Any) -> None:
         self._stored = stored
         # read for every version by the listing's sort and loop: held here, not looked up through
-        # __getattr__ each time (a third of an interleaved replay's CPU); the stored object does not
-        # change during a listing
+        # __getattr__ each time; the stored object does not change during a listing
         self.name = stored.name
         self.last_modified = stored.last_modified
         self.is_latest = False  # set by the listing, for its answer only
