@@ -11,9 +11,15 @@ docs' table: 0, 1, 3, 10, 100) and the module's default (variables.tf); the repl
 there read the same bucket state, so backend_s3.RecordedS3 answers the later ones from the first's S3
 answers. In the interleaved timing, where the bucket changes under the handler and nothing can be
 reused, the default only (INTERLEAVED_EVICTIONS_PER_PATH): it is what the targets judge, and the
-whole set would double `make bench`'s time. Deploys run in order, each replayed every way, and each
-way at every setting (the after-upload ones first), before the next deploy is uploaded. Figures are
-printed, never asserted.
+whole set would double `make bench`'s time. Deploys run in order, each replayed at every setting
+before the next deploy is uploaded.
+
+The replay runs in parts on the bench's process pool (parallel.py; `parts`): per site and way, the
+after-upload settings in one part and the interleaved ones in another, each part with its own moto S3
+uploading every deploy. A replay leaves the bucket as it found it and each way has its own bucket, so a
+part's replays get the answers they get when one process replays everything; the outcomes are put back
+in that order (`in_replay_order`), so the tables do not depend on the pool. Figures are printed, never
+asserted.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,9 +47,11 @@ from cover_report import (  # noqa: E402
 )
 from freshness import freshness_section, print_freshness  # noqa: E402
 from frontier import Cover, Problem, frontier  # noqa: E402
+from parallel import Finish, Sections, run_alone  # noqa: E402
 from replay import (  # noqa: E402
     SITES,
     TIMINGS,
+    WAYS,
     Outcome,
     SiteBucket,
     load_site,
@@ -63,6 +72,7 @@ SETTINGS = [(TIMINGS[0], epp) for epp in AFTER_UPLOAD_EVICTIONS_PER_PATH] + [
     (TIMINGS[1], epp) for epp in INTERLEAVED_EVICTIONS_PER_PATH
 ]
 Frontiers = dict[tuple[str, int, float], Cover]  # (site, deploy number, evictions_per_path) -> optimum
+Replayed = tuple[list[Outcome], list[Outcome]]  # (at SETTINGS, unsettled)
 
 
 def frontiers_of(name: str, values: Sequence[float]) -> tuple[Frontiers, float]:
@@ -85,22 +95,25 @@ def generation(buckets: Sequence[SiteBucket]) -> int:
     return sum(b.generation for b in buckets)
 
 
-def replay_site(name: str, settings: Sequence[tuple[str, float]]) -> tuple[list[Outcome], list[Outcome]]:
-    """Every deploy of the site, each way, at each (timing, evictions_per_path); and apart, interleaved at
-    the default evictions_per_path with upload_settle_seconds 0 (never held: the freshness it trades)."""
+def replay_part(name: str, way: str, settings: Sequence[tuple[str, float]], unsettled: bool) -> Replayed:
+    """Every deploy of the site uploaded one way, at each (timing, evictions_per_path); with `unsettled`,
+    also interleaved at the default evictions_per_path with upload_settle_seconds 0 (never held: the
+    freshness it trades), returned apart. One part of the replay: the bucket of each way is its own and
+    a replay leaves it as it found it, so a part uploads every deploy in turn and replays only its own
+    settings, in its own process, with the answers the whole replay in one process gives."""
     defaults = module_defaults()
     site = load_site(name)
-    outcomes, unsettled = [], []
+    outcomes, held = [], []
     with site_s3() as s3:
-        for uploads in uploaded_deploys(site):
+        for uploads in uploaded_deploys(site, (way,)):
             recorded = RecordedS3(s3, functools.partial(generation, [u.bucket for u in uploads]))
             for uploaded, (timing, epp) in itertools.product(uploads, settings):
                 client = recorded if timing == TIMINGS[0] else s3
                 outcomes.append(
                     replay(site.name, uploaded, client, defaults, evictions_per_path=epp, timing=timing)
                 )
-            for uploaded in uploads:
-                unsettled.append(
+            for uploaded in uploads if unsettled else ():
+                held.append(
                     replay(
                         site.name,
                         uploaded,
@@ -111,43 +124,92 @@ def replay_site(name: str, settings: Sequence[tuple[str, float]]) -> tuple[list[
                         upload_settle_seconds=0,
                     )
                 )
-    return outcomes, unsettled
+    return outcomes, held
 
 
-def main(sites: Sequence[str] = SITES) -> dict[str, str]:
-    """Replay, compute the frontiers, print everything; return the docs' replay, cover, evictions
-    and freshness sections."""
-    started = time.perf_counter()
-    print(
-        f"== Replay of real deploys vs the frontier: evictions_per_path {AFTER_UPLOAD_EVICTIONS_PER_PATH} "
-        f"after upload, {INTERLEAVED_EVICTIONS_PER_PATH} interleaved (default "
-        f"{DEFAULT_EVICTIONS_PER_PATH:g}) =="
+def parts(name: str) -> list[tuple[str, str, list[tuple[str, float]], bool]]:
+    """The site's replay cut into parts of about the same work: per way, the after-upload settings
+    (which share recorded answers), and the interleaved ones with the unsettled replay."""
+    after = [s for s in SETTINGS if s[0] == TIMINGS[0]]
+    interleaved = [s for s in SETTINGS if s[0] != TIMINGS[0]]
+    return [
+        (name, way, chosen, held) for way in WAYS for chosen, held in ((after, False), (interleaved, True))
+    ]
+
+
+def in_replay_order(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """One site's outcomes in the order one process replays them: deploy by deploy, each way, each
+    setting (SETTINGS' order)."""
+    ways = {way: index for index, way in enumerate(WAYS)}
+    settings = {setting: index for index, setting in enumerate(SETTINGS)}
+    return sorted(
+        outcomes,
+        key=lambda o: (
+            o.deploy_number,
+            ways[o.way],
+            settings.get((o.timing, o.evictions_per_path), -1),
+        ),
     )
-    frontiers: Frontiers = {}
-    for name in sites:
-        found, slowest = frontiers_of(name, AFTER_UPLOAD_EVICTIONS_PER_PATH)
-        frontiers |= found
-        print(f"frontier, {name}: {slowest:.1f} s for its largest deploy at every value")
-    print_frontiers(frontiers, FULL_REGENERATIONS)
-    replayed = [replay_site(name, SETTINGS) for name in sites]
-    outcomes = [o for found, _ in replayed for o in found]
-    unsettled = [o for _, found in replayed for o in found]
+
+
+def start(pool: Executor, sites: Sequence[str] = SITES) -> Finish:
+    """Submit every site's frontiers and replay parts, the largest site first; `finish` prints what
+    main always printed and returns the docs' replay, cover, evictions and freshness sections."""
+    started = time.perf_counter()
+    replays = {
+        name: [pool.submit(replay_part, *part) for part in parts(name)]
+        for name in sorted(sites, key=lambda name: -len(load_site(name).before_keys))
+    }
+    fronts = {name: pool.submit(frontiers_of, name, AFTER_UPLOAD_EVICTIONS_PER_PATH) for name in sites}
+
+    def finish() -> Sections:
+        print(
+            "== Replay of real deploys vs the frontier: evictions_per_path "
+            f"{AFTER_UPLOAD_EVICTIONS_PER_PATH} after upload, {INTERLEAVED_EVICTIONS_PER_PATH} interleaved "
+            f"(default {DEFAULT_EVICTIONS_PER_PATH:g}) =="
+        )
+        frontiers: Frontiers = {}
+        for name in sites:
+            found, slowest = fronts[name].result()
+            frontiers |= found
+            print(f"frontier, {name}: {slowest:.1f} s for its largest deploy at every value")
+        print_frontiers(frontiers, FULL_REGENERATIONS)
+        outcomes: list[Outcome] = []
+        unsettled: list[Outcome] = []
+        for name in sites:
+            done = [future.result() for future in replays[name]]
+            outcomes += in_replay_order([o for found, _ in done for o in found])
+            unsettled += in_replay_order([o for _, held in done for o in held])
+        sections = report(outcomes, unsettled, frontiers)
+        print(f"replay and frontier: {time.perf_counter() - started:.0f} s")
+        return sections
+
+    return finish
+
+
+def report(outcomes: Sequence[Outcome], unsettled: Sequence[Outcome], frontiers: Frontiers) -> Sections:
+    """Print the replay against the frontier; return the docs' sections."""
     default = [
         o for o in outcomes if o.evictions_per_path == DEFAULT_EVICTIONS_PER_PATH and o.timing == TIMINGS[1]
     ]
     print(f"-- the replay at the default, {DEFAULT_EVICTIONS_PER_PATH:g}, interleaved --")
     print_replay(default)
-    print_freshness(default + unsettled)
+    print_freshness([*default, *unsettled])
     print_cover(outcomes, frontiers)
     sections = {
         "replay": replay_section(default),
         "cover": cover_section(outcomes, frontiers, DEFAULT_EVICTIONS_PER_PATH),
         "evictions": evictions_section(outcomes, frontiers, EVICTIONS_PER_PATH),
-        "freshness": freshness_section(default + unsettled),
+        "freshness": freshness_section([*default, *unsettled]),
     }
     print_targets(outcomes, frontiers, DEFAULT_EVICTIONS_PER_PATH)
-    print(f"replay and frontier: {time.perf_counter() - started:.0f} s")
     return sections
+
+
+def main(sites: Sequence[str] = SITES) -> Sections:
+    """Replay, compute the frontiers, print everything; return the docs' replay, cover, evictions
+    and freshness sections."""
+    return run_alone(functools.partial(start, sites=sites))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,12 @@ def required_paths(key: str, distribution: Distribution, index_document: str) ->
     )
 
 
+def wildcard_prefixes(path: str, prefixes: Mapping[str, object], lengths: Sequence[int]) -> list[str]:
+    """The wildcard prefixes `path` starts with: of its prefixes, those in `prefixes` (`lengths`: the
+    lengths of those, so that only prefixes of such a length are looked up)."""
+    return [path[:n] for n in lengths if n <= len(path) and path[:n] in prefixes]
+
+
 class LastCovered:
     """When an invalidation of one distribution last covered each path: the latest creation time among
     the invalidations naming it exactly or holding a wildcard whose prefix it starts with."""
@@ -46,11 +52,12 @@ class LastCovered:
             for path in invalidation.paths:
                 table, name = (self._prefixes, path[:-1]) if path.endswith("*") else (self._exact, path)
                 table[name] = max(table.get(name, invalidation.created_at), invalidation.created_at)
+        self._lengths = sorted({len(prefix) for prefix in self._prefixes})
 
     def at(self, path: str) -> float | None:
         """The latest creation time of an invalidation covering `path`, None when none does."""
         times = [self._exact[path]] if path in self._exact else []
-        times += [self._prefixes[path[:i]] for i in range(len(path) + 1) if path[:i] in self._prefixes]
+        times += [self._prefixes[p] for p in wildcard_prefixes(path, self._prefixes, self._lengths)]
         return max(times, default=None)
 
 
@@ -67,12 +74,13 @@ class FirstCovered:
                 table.setdefault(name, []).append(invalidation.created_at)
         for times in (*self._exact.values(), *self._prefixes.values()):
             times.sort()
+        self._lengths = sorted({len(prefix) for prefix in self._prefixes})
 
     def after(self, path: str, since: float) -> float | None:
         """The earliest creation time, at or after `since`, of an invalidation covering `path`; None when
         none does."""
         lists = [self._exact[path]] if path in self._exact else []
-        lists += [self._prefixes[path[:i]] for i in range(len(path) + 1) if path[:i] in self._prefixes]
+        lists += [self._prefixes[p] for p in wildcard_prefixes(path, self._prefixes, self._lengths)]
         found = [times[i] for times in lists if (i := bisect.bisect_left(times, since)) < len(times)]
         return min(found, default=None)
 

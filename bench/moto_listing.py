@@ -53,6 +53,10 @@ class Listed:
 
     def __init__(self, stored: Any) -> None:
         self._stored = stored
+        # read for every version by the listing's sort and loop: held here, not looked up through
+        # __getattr__ each time; the stored object does not change during a listing
+        self.name = stored.name
+        self.last_modified = stored.last_modified
         self.is_latest = False  # set by the listing, for its answer only
 
     @property  # type: ignore[misc]  # isinstance() looks at __class__: the listing tells keys from markers

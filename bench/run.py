@@ -1,4 +1,8 @@
-"""`make bench`: every benchmark, one after the other, then the figures in docs/ rewritten.
+"""`make bench`: every benchmark, then the figures in docs/ rewritten.
+
+handler_bench runs first, alone (CPU and wall-time figures); then the simulations of the other benches,
+each independent and on a virtual clock, run on a process pool, one worker a core (parallel.py), and
+print in the order they always did.
 
 Figures are printed, never asserted. Each bench returns its sections (name -> markdown);
 sections.write_sections puts each between its `<!-- bench:name -->` markers, in the docs/ page that
@@ -17,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cover_replay
 import handler_bench
+import parallel
 import storm
 import viewer_urls
 from sections import markdown_table, write_sections
 
-# handler_bench's figures -> (what the README calls them, unit, target)
+# handler_bench's figures -> (what the docs call them, unit, target)
 HANDLER_FIGURES = {
     "cpu_ms_per_1000_at_1000": ("CPU per 1,000 records, in a 1,000-record batch", "ms", "<= 20 ms"),
     "cpu_ms_per_1000_at_10000": ("CPU per 1,000 records, in a 10,000-record batch", "ms", "<= 20 ms"),
@@ -75,15 +80,16 @@ def main() -> None:
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
     started = time.perf_counter()
-    handler = handler_bench.main()
+    handler = handler_bench.main()  # alone, before the pool starts: its CPU figures share no core
     sections = {"handler": handler_section(handler)}
     print()
-    sections |= storm.main()
-    print()
-    sections |= cover_replay.main()  # the replay at several evictions_per_path, and the frontier
-    print()
-    sections |= viewer_urls.main()
-    print()
+    with parallel.pool() as pool:  # every simulation submitted, the longest first; results in order
+        replays = cover_replay.start(pool)  # the replay at several evictions_per_path, and the frontier
+        storms = storm.start(pool)
+        urls = viewer_urls.start(pool)
+        for finish in (storms, replays, urls):
+            sections |= finish()
+            print()
     write_sections(sections)
     print_planning_targets(handler)
     print(f"make bench: {time.perf_counter() - started:.0f} s")

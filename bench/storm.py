@@ -45,9 +45,11 @@ import logging
 import random
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +66,7 @@ from event_source_model import (  # noqa: E402
     peak_wildcards_in_progress,
 )
 from grading import evicted, lost_and_stale  # noqa: E402
+from parallel import Finish, Sections, run_alone  # noqa: E402
 from sections import markdown_table  # noqa: E402
 from storm_chart import write_chart  # noqa: E402
 
@@ -79,6 +82,12 @@ from support.module_defaults import ModuleDefaults, module_defaults  # noqa: E40
 DEPLOY_SIZES = (1, 10, 100, 1_000, 10_000)
 DISTRIBUTION_COUNTS = (1, 3)
 SENSITIVITY_COMPLETION = (25.0, 60.0, 120.0, 300.0, 600.0)  # seconds, for the 10,000-change deploy
+SENSITIVITY_VARIANTS = (  # (strategy, column, batch_size: None for the default) of the sensitivity table
+    ("per object", "Per object: lost", None),
+    ("module", "Module, defaults: lost (messages in the DLQ)", None),
+    ("module", "Module, `batch_size = 10000`: lost (DLQ)", 10_000),
+)
+Variant = tuple[float, str]  # (completion seconds, sensitivity column)
 RATE_LIMIT = (2.0, 10)  # assumed CreateInvalidation calls a second and burst, per account
 SCENARIOS: dict[str, tuple[float, int] | None] = {
     "documented quotas": None,
@@ -346,58 +355,115 @@ def cost_section(results: Sequence[Result]) -> str:
     return markdown_table(columns, rows, "rrlrrrrrrrrr")
 
 
-def sensitivity(tree: Sequence[str], defaults: ModuleDefaults) -> str:
+def sensitivity_section(results: Mapping[Variant, Result]) -> str:
     """The 10,000-change deploy on one distribution as invalidations take longer to complete; returns
     the docs' table."""
-    events = deploy(tree, 10_000)
-    config = Config(distributions(1), defaults.max_paths_per_invalidation, INDEX_DOCUMENT)
-    variants = (
-        ("per object", "Per object: lost", defaults),
-        ("module", "Module, defaults: lost (messages in the DLQ)", defaults),
-        ("module", "Module, `batch_size = 10000`: lost (DLQ)", replace(defaults, batch_size=10_000)),
-    )
+    labels = [label for _, label, _ in SENSITIVITY_VARIANTS]
     print("\n-- 10,000 changes, 1 distribution, documented quotas: lost (in DLQ) by completion time --")
-    print(f"{'completion':>10} " + " ".join(f"{label[:34]:>34}" for _, label, _ in variants))
-    scenario = next(iter(SCENARIOS))
+    print(f"{'completion':>10} " + " ".join(f"{label[:34]:>34}" for label in labels))
     rows = []
     for completion in SENSITIVITY_COMPLETION:
         cells, printed = [f"{completion:g} s"], []
-        for strategy, _, settings in variants:
-            r = measure(scenario, strategy, events, config, tree, completion=completion, defaults=settings)
+        for strategy, label, _ in SENSITIVITY_VARIANTS:
+            r = results[completion, label]
             cells.append(f"{r.lost:,}" if strategy == "per object" else f"{r.lost:,} ({r.dead_letters:,})")
             printed.append(f"{r.lost:>7,} ({r.dead_letters:,}) in {r.calls:>6,} calls, {r.peak_wildcards} wc")
         rows.append(cells)
         print(f"{completion:>9.0f}s " + " ".join(f"{cell:>34}" for cell in printed))
-    columns = ("Invalidations complete in", *(label for _, label, _ in variants))
+    columns = ("Invalidations complete in", *labels)
     return markdown_table(columns, rows, "rrrr")
 
 
-def main() -> dict[str, str]:
-    """Run the storms; return the docs sections they produce (name -> markdown)."""
-    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
-    defaults = module_defaults()
-    tree = site_tree()
+def print_header(tree: Sequence[str], defaults: ModuleDefaults) -> None:
     print(f"== Deploy storms: per-object vs module (site tree of {len(tree):,} objects) ==")
     print(
         f"module defaults: batch_size {defaults.batch_size}, window {defaults.batching_window_seconds} s, "
         f"budget {defaults.max_paths_per_invalidation} paths, concurrency {defaults.maximum_concurrency}, "
         f"timeout {defaults.lambda_timeout} s, maxReceiveCount {defaults.max_receive_count}"
     )
+
+
+def with_batch_size(defaults: ModuleDefaults, batch_size: int | None) -> ModuleDefaults:
+    return defaults if batch_size is None else replace(defaults, batch_size=batch_size)
+
+
+class Case(NamedTuple):
+    """One storm measure's parameters."""
+
+    scenario: str
+    strategy: str
+    changes: int
+    distributions: int
+    completion: float
+    settings: ModuleDefaults
+
+
+class Runs:
+    """The storm's measures on the pool, each submitted once: a sensitivity run with the main table's
+    parameters (25 s completion, the defaults) is that table's run, not a second one."""
+
+    def __init__(self, pool: Executor, tree: Sequence[str]) -> None:
+        self.pool = pool
+        self.tree = tree
+        self.futures: dict[Case, Future[Result]] = {}
+
+    def submit(self, case: Case) -> Future[Result]:
+        if case not in self.futures:
+            events = deploy(self.tree, case.changes)
+            settings = case.settings
+            config = Config(
+                distributions(case.distributions), settings.max_paths_per_invalidation, INDEX_DOCUMENT
+            )
+            self.futures[case] = self.pool.submit(
+                measure, case.scenario, case.strategy, events, config, self.tree, completion=case.completion,
+                defaults=settings,
+            )  # fmt: skip
+        return self.futures[case]
+
+
+def start(pool: Executor) -> Finish:
+    """Submit the storms; `finish` prints them, writes the chart and returns the docs' sections they
+    produce (name -> markdown)."""
+    defaults = module_defaults()
+    tree = site_tree()
     started = time.perf_counter()
-    results = []
-    for scenario, size, count in itertools.product(SCENARIOS, DEPLOY_SIZES, DISTRIBUTION_COUNTS):
-        events = deploy(tree, size)
-        config = Config(distributions(count), defaults.max_paths_per_invalidation, INDEX_DOCUMENT)
-        for strategy in ("per object", "module"):
-            results.append(measure(scenario, strategy, events, config, tree))
-    print_table(results)
-    print_targets(results, defaults.max_paths_per_invalidation)
-    sections = {"cost": cost_section(results), "storm-sensitivity": sensitivity(tree, defaults)}
-    write_chart(results, CHART, list(SCENARIOS), DISTRIBUTION_COUNTS, COMPLETION_SECONDS)
-    print(f"chart: {CHART.relative_to(ROOT)}; {time.perf_counter() - started:.0f} s")
-    return sections
+    runs = Runs(pool, tree)
+    table = [
+        runs.submit(Case(scenario, strategy, size, count, COMPLETION_SECONDS, defaults))
+        for scenario, size, count in itertools.product(SCENARIOS, DEPLOY_SIZES, DISTRIBUTION_COUNTS)
+        for strategy in ("per object", "module")
+    ]
+    documented = next(iter(SCENARIOS))
+    slower = {
+        (completion, label): runs.submit(
+            Case(documented, strategy, 10_000, 1, completion, with_batch_size(defaults, batch_size))
+        )
+        for completion in SENSITIVITY_COMPLETION
+        for strategy, label, batch_size in SENSITIVITY_VARIANTS
+    }
+
+    def finish() -> Sections:
+        print_header(tree, defaults)
+        results = [future.result() for future in table]
+        print_table(results)
+        print_targets(results, defaults.max_paths_per_invalidation)
+        sections = {
+            "cost": cost_section(results),
+            "storm-sensitivity": sensitivity_section({key: f.result() for key, f in slower.items()}),
+        }
+        write_chart(results, CHART, list(SCENARIOS), DISTRIBUTION_COUNTS, COMPLETION_SECONDS)
+        print(f"chart: {CHART.relative_to(ROOT)}; {time.perf_counter() - started:.0f} s")
+        return sections
+
+    return finish
+
+
+def main() -> Sections:
+    """Run the storms; return the docs' sections they produce (name -> markdown)."""
+    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    return run_alone(start)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,13 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python"), str(ROOT / "bench")]
 
+from parallel import Finish, Sections, run_alone  # noqa: E402
 from replay import SITES, load_site  # noqa: E402
 from sections import markdown_table  # noqa: E402
 
@@ -87,15 +89,32 @@ def site_rows(name: str) -> list[tuple[str, ...]]:
     return rows
 
 
-def main() -> dict[str, str]:
+def start(pool: Executor) -> Finish:
+    """Submit each site's rows; `finish` prints the table and returns the docs' section."""
     started = time.perf_counter()
-    print("== Rewrite options on real deploys: extra paths ==")
-    rows = [row for name in SITES for row in site_rows(name)]
-    columns = ("Site", "Options", "Changed keys", "Paths needed", "Extra", "Paths billed (default budget)")
-    table = markdown_table(columns, rows, "llrrrr")
-    print(table)
-    print(f"viewer urls: {time.perf_counter() - started:.0f} s")
-    return {"viewer-urls": table}
+    found = [pool.submit(site_rows, name) for name in SITES]
+
+    def finish() -> Sections:
+        print("== Rewrite options on real deploys: extra paths ==")
+        rows = [row for future in found for row in future.result()]
+        columns = (
+            "Site",
+            "Options",
+            "Changed keys",
+            "Paths needed",
+            "Extra",
+            "Paths billed (default budget)",
+        )
+        table = markdown_table(columns, rows, "llrrrr")
+        print(table)
+        print(f"viewer urls: {time.perf_counter() - started:.0f} s")
+        return {"viewer-urls": table}
+
+    return finish
+
+
+def main() -> Sections:
+    return run_alone(start)
 
 
 if __name__ == "__main__":
