@@ -26,7 +26,7 @@ def test_bucket_notifies_the_queue_of_created_and_removed_objects(basic: Deploym
     assert {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"} <= set(queue["Events"])
 
 
-def test_site_changes_become_one_invalidation_of_their_viewer_paths(basic: Deployment) -> None:
+def test_site_changes_are_invalidated_at_exactly_their_viewer_paths(basic: Deployment) -> None:
     # GIVEN a site with keys holding a space, a "+", "~", "[" and non-ASCII characters
     s3 = basic.server.client("s3")
     for key in ("old.html", "docs/a b.html"):
@@ -34,26 +34,27 @@ def test_site_changes_become_one_invalidation_of_their_viewer_paths(basic: Deplo
     # AND unchanged pages beside them, so that no wildcard pays for its evictions
     unchanged_neighbours(s3, basic.bucket, [f"docs/same-{n}.html" for n in range(10)])
     unchanged_neighbours(s3, basic.bucket, [f"same-{n}.html" for n in range(25)])
-    basic.events.drain()
-    watch = basic.watch()
-    # WHEN a deploy uploads, overwrites, copies and deletes
+    basic.deliver().check({})
     uploads = ["index.html", "docs/index.html", "docs/c+d.html", "café/menu.html", "~team/v[2].html"]
-    for key in uploads:
-        s3.put_object(Bucket=basic.bucket, Key=key, Body=b"<p>new</p>")
-    s3.put_object(Bucket=basic.bucket, Key="docs/a b.html", Body=b"v2")
-    s3.copy_object(
-        Bucket=basic.bucket,
-        Key="copies/menu.html",
-        CopySource={"Bucket": basic.bucket, "Key": "café/menu.html"},
-    )
-    s3.delete_object(Bucket=basic.bucket, Key="old.html")
-    outcomes = basic.events.drain()
-    # THEN one batch, no failure, and one invalidation holding exactly the viewer paths of the changes
-    assert [(len(o.message_ids), o.failed_ids, o.error) for o in outcomes] == [(8, set(), None)]
-    [invalidation] = watch.new()[basic.distributions["site"]]
+
+    # WHEN a deploy uploads, overwrites, copies and deletes
+    def deploy() -> None:
+        for key in uploads:
+            s3.put_object(Bucket=basic.bucket, Key=key, Body=b"<p>new</p>")
+        s3.put_object(Bucket=basic.bucket, Key="docs/a b.html", Body=b"v2")
+        s3.copy_object(
+            Bucket=basic.bucket,
+            Key="copies/menu.html",
+            CopySource={"Bucket": basic.bucket, "Key": "café/menu.html"},
+        )
+        s3.delete_object(Bucket=basic.bucket, Key="old.html")
+
+    delivery = basic.deliver(deploy)
+    # THEN once the queue is drained, nothing dead-lettered and exactly the viewer paths of the changes
     changed = [*uploads, "docs/a b.html", "copies/menu.html", "old.html"]
-    assert {"site": set(invalidation.paths)} == required_paths_by_label(changed, EXAMPLE_SITES["basic"])
-    assert {"/", "/docs/a%20b.html", "/docs/c+d.html", "/caf%C3%A9/menu.html"} <= set(invalidation.paths)
+    expected = required_paths_by_label(changed, EXAMPLE_SITES["basic"])
+    delivery.check(required=expected, allowed=expected)
+    assert {"/", "/docs/a%20b.html", "/docs/c+d.html", "/caf%C3%A9/menu.html"} <= delivery.paths["site"]
 
 
 def test_failing_invalidations_keep_the_change_until_the_dead_letter_queue_holds_it(

@@ -38,21 +38,20 @@ def test_mode_none_outputs_the_queue_that_hand_wired_bucket_events_reach(unwired
     )
     # (unchanged neighbours, so that the cheapest cover of the change is its exact paths: tree.py)
     unchanged_neighbours(s3, unwired.bucket, [f"docs/same-{n}.html" for n in range(10)])
-    unwired.events.drain()
-    watch = unwired.watch()
-    since = len(unwired.function.logs)
+    unwired.deliver().check({})
     # WHEN an object changes and the queue is delivered to the deployed function
-    s3.put_object(Bucket=unwired.bucket, Key="docs/guide.html", Body=b"<p>guide</p>")
-    outcomes = unwired.events.drain()
-    # THEN its path is invalidated and nothing failed
-    assert all(o.failed_ids == set() for o in outcomes)
+    delivery = unwired.deliver(
+        lambda: s3.put_object(Bucket=unwired.bucket, Key="docs/guide.html", Body=b"<p>guide</p>")
+    )
+    # THEN, the queue drained and nothing dead-lettered, exactly its paths are invalidated
     # (the deployment's other distributions, see test_e2e_viewer_urls.py: "pretty" also strips .html,
     # "other" is invalidated as configured, "auto" serves only pages/ and static/)
-    assert unwired.new_paths_by_label(watch) == {
+    expected = {
         **required_paths_by_label(["docs/guide.html"], {"site": "", "other": ""}),
         "pretty": {"/docs/guide.html", "/docs/guide"},
         "auto": set(),
     }
+    delivery.check(required=expected, allowed=expected)
     # AND the log says why it was not compared: this bucket is not versioned (no version id)
-    [unverified] = unwired.function.decisions("changes_unverified", since)
+    [unverified] = [r for r in delivery.records if r.get("decision") == "changes_unverified"]
     assert (unverified["key_count"], unverified["reasons"]) == (1, {"no_version_id": 1})

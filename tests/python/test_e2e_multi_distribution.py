@@ -42,24 +42,24 @@ def test_each_distribution_invalidates_the_paths_it_serves(multi: Deployment) ->
     unchanged_neighbours(s3, multi.bucket, [f"docs/guide/same-{n}.html" for n in range(5)])
     unchanged_neighbours(s3, multi.bucket, [f"docs/same-{n}.html" for n in range(10)])
     unchanged_neighbours(s3, multi.bucket, [f"same-{n}.html" for n in range(10)])
-    multi.events.drain()
-    watch = multi.watch()
-    # WHEN the site and the docs change: uploads, a copy and a delete
+    multi.deliver().check({})
     uploads = ["index.html", "about/team.html", "docs/index.html", "docs/guide/install.html"]
-    for key in uploads:
-        s3.put_object(Bucket=multi.bucket, Key=key, Body=b"<p>new</p>")
-    s3.copy_object(
-        Bucket=multi.bucket, Key="docs/guide/setup.html", CopySource=f"{multi.bucket}/docs/index.html"
-    )
-    s3.delete_object(Bucket=multi.bucket, Key="docs/old.html")
-    outcomes = multi.events.drain()
-    # THEN one batch, no failure, one invalidation per distribution, each with the paths its viewers use
-    assert [(len(o.message_ids), o.failed_ids, o.error) for o in outcomes] == [(6, set(), None)]
-    created = watch.new()
-    assert [len(created[multi.distributions[label]]) for label in ("site", "docs")] == [1, 1]
+
+    # WHEN the site and the docs change: uploads, a copy and a delete
+    def deploy() -> None:
+        for key in uploads:
+            s3.put_object(Bucket=multi.bucket, Key=key, Body=b"<p>new</p>")
+        s3.copy_object(
+            Bucket=multi.bucket, Key="docs/guide/setup.html", CopySource=f"{multi.bucket}/docs/index.html"
+        )
+        s3.delete_object(Bucket=multi.bucket, Key="docs/old.html")
+
+    delivery = multi.deliver(deploy)
+    # THEN once the queue is drained, nothing dead-lettered, and each distribution invalidated exactly
+    # the paths its viewers use
     changed = [*uploads, "docs/guide/setup.html", "docs/old.html"]
     expected = required_paths_by_label(changed, EXAMPLE_SITES["multi-distribution"])
-    assert multi.new_paths_by_label(watch) == expected
+    delivery.check(required=expected, allowed=expected)
     assert expected["docs"] == {"/", "/index.html", "/guide/install.html", "/guide/setup.html", "/old.html"}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from support.event_source import SqsEventSource, failed_message_ids
+from support.event_source import BatchOutcome, SqsEventSource, failed_message_ids
 from support.lambda_runtime import (
     DeployedCodeMismatchError,
     DeployedFunction,
@@ -78,6 +78,59 @@ def test_reported_failures_are_retried_until_the_dead_letter_queue_takes_them(
     assert [len(o.message_ids) for o in outcomes] == [2, 1, 1]  # maxReceiveCount 3
     dead = sqs.receive_message(QueueUrl=dead_letter, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in dead] == ["bad"]
+
+
+class PostponingHandler:
+    """Fails every message on its first receive, postponing those whose body says so for 120 s (as the
+    deployed function does for a held batch), and keeps a log and the SQS calls of each invocation the
+    way lambda_runtime.DeployedFunction does."""
+
+    def __init__(self, sqs: Any, queue: str) -> None:
+        self.sqs, self.queue = sqs, queue
+        self.logs: list[str] = []
+        self.invocation_calls: list[list[dict[str, Any]]] = []
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        first = [r for r in event["Records"] if r["attributes"]["ApproximateReceiveCount"] == "1"]
+        calls = []
+        for record in first:
+            if record["body"].startswith("postpone"):
+                params = {
+                    "QueueUrl": self.queue,
+                    "ReceiptHandle": record["receiptHandle"],
+                    "VisibilityTimeout": 120,
+                }
+                self.sqs.change_message_visibility(**params)
+                calls.append({"service": "sqs", "operation": "ChangeMessageVisibility", "params": params})
+        self.logs.append(f"saw {sorted(r['body'] for r in event['Records'])}")
+        self.invocation_calls.append(calls)
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in first]}
+
+
+def test_messages_the_handler_postponed_come_back_at_once_and_are_told_from_unexplained_failures(
+    queues: tuple[Any, str, str],
+) -> None:
+    sqs, queue, dead_letter = queues
+    send(sqs, queue, "postpone-1", "postpone-2", "fail")
+    source = SqsEventSource(sqs, queue, PostponingHandler(sqs, queue))
+    # WHEN the queue is drained: the postponement (120 s) is fast-forwarded, not waited for
+    first, second = source.drain()
+    # THEN the first invocation failed all three, two of them postponed on purpose, and kept its log
+    by_body = {m: b for m, b in zip(first.message_ids, ["postpone-1", "postpone-2", "fail"], strict=True)}
+    assert len(first.failed_ids) == 3
+    assert sorted(by_body[m] for m in first.postponed_ids) == ["postpone-1", "postpone-2"]
+    assert first.unexplained  # "fail" was not postponed
+    assert first.log == "saw ['fail', 'postpone-1', 'postpone-2']"
+    # AND the second took all three back and succeeded; nothing is left, nothing dead-lettered
+    assert (len(second.message_ids), second.failed_ids, second.unexplained) == (3, set(), False)
+    assert source.messages_left() == 0
+    assert sqs.receive_message(QueueUrl=dead_letter).get("Messages", []) == []
+
+
+def test_a_failure_every_message_of_which_was_postponed_is_explained() -> None:
+    outcome = BatchOutcome(message_ids=["a", "b"], failed_ids={"a"}, postponed_ids={"a"})
+    assert not outcome.unexplained
+    assert BatchOutcome(message_ids=["a"], failed_ids={"a"}, postponed_ids={"a"}, error="boom").unexplained
 
 
 def test_an_exception_fails_the_whole_batch(queues: tuple[Any, str, str]) -> None:

@@ -7,7 +7,7 @@ module with Terraform, check the plan is empty afterwards, then take over the ev
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from support.event_source import BatchOutcome, MappingSettings, SqsEventSource, disable_mapping, read_mapping
 from support.lambda_runtime import DeployedFunction
 from support.moto_server import REGION, MotoServer
-from support.path_oracle import required_paths
+from support.path_oracle import is_covered, required_paths
 from support.terraform import REPO_ROOT, Terraform
 
 COMMITTED_ZIP = REPO_ROOT / "dist" / "cf_invalidator.zip"
@@ -261,6 +261,128 @@ class Deployment:
         """The paths invalidated since `watch` started, per distribution label."""
         paths = watch.new_paths()
         return {label: paths[distribution_id] for label, distribution_id in self.distributions.items()}
+
+    def deliver(self, change: Callable[[], object] = lambda: None) -> Delivery:
+        """Make `change`, then drive the queue until it is drained, and return the end state."""
+        watch = self.watch()
+        since = len(self.function.logs)
+        change()
+        outcomes = self.events.drain()
+        created = watch.new()
+        return Delivery(
+            outcomes=outcomes,
+            paths=self.new_paths_by_label(watch),
+            created={label: created[d] for label, d in self.distributions.items()},
+            records=self.function.log_records(since),
+            left_in_queue=self.events.messages_left(),
+            dead_letters=self.dead_letters(),
+        )
+
+    def dead_letters(self) -> int:
+        """Messages in the dead-letter queue, visible or not."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        url = self.outputs["dead_letter_queue_url"]
+        attributes = self.server.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)
+        return sum(int(attributes["Attributes"][name]) for name in names)
+
+    def evicted(self, delivery: Delivery, changed: Iterable[str]) -> dict[str, set[str]]:
+        """The viewer paths of the bucket's current keys outside `changed` that the delivery's
+        invalidations cover (label => paths), by the path oracle: cached copies evicted for nothing."""
+        changed_paths = required_paths_by_label(changed, self.origin_paths())
+        unchanged = required_paths_by_label(self.current_keys() - set(changed), self.origin_paths())
+        hit = {
+            label: {p for p in paths - changed_paths[label] if is_covered(p, delivery.paths[label])}
+            for label, paths in unchanged.items()
+        }
+        return {label: paths for label, paths in hit.items() if paths}
+
+    def current_keys(self) -> set[str]:
+        """Every key of the bucket (its current versions)."""
+        pages = self.server.client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+    def origin_paths(self) -> dict[str, str]:
+        """Label => origin path of each distribution, as DISTRIBUTION_INPUTS gives it."""
+        return {label: DISTRIBUTION_INPUTS[label].get("origin_path", "") for label in self.distributions}
+
+
+FAILED_LOG_CHARS = 6000  # of each failing invocation's log, in a failure message
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What delivering the queue to the function led to, judged by its end state only.
+
+    How the emulated event source cut the messages into batches, and whether the handler postponed some
+    on purpose (handed back at once by the emulation), depend on the machine's speed and the handler's
+    design; neither is judged. What is: the queue drained, the dead-letter queue empty, the required
+    viewer paths (by the path oracle) covered, and no path beyond what the caller allows.
+    """
+
+    outcomes: list[BatchOutcome]
+    paths: dict[str, set[str]]  # label => every path invalidated during the delivery
+    created: dict[str, list[Invalidation]]  # label => the invalidations created
+    records: list[dict[str, Any]]  # what the function logged, every invocation of the delivery
+    left_in_queue: int
+    dead_letters: int
+
+    def total(self, decision: str, count: str = "key_count") -> int:
+        """The sum of `count` over the log lines of `decision`."""
+        return sum(int(r[count]) for r in self.records if r.get("decision") == decision)
+
+    def logged(self, decision: str) -> bool:
+        return any(r.get("decision") == decision for r in self.records)
+
+    def uncovered(self, required: Mapping[str, set[str]]) -> dict[str, set[str]]:
+        """The required paths (label => paths) no invalidated path covers."""
+        missing = {
+            label: {p for p in paths if not is_covered(p, self.paths[label])}
+            for label, paths in required.items()
+        }
+        return {label: paths for label, paths in missing.items() if paths}
+
+    def beyond(self, allowed: Mapping[str, set[str]]) -> dict[str, set[str]]:
+        """The invalidated paths (label => paths) that are not in `allowed` (a label absent: none allowed)."""
+        extra = {label: paths - set(allowed.get(label, ())) for label, paths in self.paths.items()}
+        return {label: paths for label, paths in extra.items() if paths}
+
+    def problems(
+        self, required: Mapping[str, set[str]], allowed: Mapping[str, set[str]] | None = None
+    ) -> list[str]:
+        """What is wrong with the end state: messages left or dead-lettered, required paths left stale,
+        paths invalidated beyond `allowed` (None: any)."""
+        found = []
+        if self.left_in_queue:
+            found.append(f"{self.left_in_queue} messages left in the queue")
+        if self.dead_letters:
+            found.append(f"{self.dead_letters} messages in the dead-letter queue")
+        if uncovered := self.uncovered(required):
+            found.append(f"required paths not invalidated: {uncovered}")
+        if allowed is not None and (extra := self.beyond(allowed)):
+            found.append(f"paths invalidated beyond those expected: {extra}")
+        return found
+
+    def failing_logs(self) -> str:
+        """The logs of the invocations whose failures no deliberate postponement explains (else of every
+        invocation that failed something), each cut to its last FAILED_LOG_CHARS characters."""
+        failing = [o for o in self.outcomes if o.unexplained] or [o for o in self.outcomes if o.failed_ids]
+        return "\n".join(
+            f"--- invocation {self.outcomes.index(o) + 1} of {len(self.outcomes)}: {len(o.message_ids)} "
+            f"messages, {len(o.failed_ids)} failed, {len(o.postponed_ids)} of them postponed, "
+            f"error {o.error}; its log:\n{o.log[-FAILED_LOG_CHARS:]}"
+            for o in failing
+        )
+
+    def check(self, required: Mapping[str, set[str]], allowed: Mapping[str, set[str]] | None = None) -> None:
+        """Raise AssertionError naming every problem (see `problems`), with the failing invocations' logs."""
+        if found := self.problems(required, allowed):
+            raise AssertionError("\n".join([*found, self.batches(), self.failing_logs()]))
+
+    def batches(self) -> str:
+        """The batches as the emulation cut them: (messages, failed, postponed of those) each."""
+        return "batches (messages, failed, postponed): " + str(
+            [(len(o.message_ids), len(o.failed_ids), len(o.postponed_ids)) for o in self.outcomes]
+        )
 
 
 def apply(terraform: Terraform, variables: Mapping[str, Any]) -> tuple[dict[str, Any], int, str]:

@@ -11,7 +11,13 @@ Choices that differ from AWS, and why:
 - Messages that failed (reported, or the whole batch on an exception or a bad response) are made
   visible again at once (ChangeMessageVisibility to 0) instead of after the queue's visibility timeout,
   so the queue's redrive policy (maxReceiveCount, counted by moto on each receive) is exercised in
-  seconds instead of real minutes.
+  seconds instead of real minutes. That includes the messages the handler postponed itself (its own
+  ChangeMessageVisibility to a later time, whatever its reason): the postponement is fast-forwarded, and
+  the outcome records which failed messages were postponed, so that a log names the invocations whose
+  failures nothing explains.
+- How the emulation cuts batches depends on the machine's speed (the batching window runs while the
+  messages are received). Callers therefore judge the end state of a delivery (queue drained, dead-letter
+  queue empty, the right paths invalidated: deployment.Delivery), never the number or size of batches.
 - While the real mapping is enabled, moto tries to run the function through Docker on every send and
   counts a receive, which can push messages to the DLQ early: `read_mapping` reads the settings and
   `disable_mapping` turns the mapping off before the emulation takes over.
@@ -20,7 +26,7 @@ Choices that differ from AWS, and why:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,16 +128,49 @@ def failed_message_ids(response: Any, message_ids: Sequence[str]) -> tuple[set[s
 
 @dataclass
 class BatchOutcome:
-    """One invocation: the messages it carried, those that failed, and why the whole batch failed."""
+    """One invocation: the messages it carried, those that failed, why the whole batch failed, the
+    failed messages the handler postponed itself, and the invocation's log (when the handler keeps one)."""
 
     message_ids: list[str]
     failed_ids: set[str]
     response: Any = None
     error: str | None = None
+    postponed_ids: set[str] = field(default_factory=set)
+    log: str = ""
 
     @property
     def succeeded_ids(self) -> list[str]:
         return [message_id for message_id in self.message_ids if message_id not in self.failed_ids]
+
+    @property
+    def unexplained(self) -> bool:
+        """Whether the invocation failed the batch, or failed a message it did not postpone on purpose."""
+        return self.error is not None or bool(self.failed_ids - self.postponed_ids)
+
+
+def postponed_handles(calls: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The receipt handles that recorded SQS calls (service, operation, params) gave a visibility
+    timeout above 0: the messages a handler postponed."""
+    handles: set[str] = set()
+    for call in calls:
+        params = call.get("params", {})
+        if call.get("operation") == "ChangeMessageVisibility":
+            entries = [params]
+        elif call.get("operation") == "ChangeMessageVisibilityBatch":
+            entries = params.get("Entries", [])
+        else:
+            continue
+        handles |= {e["ReceiptHandle"] for e in entries if int(e.get("VisibilityTimeout", 0)) > 0}
+    return handles
+
+
+def trace_of(handler: Any, logs_before: int) -> tuple[str, list[dict[str, Any]]]:
+    """The log and the AWS calls of the handler's last invocation, when it keeps them per invocation
+    (lambda_runtime.DeployedFunction: `logs` and `invocation_calls`) and that invocation got that far."""
+    logs, calls = getattr(handler, "logs", None), getattr(handler, "invocation_calls", None)
+    if not isinstance(logs, list) or len(logs) <= logs_before:
+        return "", []
+    return logs[-1], calls[-1] if isinstance(calls, list) and len(calls) == len(logs) else []
 
 
 @dataclass
@@ -190,6 +229,7 @@ class SqsEventSource:
         event = {"Records": [lambda_record(message, self.queue_arn, self.region) for message in messages]}
         message_ids = [message["MessageId"] for message in messages]
         outcome = BatchOutcome(message_ids=message_ids, failed_ids=set())
+        logs_before = len(getattr(self.handler, "logs", None) or ())
         try:
             outcome.response = self.handler(event)
         except Exception as error:  # a failed invocation fails the whole batch, as in Lambda
@@ -198,6 +238,9 @@ class SqsEventSource:
             if self.report_batch_item_failures:
                 outcome.failed_ids, outcome.error = failed_message_ids(outcome.response, message_ids)
         handles = {message["MessageId"]: message["ReceiptHandle"] for message in messages}
+        outcome.log, calls = trace_of(self.handler, logs_before)
+        postponed = postponed_handles(calls)
+        outcome.postponed_ids = {m for m in outcome.failed_ids if handles[m] in postponed}
         self._delete([handles[message_id] for message_id in outcome.succeeded_ids])
         self._make_visible([handles[message_id] for message_id in sorted(outcome.failed_ids)])
         self.outcomes.append(outcome)
@@ -209,7 +252,9 @@ class SqsEventSource:
         return self.invoke(messages) if messages else None
 
     def drain(self, max_batches: int = 1000) -> list[BatchOutcome]:
-        """Invoke until a receive finds the queue empty (failed messages retry until the DLQ takes them)."""
+        """Invoke until a receive finds the queue empty: failed messages (postponed ones included) come
+        back at once and retry until they succeed or the DLQ takes them, so an empty receive means every
+        message was deleted or moved to the DLQ. At most `max_batches` invocations."""
         outcomes: list[BatchOutcome] = []
         for _ in range(max_batches):
             outcome = self.poll()
@@ -217,6 +262,13 @@ class SqsEventSource:
                 return outcomes
             outcomes.append(outcome)
         raise AssertionError(f"the queue still had messages after {max_batches} batches")
+
+    def messages_left(self) -> int:
+        """Messages still in the queue, visible, in flight or delayed (0 once drained)."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        names.append("ApproximateNumberOfMessagesDelayed")
+        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=names)
+        return sum(int(attributes["Attributes"].get(name, 0)) for name in names)
 
     def _delete(self, receipt_handles: Iterable[str]) -> None:
         for chunk in chunks(list(receipt_handles)):

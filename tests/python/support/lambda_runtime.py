@@ -116,6 +116,9 @@ class DeployedFunction:
     # file per function environment, so that a test running the function with changed settings does not
     # mix its calls with the deployed configuration's.
     call_log_dir: Path | None = None
+    # The calls of each invocation, in the order of `logs` (one list per invocation that answered), so
+    # that the event source emulation can tell the messages the handler postponed itself.
+    invocation_calls: list[list[dict[str, Any]]] = field(default_factory=list)
 
     @classmethod
     def from_moto(
@@ -172,6 +175,7 @@ class DeployedFunction:
 
     def __call__(self, event: dict[str, Any]) -> Any:
         """Invoke the function with `event`; return its response or raise InvocationError."""
+        calls_offset = self._call_log_size()
         try:
             result = subprocess.run(
                 [sys.executable, "-S", "-c", BOOTSTRAP],  # -S: no site-packages beyond PYTHONPATH
@@ -186,6 +190,7 @@ class DeployedFunction:
         except subprocess.TimeoutExpired as error:
             raise InvocationError(f"{self.name}: task timed out after {self.timeout} s") from error
         self.logs.append(result.stderr)
+        self.invocation_calls.append(self._calls_since(calls_offset))
         try:
             payload = json.loads(result.stdout)
         except json.JSONDecodeError as error:
@@ -220,6 +225,18 @@ class DeployedFunction:
             raise ValueError(f"{self.name} records no calls")
         digest = hashlib.sha256(json.dumps(environment, sort_keys=True).encode()).hexdigest()[:16]
         return self.call_log_dir / f"aws_calls-{digest}.jsonl"
+
+    def _call_log_size(self) -> int:
+        log = None if self.call_log_dir is None else self.call_log(self.environment)
+        return log.stat().st_size if log is not None and log.exists() else 0
+
+    def _calls_since(self, offset: int) -> list[dict[str, Any]]:
+        """The calls appended to this environment's call log after byte `offset`."""
+        if self.call_log_dir is None or not self.call_log(self.environment).exists():
+            return []
+        with self.call_log(self.environment).open("rb") as log:
+            log.seek(offset)
+            return [json.loads(line) for line in log.read().decode("utf-8").splitlines()]
 
     def aws_calls(self, environment: dict[str, str] | None = None) -> list[dict[str, Any]]:
         """Every AWS call the handler made so far with `environment` (default: this function's
