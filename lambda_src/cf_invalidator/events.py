@@ -167,17 +167,20 @@ def _member(container: dict[str, Any], name: str) -> Any:
 
 
 def _object(container: dict[str, Any], name: str) -> dict[str, Any]:
-    value = _member(container, name)
-    if not isinstance(value, dict):
-        raise MalformedMessageError(f"field {name!r} is not an object: {_shown(value)}")
-    return value
+    """A required member that is an object: one type check when it is one, _member's reasons if not."""
+    value = container.get(name)
+    if isinstance(value, dict):
+        return value
+    raise MalformedMessageError(f"field {name!r} is not an object: {_shown(_member(container, name))}")
 
 
 def _text(container: dict[str, Any], name: str) -> str:
-    value = _member(container, name)
-    if not isinstance(value, str):
-        raise MalformedMessageError(f"field {name!r} is not a string: {_shown(value)}")
-    return value
+    """A required member that is a non-empty string: one type check when it is one, _member's reasons
+    if not."""
+    value = container.get(name)
+    if isinstance(value, str) and value:
+        return value
+    raise MalformedMessageError(f"field {name!r} is not a string: {_shown(_member(container, name))}")
 
 
 def _optional_text(value: Any, name: str) -> str | None:
@@ -193,11 +196,15 @@ def decode_key(raw: Any) -> str:
         decoded = unquote_plus(raw, errors="strict")
     except UnicodeDecodeError:
         raise MalformedMessageError(f"key {_shown(raw)} does not decode to UTF-8") from None
-    return _encodable(decoded, "key")
+    # ASCII in, only strictly decoded UTF-8 added: no lone surrogate can be in it
+    return decoded if raw.isascii() else _encodable(decoded, "key")
 
 
 def _encodable(text: str, name: str) -> str:
-    """`text`, when it encodes to UTF-8 (no lone surrogate), as S3 keys and names always do."""
+    """`text`, when it encodes to UTF-8 (no lone surrogate), as S3 keys and names always do. ASCII text
+    (a flag of the string, read without a scan) always does."""
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -7,14 +7,16 @@ a rejected half is split again, down to single paths: only the messages of a pat
 fail (logged `path_rejected`, one line per path), and a message fails when any of its paths does. A
 rejected wildcard fails every message it covers; it is not expanded into the paths below it.
 
-Each part carries the changed paths its paths cover and the messages and keys behind them (the
-request's `sources`); its CallerReference is derived as any request's (distribution, sorted paths,
-message ids), so the same batch redelivered splits into the same parts and CloudFront answers the parts
-already made with the invalidations it made, billing nothing twice. Each key is counted in one part only
-(the metrics' KeysInvalidated). Parts are sent while the Lambda has time left (RESERVE_MS); when it runs
-out, the messages of the parts not yet sent fail and are postponed, never dropped (logged
-`split_interrupted`). A request that does not say which messages its paths serve (not planned from
-messages) is not split: its messages fail, as do any that no path of the request covers.
+Each part carries the changed paths its paths cover and the messages and keys behind them: the
+request's keys of its messages (its `sources`, the batch it was planned from) at their viewer paths,
+worked out once, when CloudFront first rejects the request. Its CallerReference is derived as any
+request's (distribution, sorted paths, message ids), so the same batch redelivered splits into the same
+parts and CloudFront answers the parts already made with the invalidations it made, billing nothing
+twice. Each key is counted in one part only (the metrics' KeysInvalidated). Parts are sent while the
+Lambda has time left (RESERVE_MS); when it runs out, the messages of the parts not yet sent fail and are
+postponed, never dropped (logged `split_interrupted`). A request that does not say which batch it was
+planned from (not planned from messages) is not split: its messages fail, as do any that no path of the
+request covers.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 
 from .invalidate import RESERVE_MS, CreatesInvalidations, Outcome, invalidate
 from .operations import Hooks
-from .plan import Request
+from .paths import viewer_paths
+from .plan import Request, Sources
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +71,21 @@ class Sender:
 def invalidate_isolating(sender: Sender, request: Request) -> Settled:
     """Send the request; when CloudFront rejects it as invalid, find the paths it rejects (see above)."""
     outcome = sender.send(request)
-    if outcome is Outcome.REJECTED and len(request.paths) > 1 and request.sources:
-        return _bisected(sender, request)
+    if outcome is Outcome.REJECTED and len(request.paths) > 1 and request.sources is not None:
+        return _bisected(sender, request, _by_path(request, request.sources))
     return _settled(outcome, request)
+
+
+def _by_path(request: Request, sources: Sources) -> dict[str, set[tuple[str, str]]]:
+    """Each changed path of the request -> the (message id, key) pairs behind it: the keys of its
+    messages that it carries, at their viewer paths on its distribution."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for message_id in request.message_ids:
+        for key in sources.keys_by_message.get(message_id, ()):
+            if key in request.keys:
+                for path in viewer_paths(key, request.distribution, sources.index_document):
+                    found.setdefault(path, set()).add((message_id, key))
+    return found
 
 
 def _settled(outcome: Outcome, request: Request) -> Settled:
@@ -83,10 +98,10 @@ def _settled(outcome: Outcome, request: Request) -> Settled:
     return Settled(request.message_ids, request.message_ids if retry else frozenset())
 
 
-def _bisected(sender: Sender, rejected: Request) -> Settled:
+def _bisected(sender: Sender, rejected: Request, by_path: Mapping[str, Set[tuple[str, str]]]) -> Settled:
     """The parts of `rejected` sent depth-first, the first half before the second; a rejected part of
-    one path is a rejected path."""
-    halves = _halves(rejected)
+    one path is a rejected path. `by_path`: each changed path -> the (message id, key) pairs behind it."""
+    halves = _halves(rejected, by_path)
     failed = set(rejected.message_ids - {m for half in halves for m in half.message_ids})  # none covers
     retry_later: set[str] = set()
     pending = list(reversed(halves))
@@ -97,7 +112,7 @@ def _bisected(sender: Sender, rejected: Request) -> Settled:
         part = pending.pop()
         outcome = sender.send(part)
         if outcome is Outcome.REJECTED and len(part.paths) > 1:
-            pending.extend(reversed(_halves(part)))
+            pending.extend(reversed(_halves(part, by_path)))
             continue
         settled = _settled(outcome, part)
         failed |= settled.failed
@@ -123,25 +138,25 @@ def _interrupted(rejected: Request, pending: list[Request], failed: set[str], re
     )
 
 
-def _halves(request: Request) -> tuple[Request, Request]:
+def _halves(request: Request, by_path: Mapping[str, Set[tuple[str, str]]]) -> tuple[Request, Request]:
     """The request's paths in two halves (in the request's order), each with the changed paths it
     covers and the messages and keys behind them; a key of both halves is counted in the first."""
     middle = len(request.paths) // 2
-    first = _part(request, request.paths[:middle], frozenset())
-    return first, _part(request, request.paths[middle:], first.keys)
+    first = _part(request, request.paths[:middle], frozenset(), by_path)
+    return first, _part(request, request.paths[middle:], first.keys, by_path)
 
 
-def _part(request: Request, paths: tuple[str, ...], counted: Set[str]) -> Request:
+def _part(
+    request: Request, paths: tuple[str, ...], counted: Set[str], by_path: Mapping[str, Set[tuple[str, str]]]
+) -> Request:
     changed = frozenset(_covered(request.changed, paths))
-    sources = {path: request.sources[path] for path in changed if path in request.sources}
-    pairs = {pair for found in sources.values() for pair in found}
+    pairs = {pair for path in changed for pair in by_path.get(path, ())}
     return dataclasses.replace(
         request,
         paths=paths,
         message_ids=frozenset(message_id for message_id, _ in pairs),
         changed=changed,
         keys=frozenset(key for _, key in pairs) - counted,
-        sources=sources,
     )
 
 

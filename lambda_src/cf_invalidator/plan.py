@@ -33,6 +33,16 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Sources:
+    """The batch a request was planned from: each message's keys and the index document their viewer
+    paths follow. Held by reference, so planning builds nothing for it: which messages a path serves is
+    worked out from it only when CloudFront rejects the request (isolate.py)."""
+
+    keys_by_message: Mapping[str, Sequence[str]]
+    index_document: str
+
+
+@dataclass(frozen=True)
 class Request:
     """One CreateInvalidation call, and the messages whose changes it carries."""
 
@@ -44,9 +54,9 @@ class Request:
     in_progress: InProgress | None = None  # what it was fitted into; None: planned without that view
     fits: bool = True  # False: that view leaves no room for it, so it waits without being sent
     tree: Tree | None = field(default=None, compare=False, repr=False)  # to cover it again when refitted
-    # changed viewer path -> the (message id, key) pairs it serves: to tell, when CloudFront rejects a
-    # path, whose messages fail (isolate.py); empty when not planned from messages
-    sources: Mapping[str, Set[tuple[str, str]]] = field(default_factory=dict, compare=False, repr=False)
+    # the batch it was planned from: to tell, when CloudFront rejects a path, whose messages fail
+    # (isolate.py); None when not planned from messages
+    sources: Sources | None = field(default=None, compare=False, repr=False)
 
     @property
     def changed_paths(self) -> int:
@@ -83,8 +93,9 @@ def plan_requests(
     below its changed paths (distribution id -> tree; none: coalesced blind); a key for which
     `exclude(distribution, key)` is true (its change is already covered there) is left out there."""
     requests = []
+    sources = Sources(keys_by_message, config.index_document)
     for distribution in config.distributions:
-        sources: dict[str, set[tuple[str, str]]] = {}
+        paths: set[str] = set()
         message_ids = set()
         carried: set[str] = set()
         for message_id, keys in keys_by_message.items():
@@ -92,18 +103,17 @@ def plan_requests(
                 if exclude is not None and exclude(distribution, key):
                     continue
                 served = viewer_paths(key, distribution, config.index_document)
-                for path in served:
-                    sources.setdefault(path, set()).add((message_id, key))
                 if served:
+                    paths.update(served)
                     carried.add(key)
                     message_ids.add(message_id)
-        if sources:
+        if paths:
             state = None if in_progress is None else in_progress(distribution.id)
             tree = None if trees is None else trees.get(distribution.id)
             requests.append(
                 fitted(
                     distribution,
-                    sources.keys(),
+                    paths,
                     frozenset(message_ids),
                     config.max_paths,
                     state,
@@ -126,7 +136,7 @@ def fitted(
     tree: Tree | None = None,
     evictions_per_path: float = DEFAULT_EVICTIONS_PER_PATH,
     keys: frozenset[str] = frozenset(),
-    sources: Mapping[str, Set[tuple[str, str]]] | None = None,
+    sources: Sources | None = None,
 ) -> Request:
     """The request covering `changed` (the viewer paths of the changed `keys`): the cheapest cover when
     the tree is known and one fits, else fitted into what remains of the quotas when that is known and
@@ -139,9 +149,7 @@ def fitted(
         paths = coalesce(changed, budget) if fitting is None else fitting
         fits = in_progress is None or fitting is not None
     frozen = frozenset(changed)
-    request = Request(
-        distribution, tuple(paths), message_ids, frozen, keys, in_progress, fits, tree, sources or {}
-    )
+    request = Request(distribution, tuple(paths), message_ids, frozen, keys, in_progress, fits, tree, sources)
     if covered is not None:
         _log_cover_planned(request, covered, tree)
     if not fits:
