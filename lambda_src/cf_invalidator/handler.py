@@ -81,7 +81,12 @@ def deploy_pipeline(queue_arn: str, remaining_ms: Callable[[], int]) -> Pipeline
     clients = Clients(client, dynamodb(), client.meta.endpoint_url)
     planner = Planner(CONFIG, cloudfront(), remaining_ms, options=planning_options)
     lease_s = math.ceil(remaining_ms() / 1000) + 1
-    return pipeline(CONFIG, clients, queue_arn, planner, clock=time.time, lease_s=lease_s)
+    return pipeline(CONFIG, clients, queue_arn, planner, clock=clock, lease_s=lease_s)
+
+
+def clock() -> float:
+    """The deploy pipeline's time (epoch seconds): when changes were accepted, when ticks are due."""
+    return time.time()
 
 
 def planning_options() -> dict[str, Any]:
