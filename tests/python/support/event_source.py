@@ -8,6 +8,8 @@ Choices that differ from AWS, and why:
 - Gathering a batch stops when the batch is full, when a receive comes back empty, or when the batching
   window has passed. moto delivers S3 and EventBridge notifications during the S3 call itself, so an
   empty receive means nothing more is in flight; waiting out a 20 s window would only add time.
+- An empty receive ends a `drain` only when no message is delayed or in flight: the function sends
+  itself delayed flush ticks (docs/deploy-flush.md), which moto's SQS keeps invisible for their delay.
 - Messages that failed (reported, or the whole batch on an exception or a bad response) are made
   visible again at once (ChangeMessageVisibility to 0) instead of after the queue's visibility timeout,
   so the queue's redrive policy (maxReceiveCount, counted by moto on each receive) is exercised in
@@ -28,6 +30,10 @@ from support.moto_server import REGION
 
 SQS_RECEIVE_MAX = 10  # ReceiveMessage and the *Batch calls take at most 10 messages
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+# How long `drain` waits for delayed or in-flight messages (the function's flush ticks: at most
+# max_wait_seconds' default and a quiet time), and how often it looks again.
+PENDING_WAIT_SECONDS = 150
+PENDING_POLL_SECONDS = 0.5
 
 Event = dict[str, Any]
 Handler = Callable[[Event], Any]
@@ -209,14 +215,27 @@ class SqsEventSource:
         return self.invoke(messages) if messages else None
 
     def drain(self, max_batches: int = 1000) -> list[BatchOutcome]:
-        """Invoke until a receive finds the queue empty (failed messages retry until the DLQ takes them)."""
+        """Invoke until the queue is empty (failed messages retry until the DLQ takes them). A receive that
+        finds nothing visible waits while messages are delayed or in flight: the function's own flush
+        ticks (delayed messages, docs/deploy-flush.md) come back after their delay."""
         outcomes: list[BatchOutcome] = []
+        waited_until = time.monotonic() + PENDING_WAIT_SECONDS
         for _ in range(max_batches):
             outcome = self.poll()
-            if outcome is None:
+            if outcome is not None:
+                outcomes.append(outcome)
+                waited_until = time.monotonic() + PENDING_WAIT_SECONDS
+            elif not self._pending() or time.monotonic() > waited_until:
                 return outcomes
-            outcomes.append(outcome)
+            else:
+                time.sleep(PENDING_POLL_SECONDS)
         raise AssertionError(f"the queue still had messages after {max_batches} batches")
+
+    def _pending(self) -> bool:
+        """Whether messages are delayed or in flight (not visible yet)."""
+        names = ["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"]
+        counts = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=names)["Attributes"]
+        return any(int(counts.get(name, 0)) for name in names)
 
     def _delete(self, receipt_handles: Iterable[str]) -> None:
         for chunk in chunks(list(receipt_handles)):
