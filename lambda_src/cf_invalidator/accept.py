@@ -58,6 +58,18 @@ def inbox_chunks(
     return chunks
 
 
+def unserved(
+    changes_by_message: Mapping[str, Sequence[Change]], distributions: Sequence[Distribution]
+) -> list[str]:
+    """The keys no distribution may serve (outside every origin path): nothing to invalidate."""
+    return [
+        change.key
+        for found in changes_by_message.values()
+        for change in found
+        if not any(d.auto or serves(change.key, d) for d in distributions)
+    ]
+
+
 def _batch_id(changes_by_message: Mapping[str, Sequence[Change]]) -> str:
     identity = json.dumps(sorted(changes_by_message), separators=(",", ":"))
     return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]

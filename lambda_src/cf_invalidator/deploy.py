@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .accept import inbox_chunks
+from .accept import inbox_chunks, unserved
 from .batch import read_messages
 from .config import Config, Deploys, Distribution
 from .events import Change
@@ -51,6 +51,7 @@ class Accepter:
 
     def accept(self, changes_by_message: Mapping[str, Sequence[Change]]) -> None:
         now = self.clock()
+        _log_unserved(unserved(changes_by_message, self.distributions))
         for distribution_id, chunks in inbox_chunks(changes_by_message, self.distributions, now).items():
             self.inbox.write(distribution_id, chunks)
             state = self.inbox.accepted(
@@ -117,6 +118,15 @@ def pipeline(
     by_id = {d.id: d for d in config.distributions}
     flusher = Flusher(inbox, timer, dead_letters, plan, settings, by_id, clock, lease_s)
     return Pipeline(accepter, flusher)
+
+
+def _log_unserved(keys: Sequence[str]) -> None:
+    """Keys outside every distribution's origin path are served by none: say so, once per batch."""
+    if keys:
+        logger.info(
+            "keys_unserved",
+            extra={"decision": "keys_unserved", "key_count": len(keys), "example_key": keys[0]},
+        )
 
 
 def _log_failed(decision: str, error: Exception, messages: int, distribution_id: str | None = None) -> None:
