@@ -24,6 +24,10 @@ ENV_MAX_PATHS_PER_DAY = "MAX_PATHS_PER_DAY"
 ENV_SPEND_TABLE = "SPEND_GUARD_TABLE"
 ENV_SPEND_GUARD_INTERVAL = "SPEND_GUARD_INTERVAL_SECONDS"
 ENV_UPLOAD_SETTLE = "UPLOAD_SETTLE_SECONDS"
+ENV_INBOX_TABLE = "INBOX_TABLE"
+ENV_DEAD_LETTER_QUEUE = "DEAD_LETTER_QUEUE_ARN"
+ENV_QUIET = "QUIET_SECONDS"
+ENV_MAX_WAIT = "MAX_WAIT_SECONDS"
 
 DEFAULT_INDEX_DOCUMENT = "index.html"
 # Unchanged objects a wildcard may evict per billed path it saves; why 3: docs/cost.md, evictions_per_path.
@@ -32,6 +36,12 @@ MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and 
 AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configuration (distribution_config.py)
 DEFAULT_METRICS_NAMESPACE = "CloudFrontAutoInvalidation"
 DEFAULT_UPLOAD_SETTLE_SECONDS = 120  # how long a batch held for its upload waits (settle.py)
+# A deploy is flushed once the bucket has been quiet this long under a distribution (docs/deploy-flush.md).
+DEFAULT_QUIET_SECONDS = 5
+MAX_QUIET_SECONDS = 60
+# A bucket never quiet is flushed at most this long after its oldest waiting change (docs/deploy-flush.md).
+DEFAULT_MAX_WAIT_SECONDS = 120
+MAX_MAX_WAIT_SECONDS = 300
 MAX_VISIBILITY_SECONDS = 43_200  # SQS: the longest a message can be kept invisible (12 hours)
 # Past max_paths_per_day, at most one /* per distribution per interval (spend_guard.py). 300 s bounds a
 # runaway writer to 288 paths a day beyond the ceiling (one per 5 minutes, each evicting the cache) and
@@ -94,6 +104,8 @@ class Config:
     spend_guard_interval_seconds: int = DEFAULT_SPEND_GUARD_INTERVAL_SECONDS  # the least time between two /*
     # a batch handled while its deploy still writes comes back after this (settle.py); 0: never held
     upload_settle_seconds: int = DEFAULT_UPLOAD_SETTLE_SECONDS
+    # The deploy inbox (deploy.py): None keeps the per-batch pipeline (batch.py) alone
+    deploys: Deploys | None = None
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -115,7 +127,47 @@ def load_config(environ: Mapping[str, str]) -> Config:
         spend_table=_spend_table(environ),
         spend_guard_interval_seconds=_spend_guard_interval(environ.get(ENV_SPEND_GUARD_INTERVAL)),
         upload_settle_seconds=_upload_settle_seconds(environ.get(ENV_UPLOAD_SETTLE)),
+        deploys=_deploys(environ),
     )
+
+
+@dataclass(frozen=True)
+class Deploys:
+    """Where accepted changes wait for their deploy to go quiet, and how long (deploy.py)."""
+
+    table: str
+    dead_letter_queue_arn: str  # where changes that cannot be invalidated go (SendMessage)
+    quiet_seconds: int = DEFAULT_QUIET_SECONDS
+    max_wait_seconds: int = DEFAULT_MAX_WAIT_SECONDS
+
+
+def _deploys(environ: Mapping[str, str]) -> Deploys | None:
+    """INBOX_TABLE set: the deploy inbox, which needs the dead-letter queue's ARN; the waits in whole
+    seconds, quiet 1-60, the longest wait from quiet to 300 (a tick is one delayed SQS message)."""
+    table = environ.get(ENV_INBOX_TABLE) or None
+    if table is None:
+        return None
+    if not _TABLE_NAME.match(table):
+        raise ConfigError(f"{ENV_INBOX_TABLE} must be a DynamoDB table name, got {table!r}")
+    dead_letters = environ.get(ENV_DEAD_LETTER_QUEUE, "")
+    if not dead_letters.startswith("arn:") or dead_letters.count(":") != 5:
+        raise ConfigError(f"{ENV_DEAD_LETTER_QUEUE} must be an SQS queue ARN, got {dead_letters!r}")
+    quiet = _seconds(environ, ENV_QUIET, DEFAULT_QUIET_SECONDS, 1, MAX_QUIET_SECONDS)
+    max_wait = _seconds(environ, ENV_MAX_WAIT, DEFAULT_MAX_WAIT_SECONDS, quiet, MAX_MAX_WAIT_SECONDS)
+    return Deploys(table, dead_letters, quiet, max_wait)
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be whole seconds, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be from {low} to {high}, got {value}")
+    return value
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:

@@ -6,8 +6,10 @@ SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS (default true), E
 (default 3), VERIFY_DISTRIBUTIONS (default false) and BUCKET_NAME (needed by VERIFY_DISTRIBUTIONS and
 origin_path "auto"), ENABLE_METRICS (default false) and METRICS_NAMESPACE, MAX_PATHS_PER_DAY (default:
 no spend guard), SPEND_GUARD_TABLE and SPEND_GUARD_INTERVAL_SECONDS (default 300),
-UPLOAD_SETTLE_SECONDS (default 120). A missing or malformed one fails the start-up with its name. The S3
-client exists whatever the settings: the tree-aware cover lists the bucket (tree.py).
+UPLOAD_SETTLE_SECONDS (default 120); INBOX_TABLE (the deploy pipeline, deploy.py: unset, each batch is
+planned alone), DEAD_LETTER_QUEUE_ARN, QUIET_SECONDS (default 5) and MAX_WAIT_SECONDS (default 120).
+A missing or malformed one fails the start-up with its name. The S3 client exists whatever the
+settings: the tree-aware cover lists the bucket (tree.py).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import boto3
@@ -25,12 +29,14 @@ from botocore.config import Config as BotoConfig
 from .batch import process_batch
 from .config import Config, Distribution, load_config
 from .deadline import ReadDeadline
+from .deploy import Clients, Pipeline, pipeline
 from .detect import POOL_SIZE
 from .distribution_config import DistributionConfigs, ReadsDistributionConfig, resolve
+from .flush import Planner
 from .in_progress import InProgressCache
 from .invalidate import CloudFront
 from .metrics import BatchMetrics
-from .spend_guard import DynamoDB, SpendGuard
+from .spend_guard import SpendGuard
 from .tree import ListsObjects
 
 CONFIG = load_config(os.environ)
@@ -44,6 +50,8 @@ _LOG_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     remaining_ms = context.get_remaining_time_in_millis
+    if CONFIG.deploys is not None and event["Records"]:
+        return deploy_pipeline(event["Records"][0]["eventSourceARN"], remaining_ms).handle(event)
 
     def postpone_retries(records: Sequence[Mapping[str, Any]], delay_s: int | None = None) -> None:
         from . import redelivery  # noqa: PLC0415 (only after a retryable failure: not at every cold start)
@@ -65,6 +73,33 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
         metrics=BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else None,
         spend_guard=spend_guard(),
     )
+
+
+def deploy_pipeline(queue_arn: str, remaining_ms: Callable[[], int]) -> Pipeline:
+    """The deploy pipeline (deploy.py) for this invocation: the lease lasts as long as it may run."""
+    client = sqs()
+    clients = Clients(client, dynamodb(), client.meta.endpoint_url)
+    planner = Planner(CONFIG, cloudfront(), remaining_ms, options=planning_options)
+    lease_s = math.ceil(remaining_ms() / 1000) + 1
+    return pipeline(CONFIG, clients, queue_arn, planner, clock=clock, lease_s=lease_s)
+
+
+def clock() -> float:
+    """The deploy pipeline's time (epoch seconds): when changes were accepted, when ticks are due."""
+    return time.time()
+
+
+def planning_options() -> dict[str, Any]:
+    """process_batch's collaborators for one flush, as the per-batch pipeline has them."""
+    return {
+        "s3": s3(),
+        "in_progress": in_progress(),
+        "resolve": resolved
+        if CONFIG.verify_distributions or any(d.auto for d in CONFIG.distributions)
+        else None,
+        "metrics": BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else None,
+        "spend_guard": spend_guard(),
+    }
 
 
 def resolved(config: Config, deadline: ReadDeadline) -> tuple[Config, tuple[Distribution, ...]]:
@@ -101,10 +136,17 @@ def spend_guard() -> SpendGuard | None:
     """The spend guard, when MAX_PATHS_PER_DAY is set (its table in SPEND_GUARD_TABLE)."""
     if CONFIG.max_paths_per_day is None or CONFIG.spend_table is None:
         return None
-    client: DynamoDB = boto3.client("dynamodb", config=CLIENT_CONFIG)
     return SpendGuard(
-        client, CONFIG.spend_table, CONFIG.max_paths_per_day, interval_s=CONFIG.spend_guard_interval_seconds
+        dynamodb(),
+        CONFIG.spend_table,
+        CONFIG.max_paths_per_day,
+        interval_s=CONFIG.spend_guard_interval_seconds,
     )
+
+
+@functools.cache
+def dynamodb() -> Any:
+    return boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
 @functools.cache

@@ -170,3 +170,37 @@ def test_default_root_object_is_read_per_distribution_and_none_when_unset_or_nul
     }
     config = load_config({**VALID, "DISTRIBUTIONS": json.dumps(distributions)})
     assert [d.default_root_object for d in config.distributions] == ["home.html", "app/start.html", "", ""]
+
+
+DEAD_LETTERS = "arn:aws:sqs:eu-west-1:123456789012:site-invalidation-dlq"
+
+
+def test_deploy_inbox_is_off_unless_its_table_is_set() -> None:
+    assert load_config(VALID).deploys is None
+
+
+def test_deploy_inbox_waits_five_quiet_seconds_and_at_most_two_minutes_by_default() -> None:
+    deploys = load_config(
+        {**VALID, "INBOX_TABLE": "site-deploys", "DEAD_LETTER_QUEUE_ARN": DEAD_LETTERS}
+    ).deploys
+    assert deploys is not None
+    assert (deploys.table, deploys.dead_letter_queue_arn) == ("site-deploys", DEAD_LETTERS)
+    assert (deploys.quiet_seconds, deploys.max_wait_seconds) == (5, 120)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"DEAD_LETTER_QUEUE_ARN": ""}, "DEAD_LETTER_QUEUE_ARN must be an SQS queue ARN"),
+        ({"QUIET_SECONDS": "0"}, "QUIET_SECONDS must be from 1 to 60"),
+        ({"QUIET_SECONDS": "61"}, "QUIET_SECONDS must be from 1 to 60"),
+        ({"QUIET_SECONDS": "2.5"}, "QUIET_SECONDS must be whole seconds"),
+        ({"QUIET_SECONDS": "30", "MAX_WAIT_SECONDS": "20"}, "MAX_WAIT_SECONDS must be from 30 to 300"),
+        ({"MAX_WAIT_SECONDS": "301"}, "MAX_WAIT_SECONDS must be from 5 to 300"),
+        ({"INBOX_TABLE": "a b"}, "INBOX_TABLE must be a DynamoDB table name"),
+    ],
+)
+def test_malformed_deploy_inbox_setting_is_named(extra: dict[str, str], message: str) -> None:
+    environ = {**VALID, "INBOX_TABLE": "site-deploys", "DEAD_LETTER_QUEUE_ARN": DEAD_LETTERS, **extra}
+    with pytest.raises(ConfigError, match=message):
+        load_config(environ)

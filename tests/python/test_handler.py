@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -20,7 +21,7 @@ from support.cloudfront_model import CloudFrontModel
 from support.deployment import create_distribution, invalidations
 from support.event_source import lambda_record
 from support.moto_server import FAKE_AWS_ENVIRONMENT
-from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
+from support.sqs_events import QUEUE_ARN, eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
 
 
 class Context:
@@ -276,3 +277,42 @@ def test_without_verification_no_configuration_is_read(
     assert handler.lambda_handler(sqs_event([s3_body("blog/a.html")]), Context()) == {"batchItemFailures": []}
     assert not [r for r in caplog.records if getattr(r, "decision", "").startswith("distribution_")]
     assert handler.distribution_configs.cache_info().currsize == 0
+
+
+def test_with_an_inbox_table_the_handler_accepts_changes_and_flushes_them_on_the_tick(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs, dynamodb = boto3.client("sqs"), boto3.client("dynamodb")
+    queue_url = sqs.create_queue(QueueName="site-invalidation")["QueueUrl"]
+    dead_letters = sqs.create_queue(QueueName="site-invalidation-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    keys = [{"AttributeName": name, "KeyType": kind} for name, kind in (("pk", "HASH"), ("sk", "RANGE"))]
+    attributes = [{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk")]
+    dynamodb.create_table(
+        TableName="site-deploys",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=keys,
+        AttributeDefinitions=attributes,
+    )
+    monkeypatch.setenv("INBOX_TABLE", "site-deploys")
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_ARN", dlq_arn)
+    monkeypatch.setenv("QUIET_SECONDS", "1")
+    handler = load_handler(monkeypatch, distributions)
+    handler.sqs.cache_clear()
+    handler.dynamodb.cache_clear()
+    assert handler.lambda_handler(sqs_event([s3_body("about.html")]), Context()) == {"batchItemFailures": []}
+    assert invalidated_paths(aws, distributions["www"]) == []  # waiting for the bucket to go quiet
+    import moto.sqs.models  # noqa: PLC0415 (moto's SQS clock, moved past the tick's delay: no real wait)
+    from moto.core.utils import unix_time_millis  # noqa: PLC0415
+
+    monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *_: unix_time_millis() + 10_000)
+    monkeypatch.setattr(handler, "clock", lambda: time.time() + 10)
+    ticks = sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"])["Messages"]
+    assert [json.loads(m["Body"]) for m in ticks] == [
+        {"cf_invalidator": "flush", "distribution": distributions["www"]}
+    ]
+    event = {"Records": [lambda_record(ticks[0], QUEUE_ARN)]}
+    assert handler.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert invalidated_paths(aws, distributions["www"]) == [["/about.html"]]

@@ -10,8 +10,10 @@ S3, Amazon SQS, Amazon DynamoDB), written here by hand and not derived from the 
   `arn:${Partition}:s3:::${BucketName}/${ObjectName}`;
 - SQS ChangeMessageVisibility and ChangeMessageVisibilityBatch: sqs:ChangeMessageVisibility (a batch
   API is authorised as its single action), on `arn:${Partition}:sqs:${Region}:${Account}:${QueueName}`;
-- DynamoDB GetItem / UpdateItem: the action of the same name, on
-  `arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}`.
+- SQS SendMessage and SendMessageBatch: sqs:SendMessage, on the queue;
+- DynamoDB GetItem / UpdateItem / Query / BatchWriteItem: the action of the same name, on
+  `arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}` (BatchWriteItem names its table
+  as the key of RequestItems; the calls here write one table at a time).
 A call not in the table is unmappable: the test says so instead of guessing.
 
 Besides the handler, the Lambda service acts with the function's role (AWS Lambda Developer Guide:
@@ -55,7 +57,8 @@ def _queue(params: Mapping[str, Any], where: Where) -> str:
 
 
 def _table(params: Mapping[str, Any], where: Where) -> str:
-    return f"arn:{where.partition}:dynamodb:{where.region}:{where.account}:table/{params['TableName']}"
+    name = params["TableName"] if "TableName" in params else next(iter(params["RequestItems"]))
+    return f"arn:{where.partition}:dynamodb:{where.region}:{where.account}:table/{name}"
 
 
 Mapper = Callable[[Mapping[str, Any], Where], tuple[str, str]]
@@ -77,8 +80,12 @@ ACTIONS: dict[tuple[str, str], Mapper] = {
     ),
     ("sqs", "ChangeMessageVisibility"): lambda p, w: ("sqs:ChangeMessageVisibility", _queue(p, w)),
     ("sqs", "ChangeMessageVisibilityBatch"): lambda p, w: ("sqs:ChangeMessageVisibility", _queue(p, w)),
+    ("sqs", "SendMessage"): lambda p, w: ("sqs:SendMessage", _queue(p, w)),
+    ("sqs", "SendMessageBatch"): lambda p, w: ("sqs:SendMessage", _queue(p, w)),
     ("dynamodb", "GetItem"): lambda p, w: ("dynamodb:GetItem", _table(p, w)),
     ("dynamodb", "UpdateItem"): lambda p, w: ("dynamodb:UpdateItem", _table(p, w)),
+    ("dynamodb", "Query"): lambda p, w: ("dynamodb:Query", _table(p, w)),
+    ("dynamodb", "BatchWriteItem"): lambda p, w: ("dynamodb:BatchWriteItem", _table(p, w)),
 }
 
 
