@@ -21,7 +21,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -29,15 +29,16 @@ from botocore.config import Config as BotoConfig
 from .batch import process_batch
 from .config import Config, Distribution, load_config
 from .deadline import ReadDeadline
-from .deploy import Clients, Pipeline, pipeline
 from .detect import POOL_SIZE
 from .distribution_config import DistributionConfigs, ReadsDistributionConfig, resolve
-from .flush import Planner
 from .in_progress import InProgressCache
 from .invalidate import CloudFront
 from .metrics import BatchMetrics
 from .spend_guard import SpendGuard
 from .tree import ListsObjects
+
+if TYPE_CHECKING:
+    from .deploy import Pipeline
 
 CONFIG = load_config(os.environ)
 
@@ -76,7 +77,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
 
 
 def deploy_pipeline(queue_arn: str, remaining_ms: Callable[[], int]) -> Pipeline:
-    """The deploy pipeline (deploy.py) for this invocation: the lease lasts as long as it may run."""
+    """The deploy pipeline (deploy.py) for this invocation: the lease lasts as long as it may run.
+    Imported here, only where INBOX_TABLE is set: the per-batch pipeline's cold start does not pay for it."""
+    from .deploy import Clients, pipeline  # noqa: PLC0415
+    from .flush import Planner  # noqa: PLC0415
+
     client = sqs()
     clients = Clients(client, dynamodb(), client.meta.endpoint_url)
     planner = Planner(CONFIG, cloudfront(), remaining_ms, options=planning_options)
