@@ -125,8 +125,18 @@ def load_config(environ: Mapping[str, str]) -> Config:
         metrics_namespace=_namespace(environ.get(ENV_METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)),
         max_paths_per_day=_max_paths_per_day(environ.get(ENV_MAX_PATHS_PER_DAY)),
         spend_table=_spend_table(environ),
-        spend_guard_interval_seconds=_spend_guard_interval(environ.get(ENV_SPEND_GUARD_INTERVAL)),
-        upload_settle_seconds=_upload_settle_seconds(environ.get(ENV_UPLOAD_SETTLE)),
+        # From the dedupe's margin to SQS's longest visibility timeout.
+        spend_guard_interval_seconds=_seconds(
+            environ,
+            ENV_SPEND_GUARD_INTERVAL,
+            DEFAULT_SPEND_GUARD_INTERVAL_SECONDS,
+            MIN_SPEND_GUARD_INTERVAL_SECONDS,
+            MAX_VISIBILITY_SECONDS,
+        ),
+        # From 0 (never hold) to SQS's longest visibility timeout.
+        upload_settle_seconds=_seconds(
+            environ, ENV_UPLOAD_SETTLE, DEFAULT_UPLOAD_SETTLE_SECONDS, 0, MAX_VISIBILITY_SECONDS
+        ),
         deploys=_deploys(environ),
     )
 
@@ -158,13 +168,14 @@ def _deploys(environ: Mapping[str, str]) -> Deploys | None:
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """Whole seconds from `low` to `high`; unset: the default."""
     raw = environ.get(name)
     if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be whole seconds, got {raw!r}") from None
+        raise ConfigError(f"{name} must be a whole number of seconds, got {raw!r}") from None
     if not low <= value <= high:
         raise ConfigError(f"{name} must be from {low} to {high}, got {value}")
     return value
@@ -264,33 +275,6 @@ def _evictions_per_path(raw: str | None) -> float:
         raise ConfigError(f"{ENV_EVICTIONS_PER_PATH} must be a number >= 0, got {raw!r}") from None
     if not math.isfinite(value) or value < 0:
         raise ConfigError(f"{ENV_EVICTIONS_PER_PATH} must be a number >= 0, got {raw!r}")
-    return value
-
-
-def _upload_settle_seconds(raw: str | None) -> int:
-    """Whole seconds from 0 (never hold) to SQS's longest visibility timeout; unset keeps the default."""
-    if raw is None:
-        return DEFAULT_UPLOAD_SETTLE_SECONDS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{ENV_UPLOAD_SETTLE} must be a whole number of seconds, got {raw!r}") from None
-    if not 0 <= value <= MAX_VISIBILITY_SECONDS:
-        raise ConfigError(f"{ENV_UPLOAD_SETTLE} must be from 0 to {MAX_VISIBILITY_SECONDS}, got {value}")
-    return value
-
-
-def _spend_guard_interval(raw: str | None) -> int:
-    """Whole seconds from the dedupe's margin to SQS's longest visibility timeout; unset: the default."""
-    if raw is None:
-        return DEFAULT_SPEND_GUARD_INTERVAL_SECONDS
-    low, high = MIN_SPEND_GUARD_INTERVAL_SECONDS, MAX_VISIBILITY_SECONDS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{ENV_SPEND_GUARD_INTERVAL} must be whole seconds, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{ENV_SPEND_GUARD_INTERVAL} must be from {low} to {high}, got {value}")
     return value
 
 

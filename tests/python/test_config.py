@@ -194,7 +194,7 @@ def test_deploy_inbox_waits_five_quiet_seconds_and_at_most_two_minutes_by_defaul
         ({"DEAD_LETTER_QUEUE_ARN": ""}, "DEAD_LETTER_QUEUE_ARN must be an SQS queue ARN"),
         ({"QUIET_SECONDS": "0"}, "QUIET_SECONDS must be from 1 to 60"),
         ({"QUIET_SECONDS": "61"}, "QUIET_SECONDS must be from 1 to 60"),
-        ({"QUIET_SECONDS": "2.5"}, "QUIET_SECONDS must be whole seconds"),
+        ({"QUIET_SECONDS": "2.5"}, "QUIET_SECONDS must be a whole number of seconds"),
         ({"QUIET_SECONDS": "30", "MAX_WAIT_SECONDS": "20"}, "MAX_WAIT_SECONDS must be from 30 to 300"),
         ({"MAX_WAIT_SECONDS": "301"}, "MAX_WAIT_SECONDS must be from 5 to 300"),
         ({"INBOX_TABLE": "a b"}, "INBOX_TABLE must be a DynamoDB table name"),
