@@ -32,12 +32,10 @@ locals {
     name => value if !local.whole_bucket
   }
   # kms_key_arn is used on the role's behalf only through SQS (the messages the event source mapping
-  # receives with the role) and DynamoDB (the spend guard's table). The log group's key
+  # receives with the role, the flush ticks and dead letters it sends) and DynamoDB (the deploy inbox,
+  # the spend guard's table). The log group's key
   # (log_group_kms_key_arn) is used by CloudWatch Logs under its own key policy grant, never by the role.
-  kms_services = concat(
-    ["sqs.${data.aws_region.current.id}.amazonaws.com"],
-    var.max_paths_per_day == null ? [] : ["dynamodb.${data.aws_region.current.id}.amazonaws.com"],
-  )
+  kms_services = ["dynamodb.${data.aws_region.current.id}.amazonaws.com", "sqs.${data.aws_region.current.id}.amazonaws.com"]
 
   lambda_statements = concat(
     [
@@ -52,6 +50,22 @@ locals {
         Effect   = "Allow"
         Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
         Resource = aws_sqs_queue.this.arn
+      },
+      # Flush ticks are delayed messages on the function's own queue; changes it cannot invalidate go to
+      # the dead-letter queue as S3 events (SendMessageBatch is authorized as SendMessage).
+      {
+        Sid      = "SendFlushTicksAndDeadLetters"
+        Effect   = "Allow"
+        Action   = "sqs:SendMessage"
+        Resource = [aws_sqs_queue.dead_letter.arn, aws_sqs_queue.this.arn]
+      },
+      # The deploy inbox: chunks written and deleted in batches, read per distribution, state updated
+      # conditionally (the flush lease).
+      {
+        Sid      = "UseDeployInbox"
+        Effect   = "Allow"
+        Action   = ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        Resource = local.deploys_table_arn
       },
       # List/Get: the handler reads what is in progress to fit each request into CloudFront's quotas.
       {
@@ -109,8 +123,8 @@ locals {
         Resource = local.spend_table_arn
       },
     ],
-    # Messages of a KMS-encrypted queue are decrypted for the function that receives them, and the spend
-    # guard's table items for its reads: only through those services.
+    # Messages of a KMS-encrypted queue are decrypted for the function that receives them, and the
+    # tables' items for its reads: only through those services.
     var.kms_key_arn == null ? [] : [
       {
         Sid       = "DecryptQueueMessages"
@@ -120,15 +134,16 @@ locals {
         Condition = { StringEquals = { "kms:ViaService" = local.kms_services } }
       },
     ],
-    # The spend guard's table is encrypted with kms_key_arn too: DynamoDB uses the key for the role's
-    # writes (Encrypt, GenerateDataKey) and reads (Decrypt, above), only on the role's calls to DynamoDB.
-    var.kms_key_arn == null || var.max_paths_per_day == null ? [] : [
+    # The tables are encrypted with kms_key_arn too, and the queues: DynamoDB uses the key for the role's
+    # writes (Encrypt, GenerateDataKey), SQS for the messages the role sends (GenerateDataKey), only on
+    # the role's calls to those services.
+    var.kms_key_arn == null ? [] : [
       {
-        Sid       = "EncryptSpendGuardTable"
+        Sid       = "EncryptTablesAndSentMessages"
         Effect    = "Allow"
         Action    = ["kms:Encrypt", "kms:GenerateDataKey"]
         Resource  = var.kms_key_arn
-        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${data.aws_region.current.id}.amazonaws.com" } }
+        Condition = { StringEquals = { "kms:ViaService" = local.kms_services } }
       },
     ],
   )

@@ -1,4 +1,5 @@
-# S3 bucket events -> SQS queue (batching window) -> Lambda -> CloudFront CreateInvalidation.
+# S3 bucket events -> SQS queue -> Lambda -> the deploy inbox (DynamoDB) -> once quiet, CreateInvalidation.
+# The Lambda's flush timers are delayed messages on the same queue (docs/deploy-flush.md).
 # Failed messages return to the queue and, after maxReceiveCount receives, rest in the dead-letter queue.
 # Alarms: messages in the dead-letter queue, a queue nobody consumes, invocations that failed as a whole.
 
@@ -35,6 +36,8 @@ locals {
     },
   )
   event_source = var.notification_mode == "eventbridge" ? aws_cloudwatch_event_rule.this[0].arn : local.bucket_arn
+  # The dead-letter queue's ARN from its name, known at plan time (the function's environment holds it).
+  dead_letter_queue_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:${var.name}-dlq"
   # Changes to what a viewer gets: created or overwritten, deleted, expired by a lifecycle rule.
   s3_events = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"]
   # The most SQS keeps a message. A message moved to the dead-letter queue keeps its first enqueue time,
@@ -205,15 +208,18 @@ resource "aws_lambda_function" "this" {
     variables = merge(
       {
         BUCKET_NAME                = var.bucket_name
+        DEAD_LETTER_QUEUE_ARN      = local.dead_letter_queue_arn
         DISTRIBUTIONS              = jsonencode(var.distributions)
         ENABLE_METRICS             = tostring(var.enable_metrics)
         EVICTIONS_PER_PATH         = tostring(var.evictions_per_path)
+        INBOX_TABLE                = local.deploys_table_name
         INDEX_DOCUMENT             = var.index_document
         INVALIDATE_NEW_OBJECTS     = tostring(var.invalidate_new_objects)
         MAX_PATHS_PER_INVALIDATION = tostring(var.max_paths_per_invalidation)
+        MAX_WAIT_SECONDS           = tostring(var.max_wait_seconds)
         METRICS_NAMESPACE          = var.metrics_namespace
+        QUIET_SECONDS              = tostring(var.quiet_seconds)
         SKIP_UNCHANGED_OBJECTS     = tostring(var.skip_unchanged_objects)
-        UPLOAD_SETTLE_SECONDS      = tostring(var.upload_settle_seconds)
         VERIFY_DISTRIBUTIONS       = tostring(var.verify_distributions)
       },
       var.max_paths_per_day == null ? {} : {
@@ -231,13 +237,20 @@ resource "aws_lambda_function" "this" {
 
   tags = var.tags
 
-  # The function logs from its first invocation: its permissions exist before it does.
-  depends_on = [aws_iam_role_policy.this]
+  # The function logs from its first invocation: its permissions exist before it does, and its inbox.
+  # (The environment names the table and the dead-letter queue by their known names, so that a plan
+  # shows the whole environment rather than values known after apply.)
+  depends_on = [aws_iam_role_policy.this, aws_dynamodb_table.deploys, aws_sqs_queue.dead_letter]
 
   lifecycle {
     precondition {
       condition     = var.paths_billed_alarm_threshold == null || var.enable_metrics
       error_message = "paths_billed_alarm_threshold needs enable_metrics = true (the alarm watches the PathsBilled metric the function writes); turn metrics on or remove the threshold."
+    }
+
+    precondition {
+      condition     = var.max_wait_seconds >= var.quiet_seconds
+      error_message = "max_wait_seconds (${var.max_wait_seconds}) must be at least quiet_seconds (${var.quiet_seconds}): a change cannot be flushed before the bucket may be quiet; raise max_wait_seconds or lower quiet_seconds."
     }
 
     precondition {

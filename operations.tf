@@ -2,11 +2,45 @@
 # The function writes its metrics itself (Embedded Metric Format lines in its log): nothing to create here.
 
 locals {
-  spend_table_name = "${var.name}-spend-guard"
-  spend_table_arn  = "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${local.spend_table_name}"
-  region           = data.aws_region.current.id
+  deploys_table_name = "${var.name}-deploys"
+  deploys_table_arn  = "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${local.deploys_table_name}"
+  spend_table_name   = "${var.name}-spend-guard"
+  spend_table_arn    = "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${local.spend_table_name}"
+  region             = data.aws_region.current.id
   # One series per distribution (dimension DistributionId), labelled with its key in var.distributions.
   distribution_series = { for label, d in var.distributions : label => d.id }
+}
+
+# The deploy inbox: the changes waiting per distribution until its bucket goes quiet, and each
+# distribution's state (newest write, oldest change waiting, flush lease): lambda_src/cf_invalidator/inbox.py.
+# No TTL: a waiting change is never dropped; a flushed one is deleted by the function.
+resource "aws_dynamodb_table" "deploys" {
+  #checkov:skip=CKV_AWS_119:Encrypted with kms_key_arn when given, else with the AWS managed key aws/dynamodb, as the queues fall back to SSE-SQS.
+  name         = local.deploys_table_name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+  range_key    = "sk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
 }
 
 # One small item per distribution: hourly path counts of the last 24 hours and a revision for the

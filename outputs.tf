@@ -11,6 +11,11 @@ output "dashboard_name" {
   value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
 }
 
+output "deploys_table_name" {
+  description = "Name of the DynamoDB table where changes wait for their deploy to go quiet (the deploy inbox)."
+  value       = aws_dynamodb_table.deploys.name
+}
+
 output "dead_letter_queue_arn" {
   description = "ARN of the dead-letter queue: events whose invalidation kept failing (watched by the alarm)."
   value       = aws_sqs_queue.dead_letter.arn

@@ -24,8 +24,8 @@ variable "batch_size" {
 
 variable "batching_window_seconds" {
   type        = number
-  description = "Seconds the event source mapping gathers S3 events before invoking the Lambda."
-  default     = 20
+  description = "Seconds the event source mapping gathers S3 events before invoking the Lambda. Changes wait in the deploy inbox until the bucket is quiet (quiet_seconds), so a longer window only delays them; 1 is the least a batch_size above 10 allows."
+  default     = 1
   nullable    = false
 
   validation {
@@ -223,6 +223,18 @@ variable "max_paths_per_day" {
   }
 }
 
+variable "max_wait_seconds" {
+  type        = number
+  description = "Longest a change waits in the deploy inbox when the bucket is never quiet (a writer that never pauses): its distribution is then flushed anyway. At least quiet_seconds; see docs/deploy-flush.md."
+  default     = 120
+  nullable    = false
+
+  validation {
+    condition     = var.max_wait_seconds >= 1 && var.max_wait_seconds <= 300 && floor(var.max_wait_seconds) == var.max_wait_seconds
+    error_message = "max_wait_seconds must be a whole number of seconds from 1 to 300 (and at least quiet_seconds)."
+  }
+}
+
 variable "max_paths_per_invalidation" {
   type        = number
   description = "Most paths in one invalidation before directories collapse into wildcards: fewer evict unchanged objects, more bill more paths ($0.005 each past 1,000 a month)."
@@ -319,6 +331,18 @@ variable "queue_age_alarm_seconds" {
   }
 }
 
+variable "quiet_seconds" {
+  type        = number
+  description = "Seconds without a new write under a distribution's origin after which its waiting changes (a deploy) are planned as one invalidation; see docs/deploy-flush.md."
+  default     = 5
+  nullable    = false
+
+  validation {
+    condition     = var.quiet_seconds >= 1 && var.quiet_seconds <= 60 && floor(var.quiet_seconds) == var.quiet_seconds
+    error_message = "quiet_seconds must be a whole number of seconds from 1 to 60."
+  }
+}
+
 variable "role_path" {
   type        = string
   description = "IAM path of the function's role, e.g. \"/service-roles/\"."
@@ -370,7 +394,7 @@ variable "tags" {
 
 variable "upload_settle_seconds" {
   type        = number
-  description = "How long a batch handled while its deploy still uploads (or whose wildcards the deploy's later batches would bill again) is held before it is planned, once: 120 bills a large deploy's wildcards about once a minute instead of once a batch, and delays its invalidation by up to that long. 0 = never hold (freshest, more paths)."
+  description = "Deprecated, no effect: changes now wait in the deploy inbox until the bucket is quiet (quiet_seconds, max_wait_seconds). Accepted so that configurations setting it still plan; it will be removed."
   default     = 120
   nullable    = false
 

@@ -74,8 +74,13 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables["UPLOAD_SETTLE_SECONDS"] == "120"
-    error_message = "UPLOAD_SETTLE_SECONDS must default to var.upload_settle_seconds's default, 120."
+    condition = (
+      aws_lambda_function.this.environment[0].variables["QUIET_SECONDS"] == "5" &&
+      aws_lambda_function.this.environment[0].variables["MAX_WAIT_SECONDS"] == "120" &&
+      aws_lambda_function.this.environment[0].variables["INBOX_TABLE"] == "site-invalidator-deploys" &&
+      aws_lambda_function.this.environment[0].variables["DEAD_LETTER_QUEUE_ARN"] == "arn:aws:sqs:eu-west-1:123456789012:site-invalidator-dlq"
+    )
+    error_message = "The deploy inbox must reach the function: its table, the dead-letter queue, and the waits' defaults (5 s quiet, 120 s longest)."
   }
 
   assert {
@@ -85,12 +90,12 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
 
   assert {
     condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
-      "BUCKET_NAME", "DISTRIBUTIONS", "ENABLE_METRICS", "EVICTIONS_PER_PATH", "INDEX_DOCUMENT",
-      "INVALIDATE_NEW_OBJECTS", "MAX_PATHS_PER_DAY", "MAX_PATHS_PER_INVALIDATION", "METRICS_NAMESPACE",
-      "SKIP_UNCHANGED_OBJECTS", "SPEND_GUARD_INTERVAL_SECONDS", "SPEND_GUARD_TABLE", "UPLOAD_SETTLE_SECONDS",
-      "VERIFY_DISTRIBUTIONS",
+      "BUCKET_NAME", "DEAD_LETTER_QUEUE_ARN", "DISTRIBUTIONS", "ENABLE_METRICS", "EVICTIONS_PER_PATH",
+      "INBOX_TABLE", "INDEX_DOCUMENT", "INVALIDATE_NEW_OBJECTS", "MAX_PATHS_PER_DAY", "MAX_PATHS_PER_INVALIDATION",
+      "MAX_WAIT_SECONDS", "METRICS_NAMESPACE", "QUIET_SECONDS", "SKIP_UNCHANGED_OBJECTS",
+      "SPEND_GUARD_INTERVAL_SECONDS", "SPEND_GUARD_TABLE", "VERIFY_DISTRIBUTIONS",
     ])
-    error_message = "The handler reads exactly these fourteen settings (config.py); nothing else belongs in its environment."
+    error_message = "The handler reads exactly these seventeen settings (config.py); nothing else belongs in its environment."
   }
 }
 
@@ -119,7 +124,21 @@ run "viewer_url_options_and_auto_reach_the_function" {
   }
 }
 
-run "upload_settle_seconds_reaches_the_function" {
+run "deploy_inbox_waits_reach_the_function" {
+  command = plan
+
+  variables {
+    quiet_seconds    = 10
+    max_wait_seconds = 300
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["QUIET_SECONDS"] == "10" && aws_lambda_function.this.environment[0].variables["MAX_WAIT_SECONDS"] == "300"
+    error_message = "QUIET_SECONDS and MAX_WAIT_SECONDS must be var.quiet_seconds and var.max_wait_seconds as whole numbers."
+  }
+}
+
+run "deprecated_upload_settle_seconds_still_plans_and_reaches_nothing" {
   command = plan
 
   variables {
@@ -127,8 +146,8 @@ run "upload_settle_seconds_reaches_the_function" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables["UPLOAD_SETTLE_SECONDS"] == "0"
-    error_message = "UPLOAD_SETTLE_SECONDS must be var.upload_settle_seconds: ${aws_lambda_function.this.environment[0].variables["UPLOAD_SETTLE_SECONDS"]}"
+    condition     = !contains(keys(aws_lambda_function.this.environment[0].variables), "UPLOAD_SETTLE_SECONDS")
+    error_message = "upload_settle_seconds has no effect since the deploy inbox: it must not reach the function."
   }
 }
 
@@ -179,8 +198,8 @@ run "event_source_mapping_batches_a_deploy_and_reports_item_failures" {
   }
 
   assert {
-    condition     = aws_lambda_event_source_mapping.this.batch_size == 1000 && aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 20
-    error_message = "The defaults must be batches of up to 1000 messages gathered for 20 s."
+    condition     = aws_lambda_event_source_mapping.this.batch_size == 1000 && aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 1
+    error_message = "The defaults must be batches of up to 1000 messages gathered for 1 s (the least a batch above 10 allows: the deploy inbox waits for the quiet)."
   }
 
   assert {

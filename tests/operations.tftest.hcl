@@ -67,6 +67,39 @@ run "spend_guard_table_uses_the_given_key" {
     condition     = aws_dynamodb_table.spend_guard[0].server_side_encryption[0].kms_key_arn == var.kms_key_arn
     error_message = "With kms_key_arn, the spend guard's table must be encrypted with that key."
   }
+
+  assert {
+    condition     = aws_dynamodb_table.deploys.server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    error_message = "With kms_key_arn, the deploy inbox must be encrypted with that key."
+  }
+}
+
+run "deploy_inbox_exists_without_the_spend_guard_and_never_expires_a_change" {
+  command = plan
+
+  variables {
+    max_paths_per_day = null
+    tags              = { team = "web" }
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.deploys.name == "site-invalidator-deploys" &&
+      aws_dynamodb_table.deploys.billing_mode == "PAY_PER_REQUEST" &&
+      aws_dynamodb_table.deploys.hash_key == "pk" && aws_dynamodb_table.deploys.range_key == "sk"
+    )
+    error_message = "The deploy inbox must be an on-demand table keyed by pk and sk, whatever the spend guard."
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.deploys.server_side_encryption[0].enabled &&
+      aws_dynamodb_table.deploys.point_in_time_recovery[0].enabled &&
+      length(aws_dynamodb_table.deploys.ttl) == 0 &&
+      aws_dynamodb_table.deploys.tags["team"] == "web"
+    )
+    error_message = "The deploy inbox must be encrypted, recoverable, carry the tags, and never expire an item (a waiting change is never dropped)."
+  }
 }
 
 run "no_spend_guard_no_table_no_permission" {
@@ -83,8 +116,8 @@ run "no_spend_guard_no_table_no_permission" {
   }
 
   assert {
-    condition     = !strcontains(aws_iam_role_policy.this.policy, "dynamodb:")
-    error_message = "Without the spend guard, the role must not touch DynamoDB."
+    condition     = !strcontains(aws_iam_role_policy.this.policy, "spend-guard")
+    error_message = "Without the spend guard, the role must not touch its table."
   }
 
   assert {

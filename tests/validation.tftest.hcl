@@ -441,6 +441,57 @@ run "rejects_negative_evictions_per_path" {
   expect_failures = [var.evictions_per_path]
 }
 
+run "rejects_quiet_seconds_of_zero" {
+  command = plan
+
+  variables {
+    quiet_seconds = 0
+  }
+
+  expect_failures = [var.quiet_seconds]
+}
+
+run "rejects_quiet_seconds_above_a_minute" {
+  command = plan
+
+  variables {
+    quiet_seconds = 61
+  }
+
+  expect_failures = [var.quiet_seconds]
+}
+
+run "rejects_max_wait_seconds_above_five_minutes" {
+  command = plan
+
+  variables {
+    max_wait_seconds = 301
+  }
+
+  expect_failures = [var.max_wait_seconds]
+}
+
+run "rejects_fractional_max_wait_seconds" {
+  command = plan
+
+  variables {
+    max_wait_seconds = 60.5
+  }
+
+  expect_failures = [var.max_wait_seconds]
+}
+
+run "rejects_max_wait_shorter_than_the_quiet_time" {
+  command = plan
+
+  variables {
+    quiet_seconds    = 30
+    max_wait_seconds = 20
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
 run "rejects_upload_settle_seconds_below_the_dedupe_margin" {
   command = plan
 

@@ -35,7 +35,7 @@ COMMON_RESOURCES = {
     "aws_lambda_function": 1,
     "aws_lambda_event_source_mapping": 1,
     "aws_cloudwatch_metric_alarm": 3,  # dead letters, queue age, function errors
-    "aws_dynamodb_table": 1,  # the spend guard's counts (max_paths_per_day, on by default)
+    "aws_dynamodb_table": 2,  # the deploy inbox, and the spend guard's counts (max_paths_per_day, on by default)
 }
 
 
@@ -125,6 +125,8 @@ def test_function_runs_the_committed_zip_on_python_3_13_with_its_settings(
     )
     assert variables["INDEX_DOCUMENT"] == "index.html"
     assert 1 <= int(variables["MAX_PATHS_PER_INVALIDATION"]) <= 3000
+    assert variables["INBOX_TABLE"] == f"{function['function_name']}-deploys"  # known at plan time
+    assert variables["DEAD_LETTER_QUEUE_ARN"].endswith(f":{function['function_name']}-dlq")
 
 
 @pytest.mark.parametrize("example", ["basic", "multi-distribution"])
@@ -133,7 +135,7 @@ def test_mapping_batches_a_deploy_and_reports_batch_item_failures(
 ) -> None:
     mapping = created(plans[example])[f"{MODULE}.aws_lambda_event_source_mapping.this"]
     assert mapping["batch_size"] == 1000
-    assert mapping["maximum_batching_window_in_seconds"] == 20
+    assert mapping["maximum_batching_window_in_seconds"] == 1
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
     assert mapping["scaling_config"] == [{"maximum_concurrency": 2}]
     assert (
@@ -148,7 +150,7 @@ def test_queue_outlasts_retries_and_its_dead_letter_queue_keeps_failures_14_days
     resources = created(plans[example])
     queue = resources[f"{MODULE}.aws_sqs_queue.this"]
     dead_letter = resources[f"{MODULE}.aws_sqs_queue.dead_letter"]
-    assert queue["visibility_timeout_seconds"] >= 6 * 60 + 20
+    assert queue["visibility_timeout_seconds"] >= 6 * 60 + 1
     assert queue["sqs_managed_sse_enabled"] is True
     assert dead_letter["sqs_managed_sse_enabled"] is True
     assert queue["message_retention_seconds"] == dead_letter["message_retention_seconds"] == 14 * 24 * 3600
