@@ -5,7 +5,9 @@ deploys a small site three times the way CI does it with `aws s3 sync` from a fr
 uploaded, changed or not): a first upload, the same files again unchanged, and the files again with a
 few pages changed and a few deleted. moto's S3 puts the change events on the module's queue; the demo
 delivers them to the deployed function the way Lambda's SQS event source mapping would (moto cannot run
-Lambda code without Docker) and reports, per deploy, the CloudFront invalidations that came out, how many
+Lambda code without Docker; the function accepts them into its deploy inbox and plans each deploy once
+its upload has been quiet for `quiet_seconds`, on a flush tick it sends itself through the same queue)
+and reports, per deploy, the CloudFront invalidations that came out, how many
 objects the function skipped as unchanged (from its log), and what one invalidation per event would have
 cost instead. Each deploy is judged by its end state once the queue is drained: nothing left in the
 queue or the dead-letter queue, every changed page's viewer paths invalidated (by the tests' path
@@ -76,9 +78,9 @@ def judge(deployment: Deployment, delivery: Delivery, changed: Collection[str]) 
         postponed = (
             f", {len(outcome.postponed_ids)} of them postponed by the function" if outcome.failed_ids else ""
         )
-        print(
-            f"      batch of {len(outcome.message_ids)} messages: {len(outcome.failed_ids)} failed{postponed}"
-        )
+        kind = "flush tick(s)" if outcome.ticks_only else "messages"
+        failed = len(outcome.failed_ids)
+        print(f"      batch of {len(outcome.message_ids)} {kind}: {failed} failed{postponed}")
     problems = delivery.problems(required_paths_by_label(changed, EXAMPLE_SITES["basic"]))
     if evicted := deployment.evicted(delivery, changed):
         problems.append(f"pages this deploy did not change were evicted: {evicted}")
@@ -175,7 +177,9 @@ def deploy_site(
     judge(deployment, delivery, changed)
     invalidations = {label: delivery.created[label] for label in deployment.distributions}
     unchanged = delivery.total("unchanged_skipped")
-    return SiteDeploy(title, events[0], len(delivery.outcomes), unchanged, invalidations)
+    return SiteDeploy(
+        title, events[0], sum(not o.ticks_only for o in delivery.outcomes), unchanged, invalidations
+    )
 
 
 def run(workdir: Path) -> Report:

@@ -7,8 +7,8 @@ say in its log what it skipped. The deployments and their versioned buckets are 
 
 Each deploy is judged by its end state once the queue is drained (deployment.Delivery): nothing left in
 the queue or the dead-letter queue, every changed key's viewer paths invalidated (by the path oracle),
-and no path beyond the changes', however the emulation cut the batches and whether the function held
-some for the upload to settle.
+and no path beyond the changes', however the emulation cut the batches: the function accepts them into
+its deploy inbox and plans each distribution's changes once the upload is quiet (docs/deploy-flush.md).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def test_event_source_mapping_batches_the_queue_and_reports_item_failures(deploy
     mapping = deployment.mapping
     assert mapping.event_source_arn == deployment.outputs["queue_arn"]
     assert mapping.function_arn == deployment.function.arn
-    assert (mapping.batch_size, mapping.batching_window_seconds) == (1000, 20)
+    assert (mapping.batch_size, mapping.batching_window_seconds) == (1000, 1)
     assert mapping.function_response_types == ("ReportBatchItemFailures",)
 
 
@@ -56,7 +56,7 @@ def test_queue_redrives_to_the_dead_letter_queue_after_five_receives(deployment:
         QueueUrl=deployment.outputs["dead_letter_queue_url"], AttributeNames=["QueueArn"]
     )
     assert redrive == {"deadLetterTargetArn": dead_letter["Attributes"]["QueueArn"], "maxReceiveCount": 5}
-    assert int(attributes["Attributes"]["VisibilityTimeout"]) >= 6 * deployment.function.timeout + 20
+    assert int(attributes["Attributes"]["VisibilityTimeout"]) >= 6 * deployment.function.timeout + 1
 
 
 def test_events_queued_by_the_apply_itself_are_handled_without_invalidations(deployment: Deployment) -> None:

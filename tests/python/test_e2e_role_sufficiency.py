@@ -13,7 +13,8 @@ detection on, and change detection off (the mode "none" module planned with skip
 false: the function run with the planned environment, judged by the planned policy). To reach every call
 whatever ran before, it drives each deployment itself: an identical re-upload (ListObjectVersions,
 HeadObject with a version id), a new object, and, on basic, a distribution whose quotas are full of
-invalidations held in progress (GetInvalidation, then ChangeMessageVisibilityBatch to postpone the retry).
+invalidations held in progress (GetInvalidation, then the flush waits for room). The deploy inbox's calls
+(DynamoDB, SendMessage of flush ticks) are made by every delivery.
 
 It fails on a denied call, on a call the table cannot map, and on a granted action that no call used.
 """
@@ -42,7 +43,6 @@ pytestmark = pytest.mark.e2e
 
 WHERE = Where("aws", REGION, ACCOUNT_ID)
 HOLD_SECONDS = 25.0  # how long the held invalidations stay in progress
-SHORT_TIMEOUT_S = 8  # the function's timeout while the quotas are full: it gives up and postpones sooner
 
 
 @dataclass
@@ -149,8 +149,8 @@ def wire_bucket(deployment: Deployment) -> None:
 
 
 def fill_the_quotas(deployment: Deployment) -> None:
-    """A change that arrives while 3,000 file paths and 15 wildcards are in progress: the function reads
-    them (GetInvalidation), waits until its time is short, and postpones the message; it goes through
+    """A change that arrives while 3,000 file paths and 15 wildcards are in progress: its flush reads
+    them (GetInvalidation), waits for room while its invocation has time, and creates its invalidation
     once they complete."""
     cloudfront = deployment.server.client("cloudfront")
     distribution_id = deployment.distributions["site"]
@@ -162,12 +162,13 @@ def fill_the_quotas(deployment: Deployment) -> None:
             "CallerReference": held_reference(until, str(number)),
         }
         cloudfront.create_invalidation(DistributionId=distribution_id, InvalidationBatch=batch)
-    deployment.server.client("s3").put_object(Bucket=deployment.bucket, Key="iam/quota.html", Body=b"q")
-    hurried = dataclasses.replace(deployment.function, timeout=SHORT_TIMEOUT_S)
-    outcome = dataclasses.replace(deployment.events, handler=hurried, outcomes=[]).poll()
-    assert outcome is not None and outcome.failed_ids == set(outcome.message_ids), outcome
-    time.sleep(max(0.0, until - time.time()) + 0.5)
-    assert all(not o.failed_ids for o in deployment.events.drain())
+    delivery = deployment.deliver(
+        lambda: deployment.server.client("s3").put_object(
+            Bucket=deployment.bucket, Key="iam/quota.html", Body=b"q"
+        )
+    )
+    assert any(r.get("decision") == "invalidation_retrying" for r in delivery.records), delivery.records
+    delivery.check(required={"site": {"/iam/quota.html"}})
 
 
 def planned_without_change_detection(deployment: Deployment) -> tuple[dict[str, Any], dict[str, str]]:

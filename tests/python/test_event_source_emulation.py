@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +230,40 @@ def test_an_exception_in_the_deployed_handler_is_an_invocation_error(tmp_path: P
     function = emulated_function(tmp_path, "failing", "failing.handler", 3)
     with pytest.raises(InvocationError, match="ValueError: bad setting"):
         function({})
+
+
+def test_drain_waits_for_a_message_the_handler_sent_itself_with_a_delay(
+    queues: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flush tick (a delayed message the function sends to its own queue) is handled by the same
+    drain; the wait passes on a clock that moto's SQS and the drain share, not in real time."""
+    import moto.sqs.models  # noqa: PLC0415
+
+    from support import event_source  # noqa: PLC0415
+
+    now = [time.time()]
+
+    class Clock:
+        @staticmethod
+        def monotonic() -> float:
+            return now[0]
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            now[0] += seconds
+
+    monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *_: now[0] * 1000)
+    monkeypatch.setattr(event_source, "time", Clock)
+    sqs, queue, _ = queues
+    send(sqs, queue, "upload")
+    bodies: list[str] = []
+
+    def handler(event: dict[str, Any]) -> dict[str, list[Any]]:
+        for record in event["Records"]:
+            bodies.append(record["body"])
+            if record["body"] == "upload":
+                sqs.send_message(QueueUrl=queue, MessageBody="tick", DelaySeconds=5)
+        return {"batchItemFailures": []}
+
+    SqsEventSource(sqs, queue, handler).drain()
+    assert bodies == ["upload", "tick"]

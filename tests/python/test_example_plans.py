@@ -35,7 +35,8 @@ COMMON_RESOURCES = {
     "aws_lambda_function": 1,
     "aws_lambda_event_source_mapping": 1,
     "aws_cloudwatch_metric_alarm": 3,  # dead letters, queue age, function errors
-    "aws_dynamodb_table": 2,  # the deploy inbox, and the spend guard's counts (max_paths_per_day, on by default)
+    # the deploy inbox, and the spend guard's counts (max_paths_per_day, on by default)
+    "aws_dynamodb_table": 2,
 }
 
 

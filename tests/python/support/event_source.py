@@ -8,6 +8,8 @@ Choices that differ from AWS, and why:
 - Gathering a batch stops when the batch is full, when a receive comes back empty, or when the batching
   window has passed. moto delivers S3 and EventBridge notifications during the S3 call itself, so an
   empty receive means nothing more is in flight; waiting out a 20 s window would only add time.
+- An empty receive ends a `drain` only when no message is delayed or in flight: the function sends
+  itself delayed flush ticks (docs/deploy-flush.md), which moto's SQS keeps invisible for their delay.
 - Messages that failed (reported, or the whole batch on an exception or a bad response) are made
   visible again at once (ChangeMessageVisibility to 0) instead of after the queue's visibility timeout,
   so the queue's redrive policy (maxReceiveCount, counted by moto on each receive) is exercised in
@@ -34,6 +36,11 @@ from support.moto_server import REGION
 
 SQS_RECEIVE_MAX = 10  # ReceiveMessage and the *Batch calls take at most 10 messages
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+# How long `drain` waits for delayed or in-flight messages (the function's flush ticks: at most
+# max_wait_seconds' default and a quiet time), and how often it looks again.
+PENDING_WAIT_SECONDS = 150
+PENDING_POLL_SECONDS = 0.25
+FLUSH_TICK = '"cf_invalidator":"flush"'  # the body of a tick the function sends itself
 
 Event = dict[str, Any]
 Handler = Callable[[Event], Any]
@@ -137,6 +144,7 @@ class BatchOutcome:
     error: str | None = None
     postponed_ids: set[str] = field(default_factory=set)
     log: str = ""
+    ticks_only: bool = False  # it carried only the function's own flush ticks (docs/deploy-flush.md)
 
     @property
     def succeeded_ids(self) -> list[str]:
@@ -228,7 +236,8 @@ class SqsEventSource:
         """Call the handler with one batch and settle its messages (delete, or make visible again)."""
         event = {"Records": [lambda_record(message, self.queue_arn, self.region) for message in messages]}
         message_ids = [message["MessageId"] for message in messages]
-        outcome = BatchOutcome(message_ids=message_ids, failed_ids=set())
+        ticks_only = all(FLUSH_TICK in message["Body"] for message in messages)
+        outcome = BatchOutcome(message_ids=message_ids, failed_ids=set(), ticks_only=ticks_only)
         logs_before = len(getattr(self.handler, "logs", None) or ())
         try:
             outcome.response = self.handler(event)
@@ -252,16 +261,29 @@ class SqsEventSource:
         return self.invoke(messages) if messages else None
 
     def drain(self, max_batches: int = 1000) -> list[BatchOutcome]:
-        """Invoke until a receive finds the queue empty: failed messages (postponed ones included) come
-        back at once and retry until they succeed or the DLQ takes them, so an empty receive means every
-        message was deleted or moved to the DLQ. At most `max_batches` invocations."""
+        """Invoke until the queue is empty: failed messages (postponed ones included) come back at once
+        and retry until they succeed or the DLQ takes them. A receive that finds nothing visible waits
+        while messages are delayed or in flight: the function's own flush ticks (delayed messages,
+        docs/deploy-flush.md) come back after their delay. Every invocation is returned, ticks included
+        (`ticks_only` tells them apart). At most `max_batches` invocations."""
         outcomes: list[BatchOutcome] = []
+        waited_until = time.monotonic() + PENDING_WAIT_SECONDS
         for _ in range(max_batches):
             outcome = self.poll()
-            if outcome is None:
+            if outcome is not None:
+                outcomes.append(outcome)
+                waited_until = time.monotonic() + PENDING_WAIT_SECONDS
+            elif not self._pending() or time.monotonic() > waited_until:
                 return outcomes
-            outcomes.append(outcome)
+            else:
+                time.sleep(PENDING_POLL_SECONDS)
         raise AssertionError(f"the queue still had messages after {max_batches} batches")
+
+    def _pending(self) -> bool:
+        """Whether messages are delayed or in flight (not visible yet)."""
+        names = ["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"]
+        counts = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=names)["Attributes"]
+        return any(int(counts.get(name, 0)) for name in names)
 
     def messages_left(self) -> int:
         """Messages still in the queue, visible, in flight or delayed (0 once drained)."""
