@@ -33,6 +33,7 @@ from deploy_report import (  # noqa: E402
 )
 from parallel import Finish, Sections, run_alone  # noqa: E402
 from replay import SITES, WAYS, load_site  # noqa: E402
+from sections import write_sections  # noqa: E402
 from synthetic_sites import FULL_REGENERATION, SYNTHETIC, lone_edit  # noqa: E402
 
 LONE_EDIT_WAY = WAYS[0]  # one object written: the changes only
@@ -79,6 +80,7 @@ def _results(futures: Sequence[Future[list[DeployOutcome]]]) -> list[DeployOutco
 
 
 def main() -> Sections:
+    """This bench alone, on a pool of its own; its sections (written into the docs when run as a script)."""
     return run_alone(start)
 
 
@@ -86,5 +88,4 @@ if __name__ == "__main__":
     quiet = logging.getLogger("cf_invalidator")  # the handler's decision log, as run.py silences it
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
-    for name, text in main().items():
-        print(f"<!-- bench:{name} -->\n{text}")
+    write_sections(main())

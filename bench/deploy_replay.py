@@ -65,6 +65,7 @@ from cf_invalidator.deploy import Clients, pipeline  # noqa: E402
 from cf_invalidator.flush import Planner  # noqa: E402
 from cf_invalidator.in_progress import InProgressCache  # noqa: E402
 from support.cloudfront_model import CloudFrontModel, VirtualClock  # noqa: E402
+from support.deploy_world import create_inbox_table  # noqa: E402
 from support.module_defaults import ModuleDefaults, module_defaults, variable_default  # noqa: E402
 from support.moto_server import ACCOUNT_ID, REGION  # noqa: E402
 
@@ -168,15 +169,7 @@ def inbox_table() -> Iterator[Any]:
     import boto3  # noqa: PLC0415
 
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
+    create_inbox_table(dynamodb, TABLE)
     try:
         yield dynamodb
     finally:
