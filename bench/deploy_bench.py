@@ -27,7 +27,7 @@ from deploy_report import (  # noqa: E402
     cost_section,
     freshness_section,
     lone_edit_section,
-    print_synthetic,
+    print_deploys,
     print_targets,
     synthetic_section,
 )
@@ -62,7 +62,7 @@ def start(pool: Executor, sites: Sequence[str] = SITES) -> Finish:
     def finish() -> Sections:
         print("== The deploy pipeline: deploys planned once, when quiet (module defaults, interleaved) ==")
         outcomes, lone_edits, built = _results(real), _results(lone), _results(synthetic)
-        print_synthetic(built)
+        print_deploys([*outcomes, *built])
         print_targets(outcomes, lone_edits)
         print(f"deploy pipeline bench: {time.perf_counter() - started:.0f} s")
         return {

@@ -165,12 +165,13 @@ def print_targets(real: Sequence[DeployOutcome], lone: Sequence[DeployOutcome]) 
         print(f"target: lone edit, {o.site}: <= {TARGET_LONE_EDIT_S:g} s: {_seconds(delay)} ({_met(ok)})")
 
 
-def print_synthetic(outcomes: Sequence[DeployOutcome]) -> None:
+def print_deploys(outcomes: Sequence[DeployOutcome]) -> None:
+    """One line per deploy: what the module billed and evicted against the optimum, and its settling."""
     for o in outcomes:
         optimum = "reaches its optimum" if o.cost <= o.frontier.cost + 1e-9 else "misses its optimum"
         print(
-            f"{o.site:<13} {o.way:<13} deploy {o.deploy_number}: {o.paths_billed} paths, {o.wildcards} "
-            f"wildcards, {o.evicted} evicted; frontier {o.frontier.paths} paths, {len(o.frontier.wildcards)} "
-            f"wildcards, {o.frontier.evicted} evicted: {optimum}; settled {_seconds(o.settled_s)} s, "
-            f"missed {o.missed}"
+            f"{o.site:<17} {o.way:<13} deploy {o.deploy_number}: {o.changed} changed, {o.calls} calls, "
+            f"{o.paths_billed} paths, {o.wildcards} wildcards, {o.evicted} evicted; frontier "
+            f"{o.frontier.paths} paths, {len(o.frontier.wildcards)} wildcards, {o.frontier.evicted} evicted: "
+            f"{optimum}; settled {_seconds(o.settled_s)} s, missed {o.missed}"
         )
