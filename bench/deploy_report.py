@@ -98,14 +98,16 @@ def cost_section(outcomes: Sequence[DeployOutcome]) -> str:
                 f"{sum(o.evicted for o in g.outcomes):,}",
                 f"{sum(c.paths for c in best):,} ({sum(c.evicted for c in best):,})", f"{g.ratio:.3f}",
                 "none" if extra is None else f"{extra:+d}",
+                str(sum(o.calls > 1 for o in g.outcomes)),
             )
         )  # fmt: skip
     columns = (
         "Site", "Upload", "Paths billed", "Unchanged objects evicted", "Frontier: paths (evicted)",
         f"Cost / frontier's (target <= {TARGET_RATIO:g})",
         f"Full regenerations: most paths past the frontier's (target <= +{TARGET_REGENERATION_EXTRA_PATHS})",
+        "Deploys in two or more invalidations",
     )  # fmt: skip
-    return markdown_table(columns, rows, "llrrrrr")
+    return markdown_table(columns, rows, "llrrrrrr")
 
 
 def lone_edit_section(outcomes: Sequence[DeployOutcome]) -> str:
