@@ -13,6 +13,11 @@ Amazon SQS": batching behaviour and maximum concurrency):
   becomes visible again when the visibility timeout (counted from the receive) ends, or at the time the
   handler's ChangeMessageVisibility postponed it to; after maxReceiveCount receives it moves to the
   dead-letter queue.
+- What the function sends itself (`OwnQueue`, its SQS client in the model): a message sent to the
+  queue with DelaySeconds becomes visible that many seconds later, on the same virtual clock, and is
+  received like any other; a message sent to the dead-letter queue is kept there, counted as a dead
+  letter. SQS takes DelaySeconds from 0 to 900 and at most 10 entries a SendMessageBatch: more is
+  refused, as SQS refuses it.
 Not modelled: SQS's own delivery delay and the pollers' scaling up from 5 (maximum_concurrency is low).
 
 Assumptions the benches share: uploads arrive at UPLOAD_RATE a second, and CloudFront completes an
@@ -175,6 +180,7 @@ class EventSourceMapping:
     dead: list[Message] = field(default_factory=list)
     batch_sizes: list[int] = field(default_factory=list)
     in_flight: int = 0
+    sent: int = 0  # messages the function sent itself to the queue (OwnQueue)
 
     def poller(self) -> None:
         clock = self.scheduler.clock
@@ -247,25 +253,85 @@ class EventSourceMapping:
         self.in_flight -= 1
 
 
+MAX_DELAY_SECONDS = 900  # SQS: the longest DelaySeconds
+MAX_BATCH_ENTRIES = 10  # SQS: entries per SendMessageBatch
+
+
+class OwnQueue:
+    """The function's SQS client in the model: SendMessage and SendMessageBatch to the queue (named
+    `queue`, the last part of its URL) enter the mapping's queue, visible after their DelaySeconds on
+    the virtual clock; to the dead-letter queue (`dead_letter_queue`), kept in `dead_letters`."""
+
+    def __init__(self, queue: str, dead_letter_queue: str) -> None:
+        self.queue, self.dead_letter_queue = queue, dead_letter_queue
+        self.dead_letters: list[str] = []
+        self._mapping: EventSourceMapping | None = None
+
+    def attach(self, mapping: EventSourceMapping) -> None:
+        self._mapping = mapping
+
+    def send_message(self, **kwargs: Any) -> dict[str, str]:
+        """SendMessage: QueueUrl, MessageBody, DelaySeconds (default 0)."""
+        return {
+            "MessageId": self._send(kwargs["QueueUrl"], kwargs["MessageBody"], kwargs.get("DelaySeconds", 0))
+        }
+
+    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        """SendMessageBatch: QueueUrl, Entries (Id, MessageBody, DelaySeconds), 1 to 10 of them."""
+        entries: Sequence[Mapping[str, Any]] = kwargs["Entries"]
+        if not 1 <= len(entries) <= MAX_BATCH_ENTRIES:
+            raise ValueError(f"SendMessageBatch takes 1 to {MAX_BATCH_ENTRIES} entries, got {len(entries)}")
+        url = kwargs["QueueUrl"]
+        successful = [
+            {"Id": e["Id"], "MessageId": self._send(url, e["MessageBody"], e.get("DelaySeconds", 0))}
+            for e in entries
+        ]
+        return {"Successful": successful, "Failed": []}
+
+    def _send(self, url: str, body: str, delay_s: int) -> str:
+        if not 0 <= delay_s <= MAX_DELAY_SECONDS:
+            raise ValueError(f"DelaySeconds must be 0 to {MAX_DELAY_SECONDS}, got {delay_s}")
+        name = url.rsplit("/", 1)[-1]
+        if name == self.dead_letter_queue:
+            self.dead_letters.append(body)
+            return f"d{len(self.dead_letters)}"
+        if name != self.queue or self._mapping is None:
+            raise ValueError(f"no such queue in the model: {url}")
+        mapping = self._mapping
+        mapping.sent += 1
+        message = Message(f"s{mapping.sent}", body, mapping.scheduler.clock.now() + delay_s)
+        mapping.pending.append(message)
+        return message.id
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What the queue did with a deploy's events."""
 
-    dead_letters: int
+    dead_letters: int  # messages redriven, and messages the function sent to the dead-letter queue
     batches: tuple[int, ...]  # the size of each batch handed to the function, in order
+    sent: int = 0  # messages the function sent itself to the queue (the deploy pipeline's ticks)
 
 
 def deliver(
-    events: Iterable[tuple[float, str]], handler: Handler, defaults: ModuleDefaults, clock: VirtualClock
+    events: Iterable[tuple[float, str]],
+    handler: Handler,
+    defaults: ModuleDefaults,
+    clock: VirtualClock,
+    own: OwnQueue | None = None,
 ) -> Delivery:
-    """Send each (arrival time, S3 notification body) to the queue and run the mapping until it is empty."""
+    """Send each (arrival time, S3 notification body) to the queue and run the mapping until it is empty
+    (with `own`, the function's client: what it sends the queue is handled too, until none is left)."""
     scheduler = Scheduler(clock)
     messages = [Message(f"m{i}", body, at) for i, (at, body) in enumerate(events)]
     mapping = EventSourceMapping(handler, defaults, scheduler, messages)
+    if own is not None:
+        own.attach(mapping)
     for _ in range(defaults.maximum_concurrency):
         scheduler.spawn(mapping.poller)
     scheduler.run_all()
-    return Delivery(len(mapping.dead), tuple(mapping.batch_sizes))
+    own_dead = len(own.dead_letters) if own is not None else 0
+    return Delivery(len(mapping.dead) + own_dead, tuple(mapping.batch_sizes), mapping.sent)
 
 
 def batch_handler(

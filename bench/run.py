@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cover_replay
+import deploy_bench
 import handler_bench
 import parallel
 import storm
@@ -87,7 +88,8 @@ def main() -> None:
         replays = cover_replay.start(pool)  # the replay at several evictions_per_path, and the frontier
         storms = storm.start(pool)
         urls = viewer_urls.start(pool)
-        for finish in (storms, replays, urls):
+        deploys = deploy_bench.start(pool)  # the deploy pipeline (issue 20): real and synthetic deploys
+        for finish in (storms, replays, urls, deploys):
             sections |= finish()
             print()
     write_sections(sections)

@@ -33,6 +33,10 @@ EXPECTED_PAGES = {
     "handler": "cost.md",
     "viewer-urls": "viewer-urls.md",
     "freshness": "operating.md",
+    "deploy-freshness": "deploy-flush.md",
+    "deploy-cost": "deploy-flush.md",
+    "deploy-lone-edit": "deploy-flush.md",
+    "deploy-synthetic": "deploy-flush.md",
 }
 EXPECTED_SECTIONS = set(EXPECTED_PAGES)
 PAGES = [README, *sorted(DOCS.glob("*.md"))]

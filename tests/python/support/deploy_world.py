@@ -229,15 +229,7 @@ def make_world(
         "QueueArn"
     ]
     raw_dynamodb = boto3.client("dynamodb")
-    raw_dynamodb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
+    create_inbox_table(raw_dynamodb, TABLE)
     raw_cloudfront = boto3.client("cloudfront")
     distribution = Distribution("www", create_distribution(raw_cloudfront, BUCKET))
     crashes = dict([crash]) if crash is not None else {}
@@ -262,6 +254,19 @@ def make_world(
     )
     _record_invalidations(world)
     return world
+
+
+def create_inbox_table(dynamodb: Any, name: str) -> None:
+    """The deploy inbox's table as the module declares it: partition key pk, sort key sk, on demand."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+    )
 
 
 def _record_invalidations(world: World) -> None:
