@@ -263,8 +263,9 @@ class SqsEventSource:
     def drain(self, max_batches: int = 1000) -> list[BatchOutcome]:
         """Invoke until the queue is empty: failed messages (postponed ones included) come back at once
         and retry until they succeed or the DLQ takes them. A receive that finds nothing visible waits
-        while messages are delayed or in flight: the function's own flush ticks (delayed messages,
-        docs/deploy-flush.md) come back after their delay. Every invocation is returned, ticks included
+        while any message is left, delayed or in flight: the function's own flush ticks (delayed
+        messages, docs/deploy-flush.md) come back after their delay. (Visible ones count too: a tick may
+        turn visible between the empty receive and the count.) Every invocation is returned, ticks included
         (`ticks_only` tells them apart). At most `max_batches` invocations."""
         outcomes: list[BatchOutcome] = []
         waited_until = time.monotonic() + PENDING_WAIT_SECONDS
@@ -273,17 +274,11 @@ class SqsEventSource:
             if outcome is not None:
                 outcomes.append(outcome)
                 waited_until = time.monotonic() + PENDING_WAIT_SECONDS
-            elif not self._pending() or time.monotonic() > waited_until:
+            elif not self.messages_left() or time.monotonic() > waited_until:
                 return outcomes
             else:
                 time.sleep(PENDING_POLL_SECONDS)
         raise AssertionError(f"the queue still had messages after {max_batches} batches")
-
-    def _pending(self) -> bool:
-        """Whether messages are delayed or in flight (not visible yet)."""
-        names = ["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"]
-        counts = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=names)["Attributes"]
-        return any(int(counts.get(name, 0)) for name in names)
 
     def messages_left(self) -> int:
         """Messages still in the queue, visible, in flight or delayed (0 once drained)."""
