@@ -392,18 +392,6 @@ variable "tags" {
   nullable    = false
 }
 
-variable "upload_settle_seconds" {
-  type        = number
-  description = "Deprecated, no effect: changes now wait in the deploy inbox until the bucket is quiet (quiet_seconds, max_wait_seconds). Accepted so that configurations setting it still plan; it will be removed."
-  default     = 120
-  nullable    = false
-
-  validation {
-    condition     = var.upload_settle_seconds == 0 || (var.upload_settle_seconds >= 60 && var.upload_settle_seconds <= 900 && floor(var.upload_settle_seconds) == var.upload_settle_seconds)
-    error_message = "upload_settle_seconds must be 0 (never hold a batch) or a whole number of seconds from 60 to 900 (below 60 a held batch comes back before the dedupe's 60 s margin lets another batch's invalidation cover it)."
-  }
-}
-
 variable "verify_distributions" {
   type        = bool
   description = "Read each distribution's configuration (GetDistributionConfig): invalidate / for its default root object, and log distribution_mismatch when none of its origins is the bucket with the given origin_path or its default root object is not the entry's (or index_document); false for estates that deny the read (then give default_root_object in the entry)."

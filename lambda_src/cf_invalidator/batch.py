@@ -12,19 +12,16 @@ there (covered.py). With an S3 client, the tree below each distribution's change
 (tree.py) so that the request is the cheapest cover of them (cover.py) instead of a blind coalescing;
 a key left out as already covered is still a change of the batch there, never an eviction. With
 `in_progress`, read again for each batch, each request is fitted into what remains of CloudFront's
-quotas, and fitted again when CloudFront says they are full. A batch planned while its upload still
-writes, or whose wildcards the deploy's next batches would bill again (settle.py; every message on its
-first receive), is not invalidated: its messages fail and are postponed once, by
-upload_settle_seconds, to be planned with the settled tree and covered by the deploy's other batches.
-A request the spend guard holds back (its distribution is past max_paths_per_day and had its `/*` of
-the interval: spend_guard.py) fails its messages, postponed until that interval ends.
+quotas, and fitted again when CloudFront says they are full. A request the spend guard holds back (its
+distribution is past max_paths_per_day and had its `/*` of the interval: spend_guard.py) fails its
+messages, postponed until that interval ends.
 
 The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
 all the batch's keys (tree.walk); change detection with the resolved configuration (an "auto"
 distribution serves the keys its routing maps; a key only an unresolved one may serve is not looked
 up, so it stays and its message is failed below), taking from the walk the history of every key it
 saw whole and listing only the others; the unresolved distributions' messages failed; the trees built
-from the walk with the keys detection kept (tree.trees); then the plan, the hold and the invalidations.
+from the walk with the keys detection kept (tree.trees); then the plan and the invalidations.
 """
 
 from __future__ import annotations
@@ -49,7 +46,6 @@ from .metrics import BatchMetrics
 from .operations import Answered, operations_hooks
 from .paths import serves
 from .plan import Request, plan_requests, refit
-from .settle import held_for_upload
 from .spend_guard import SpendGuard
 from .tree import ListsObjects, trees, walk
 
@@ -84,8 +80,8 @@ def process_batch(
     the ones it could not map fail every message that still has a key to invalidate. Its CloudFront reads
     and `in_progress`'s keep to the batch's deadline (deadline.py), never its CreateInvalidation calls.
     `metrics` hears what the batch did (and writes it at the end); `spend_guard` admits each request (or
-    holds it back: its messages wait for the next `/*`); `now` is the time the tree's writes are judged
-    recent against (settle.py; None: the clock)."""
+    holds it back: its messages wait for the next `/*`); `now` is the time the tree's deploy window is
+    anchored on when none of the batch's keys is listed (tree.py; None: the clock)."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
     deadline = ReadDeadline(remaining_ms, creates=len(config.distributions))
@@ -119,12 +115,7 @@ def process_batch(
     answered = Answered(cloudfront)
     hooks = operations_hooks(metrics, spend_guard, replan, created, answered)
     requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
-    settle_s = config.upload_settle_seconds
-    held = held_for_upload(records, keys_by_message, known, requests, failed, delay_s=settle_s)
-    if held:
-        failed.update(held)
-        requests = []
-    delays = dict.fromkeys(held, settle_s)  # message id -> seconds it waits (upload, spend guard's /*)
+    delays: dict[str, int] = {}  # message id -> seconds it waits for the spend guard's next `/*`
     sender = Sender(answered, remaining_ms, hooks, sleep, jitter)
     for planned in requests:
         admission = hooks.admit(planned)
@@ -151,9 +142,8 @@ def process_batch(
 def _postpone(
     postpone: Postpone, records: Sequence[Mapping[str, Any]], delays: Mapping[str, int], retry: Set[str]
 ) -> None:
-    """Each failed message postponed once: by its own delay when it has one (held for its upload, or
-    waiting for the spend guard's next `/*`), else, when it failed for a retryable reason, by its
-    receive count."""
+    """Each failed message postponed once: by its own delay when it has one (waiting for the spend
+    guard's next `/*`), else, when it failed for a retryable reason, by its receive count."""
     for delay_s in sorted(set(delays.values())):
         postpone([record for record in records if delays.get(record["messageId"]) == delay_s], delay_s)
     later = retry - delays.keys()

@@ -23,7 +23,6 @@ ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ENV_MAX_PATHS_PER_DAY = "MAX_PATHS_PER_DAY"
 ENV_SPEND_TABLE = "SPEND_GUARD_TABLE"
 ENV_SPEND_GUARD_INTERVAL = "SPEND_GUARD_INTERVAL_SECONDS"
-ENV_UPLOAD_SETTLE = "UPLOAD_SETTLE_SECONDS"
 ENV_INBOX_TABLE = "INBOX_TABLE"
 ENV_DEAD_LETTER_QUEUE = "DEAD_LETTER_QUEUE_ARN"
 ENV_QUIET = "QUIET_SECONDS"
@@ -35,7 +34,6 @@ DEFAULT_EVICTIONS_PER_PATH = 3.0
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
 AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configuration (distribution_config.py)
 DEFAULT_METRICS_NAMESPACE = "CloudFrontAutoInvalidation"
-DEFAULT_UPLOAD_SETTLE_SECONDS = 120  # how long a batch held for its upload waits (settle.py)
 # A deploy is flushed once the bucket has been quiet this long under a distribution (docs/deploy-flush.md).
 DEFAULT_QUIET_SECONDS = 5
 MAX_QUIET_SECONDS = 60
@@ -102,8 +100,6 @@ class Config:
     max_paths_per_day: int | None = None
     spend_table: str | None = None
     spend_guard_interval_seconds: int = DEFAULT_SPEND_GUARD_INTERVAL_SECONDS  # the least time between two /*
-    # a batch handled while its deploy still writes comes back after this (settle.py); 0: never held
-    upload_settle_seconds: int = DEFAULT_UPLOAD_SETTLE_SECONDS
     # The deploy inbox (deploy.py): None keeps the per-batch pipeline (batch.py) alone
     deploys: Deploys | None = None
 
@@ -132,10 +128,6 @@ def load_config(environ: Mapping[str, str]) -> Config:
             DEFAULT_SPEND_GUARD_INTERVAL_SECONDS,
             MIN_SPEND_GUARD_INTERVAL_SECONDS,
             MAX_VISIBILITY_SECONDS,
-        ),
-        # From 0 (never hold) to SQS's longest visibility timeout.
-        upload_settle_seconds=_seconds(
-            environ, ENV_UPLOAD_SETTLE, DEFAULT_UPLOAD_SETTLE_SECONDS, 0, MAX_VISIBILITY_SECONDS
         ),
         deploys=_deploys(environ),
     )

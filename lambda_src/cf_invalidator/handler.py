@@ -5,9 +5,9 @@ Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path", "directory_with
 SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS (default true), EVICTIONS_PER_PATH
 (default 3), VERIFY_DISTRIBUTIONS (default false) and BUCKET_NAME (needed by VERIFY_DISTRIBUTIONS and
 origin_path "auto"), ENABLE_METRICS (default false) and METRICS_NAMESPACE, MAX_PATHS_PER_DAY (default:
-no spend guard), SPEND_GUARD_TABLE and SPEND_GUARD_INTERVAL_SECONDS (default 300),
-UPLOAD_SETTLE_SECONDS (default 120); INBOX_TABLE (the deploy pipeline, deploy.py: unset, each batch is
-planned alone), DEAD_LETTER_QUEUE_ARN, QUIET_SECONDS (default 5) and MAX_WAIT_SECONDS (default 120).
+no spend guard), SPEND_GUARD_TABLE and SPEND_GUARD_INTERVAL_SECONDS (default 300); INBOX_TABLE (the
+deploy pipeline, deploy.py: unset, each batch is planned alone), DEAD_LETTER_QUEUE_ARN, QUIET_SECONDS
+(default 5) and MAX_WAIT_SECONDS (default 120).
 A missing or malformed one fails the start-up with its name. The S3 client exists whatever the
 settings: the tree-aware cover lists the bucket (tree.py).
 """

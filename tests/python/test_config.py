@@ -54,9 +54,6 @@ def test_missing_setting_is_named(missing: str) -> None:
         ("MAX_PATHS_PER_INVALIDATION", "0", "MAX_PATHS_PER_INVALIDATION must be between 1 and 3000"),
         ("MAX_PATHS_PER_INVALIDATION", "3001", "MAX_PATHS_PER_INVALIDATION must be between 1 and 3000"),
         ("EVICTIONS_PER_PATH", "-1", "EVICTIONS_PER_PATH must be a number >= 0"),
-        ("UPLOAD_SETTLE_SECONDS", "-1", "UPLOAD_SETTLE_SECONDS must be from 0 to 43200"),
-        ("UPLOAD_SETTLE_SECONDS", "43201", "UPLOAD_SETTLE_SECONDS must be from 0 to 43200"),
-        ("UPLOAD_SETTLE_SECONDS", "1.5", "UPLOAD_SETTLE_SECONDS must be a whole number of seconds"),
         ("EVICTIONS_PER_PATH", "three", "EVICTIONS_PER_PATH must be a number >= 0"),
         ("EVICTIONS_PER_PATH", "nan", "EVICTIONS_PER_PATH must be a number >= 0"),
         ("EVICTIONS_PER_PATH", "inf", "EVICTIONS_PER_PATH must be a number >= 0"),
@@ -145,11 +142,6 @@ def test_verification_is_off_unless_set_and_read_as_terraform_writes_bools() -> 
 def test_malformed_viewer_url_setting_is_named(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config({**VALID, **environ})
-
-
-def test_upload_settle_seconds_defaults_to_two_minutes_and_reads_zero() -> None:
-    assert load_config(VALID).upload_settle_seconds == 120
-    assert load_config({**VALID, "UPLOAD_SETTLE_SECONDS": "0"}).upload_settle_seconds == 0
 
 
 def test_evictions_per_path_defaults_to_three_when_unset() -> None:
