@@ -381,7 +381,7 @@ variable "spend_guard_interval_seconds" {
 
   validation {
     condition     = var.spend_guard_interval_seconds >= 60 && var.spend_guard_interval_seconds <= 43200 && floor(var.spend_guard_interval_seconds) == var.spend_guard_interval_seconds
-    error_message = "spend_guard_interval_seconds must be a whole number of seconds from 60 (the dedupe's margin: below it a waiting change may wait past the dead-letter queue's receives) to 43200 (SQS's longest visibility timeout), e.g. 300."
+    error_message = "spend_guard_interval_seconds must be a whole number of seconds from 60 to 43200 (12 hours), e.g. 300."
   }
 }
 

@@ -69,7 +69,7 @@ def notification_body(
     """An S3 event notification of one change, every field AWS sends (S3 user guide, "Event message
     structure", version 2.1): the handler reads a few, the payload limit counts them all. `eventTime` is
     `written_at` seconds of virtual time after the CloudFront model's EPOCH (its CreateTime at time 0):
-    the handler's dedupe compares the two, so it must be when the change was really written."""
+    the grading compares the two, so it must be when the change was really written."""
     obj: dict[str, Any] = {"key": quote_plus(key, safe="/")}
     if not event_name.startswith("ObjectRemoved:"):
         obj |= {"size": size, "eTag": etag}

@@ -6,12 +6,10 @@ could not be invalidated (when CloudFront rejects a request as invalid, only the
 rejects: isolate.py). Everything else is deleted by the event source mapping. The messages that
 failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply. With an S3
 client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
-are left out before planning (detect.py); a message left with no key is done. With `in_progress`
-(see in_progress.py), a key whose change an invalidation already covers on a distribution is left out
-there (covered.py). With an S3 client, the tree below each distribution's changed paths is listed
-(tree.py) so that the request is the cheapest cover of them (cover.py) instead of a blind coalescing;
-a key left out as already covered is still a change of the batch there, never an eviction. With
-`in_progress`, read again for each batch, each request is fitted into what remains of CloudFront's
+are left out before planning (detect.py); a message left with no key is done. With an S3 client, the
+tree below each distribution's changed paths is listed (tree.py) so that the request is the cheapest
+cover of them (cover.py) instead of a blind coalescing. With `in_progress` (see in_progress.py), read
+again for each batch, each request is fitted into what remains of CloudFront's
 quotas, and fitted again when CloudFront says they are full. A request the spend guard holds back (its
 distribution is past max_paths_per_day and had its `/*` of the interval: spend_guard.py) fails its
 messages, postponed until that interval ends.
@@ -34,7 +32,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .config import Config, Distribution
-from .covered import already_covered
 from .deadline import ReadDeadline
 from .detect import keys_to_invalidate
 from .distribution_config import log_unresolved
@@ -105,16 +102,11 @@ def process_batch(
     if in_progress is not None:
         in_progress.new_batch(deadline)
     lookup = None if in_progress is None else in_progress.get
-    exclude = (
-        None
-        if in_progress is None
-        else already_covered(keys_by_message, changes_by_message, config, in_progress.made_since)
-    )
     replan, created = _quota_hooks(config, in_progress)
     known = trees(walked, keys_by_message, config)
     answered = Answered(cloudfront)
     hooks = operations_hooks(metrics, spend_guard, replan, created, answered)
-    requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
+    requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known)
     delays: dict[str, int] = {}  # message id -> seconds it waits for the spend guard's next `/*`
     sender = Sender(answered, remaining_ms, hooks, sleep, jitter)
     for planned in requests:
@@ -164,9 +156,7 @@ def _quota_hooks(
         return refit(stale, config.max_paths, fresh, evictions_per_path=config.evictions_per_path)
 
     def created(made: Request, invalidation: Mapping[str, Any]) -> None:
-        in_progress.record(
-            made.distribution.id, invalidation["Id"], made.paths, invalidation.get("CreateTime")
-        )
+        in_progress.record(made.distribution.id, invalidation["Id"], made.paths)
 
     return replan, created
 

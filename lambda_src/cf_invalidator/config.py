@@ -42,9 +42,8 @@ DEFAULT_MAX_WAIT_SECONDS = 120
 MAX_MAX_WAIT_SECONDS = 300
 MAX_VISIBILITY_SECONDS = 43_200  # SQS: the longest a message can be kept invisible (12 hours)
 # Past max_paths_per_day, at most one /* per distribution per interval (spend_guard.py). 300 s bounds a
-# runaway writer to 288 paths a day beyond the ceiling (one per 5 minutes, each evicting the cache) and
-# keeps a change stale for at most two intervals. At least the dedupe's margin (covered.MARGIN, 60 s), so
-# a change waits for two intervals at most: two receives of the redrive's five.
+# runaway writer to 288 paths a day beyond the ceiling (one per 5 minutes, each evicting the cache); its
+# changes wait in the deploy inbox for the interval's /* (flush.py).
 DEFAULT_SPEND_GUARD_INTERVAL_SECONDS = 300
 MIN_SPEND_GUARD_INTERVAL_SECONDS = 60
 
@@ -121,7 +120,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         metrics_namespace=_namespace(environ.get(ENV_METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)),
         max_paths_per_day=_max_paths_per_day(environ.get(ENV_MAX_PATHS_PER_DAY)),
         spend_table=_spend_table(environ),
-        # From the dedupe's margin to SQS's longest visibility timeout.
+        # From a minute to 12 hours.
         spend_guard_interval_seconds=_seconds(
             environ,
             ENV_SPEND_GUARD_INTERVAL,

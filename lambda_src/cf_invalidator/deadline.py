@@ -5,8 +5,7 @@ the CreateInvalidation calls are what keeps viewers fresh. So a read starts only
 long as the slowest CloudFront read of this invocation so far (at least CALL_MS), it leaves the reserve:
 one call of that length per distribution to create, and REPLY_MS for postponing the retried messages and
 replying to Lambda. A read not started raises NoTimeToReadError, and its caller plans as if the read had
-failed: without the quota view (as tight as the design assumes, coalesce.py), with no invalidation
-counted as covering a change (covered.py), with the inputs as given (distribution_config.py). Creating
+failed: without the quota view (coalesce.py), with the inputs as given (distribution_config.py). Creating
 is never skipped for time (invalidate.py backs off only within what is left).
 
 A call cannot be cut short once started: one read slower than every read before it can still take from

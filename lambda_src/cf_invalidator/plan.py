@@ -86,12 +86,10 @@ def plan_requests(
     *,
     in_progress: Callable[[str], InProgress | None] | None = None,
     trees: Mapping[str, Tree] | None = None,
-    exclude: Callable[[Distribution, str], bool] | None = None,
 ) -> list[Request]:
     """One request per distribution that serves at least one changed key, in configuration order;
     `in_progress(distribution_id)` tells what is in progress there (None: unknown), `trees` the tree
-    below its changed paths (distribution id -> tree; none: coalesced blind); a key for which
-    `exclude(distribution, key)` is true (its change is already covered there) is left out there."""
+    below its changed paths (distribution id -> tree; none: coalesced blind)."""
     requests = []
     sources = Sources(keys_by_message, config.index_document)
     for distribution in config.distributions:
@@ -100,8 +98,6 @@ def plan_requests(
         carried: set[str] = set()
         for message_id, keys in keys_by_message.items():
             for key in keys:
-                if exclude is not None and exclude(distribution, key):
-                    continue
                 served = viewer_paths(key, distribution, config.index_document)
                 if served:
                     paths.update(served)

@@ -5,7 +5,7 @@ the invalidation id or the error code; the in-progress counts on the invalidatio
 A renamed field breaks their saved queries.
 
 The change-detection lines (`unchanged_skipped`, `new_objects_skipped`, `changes_unverified`) are pinned
-in test_detect.py, `quota_lookup_failed` in test_in_progress.py, `already_covered` in test_dedupe.py."""
+in test_detect.py, `quota_lookup_failed` in test_in_progress.py."""
 
 from __future__ import annotations
 
