@@ -3,8 +3,8 @@
 A message is reported as failed (so SQS redelivers it, and after maxReceiveCount moves it to the
 dead-letter queue) when its body cannot be understood, or when any distribution serving one of its keys
 could not be invalidated (when CloudFront rejects a request as invalid, only the messages of the paths it
-rejects: isolate.py). Everything else is deleted by the event source mapping. The messages that
-failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply. With an S3
+rejects: isolate.py). The messages that failed for a retryable reason are handed to `postpone` before
+the reply (in a flush, flush.Planned: their chunks stay in the inbox and the next tick backs off). With an S3
 client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
 are left out before planning (detect.py); a message left with no key is done. With an S3 client, the
 tree below each distribution's changed paths is listed (tree.py) so that the request is the cheapest
@@ -50,8 +50,8 @@ logger = logging.getLogger(__name__)
 
 
 class Postpone(Protocol):
-    """Hands messages back to the queue for later: after `delay_s`, or (None) after the delay their
-    receive count gives (redelivery.py)."""
+    """Says which failed messages wait: `delay_s` seconds (the spend guard's next `/*`), or (None) a
+    retry with backoff after a retryable failure (flush.py)."""
 
     def __call__(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None: ...
 

@@ -99,7 +99,8 @@ class Config:
     max_paths_per_day: int | None = None
     spend_table: str | None = None
     spend_guard_interval_seconds: int = DEFAULT_SPEND_GUARD_INTERVAL_SECONDS  # the least time between two /*
-    # The deploy inbox (deploy.py): None keeps the per-batch pipeline (batch.py) alone
+    # The deploy inbox (deploy.py), always read by load_config; None only where the planning stages run
+    # alone (tests, the bench)
     deploys: Deploys | None = None
 
 
@@ -142,15 +143,14 @@ class Deploys:
     max_wait_seconds: int = DEFAULT_MAX_WAIT_SECONDS
 
 
-def _deploys(environ: Mapping[str, str]) -> Deploys | None:
-    """INBOX_TABLE set: the deploy inbox, which needs the dead-letter queue's ARN; the waits in whole
-    seconds, quiet 1-60, the longest wait from quiet to 300 (a tick is one delayed SQS message)."""
-    table = environ.get(ENV_INBOX_TABLE) or None
-    if table is None:
-        return None
+def _deploys(environ: Mapping[str, str]) -> Deploys:
+    """The deploy inbox: its table and the dead-letter queue's ARN, both required (the module sets
+    them); the waits in whole seconds, quiet 1-60, the longest wait from quiet to 300 (a tick is one
+    delayed SQS message)."""
+    table = _required(environ, ENV_INBOX_TABLE)
     if not _TABLE_NAME.match(table):
         raise ConfigError(f"{ENV_INBOX_TABLE} must be a DynamoDB table name, got {table!r}")
-    dead_letters = environ.get(ENV_DEAD_LETTER_QUEUE, "")
+    dead_letters = _required(environ, ENV_DEAD_LETTER_QUEUE)
     if not dead_letters.startswith("arn:") or dead_letters.count(":") != 5:
         raise ConfigError(f"{ENV_DEAD_LETTER_QUEUE} must be an SQS queue ARN, got {dead_letters!r}")
     quiet = _seconds(environ, ENV_QUIET, DEFAULT_QUIET_SECONDS, 1, MAX_QUIET_SECONDS)

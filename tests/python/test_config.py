@@ -14,6 +14,8 @@ VALID = {
     ),
     "MAX_PATHS_PER_INVALIDATION": "200",
     "INDEX_DOCUMENT": "default.htm",
+    "INBOX_TABLE": "site-deploys",
+    "DEAD_LETTER_QUEUE_ARN": "arn:aws:sqs:eu-west-1:123456789012:site-invalidation-dlq",
 }
 
 
@@ -32,7 +34,9 @@ def test_index_document_defaults_to_index_html() -> None:
     assert load_config(environ).index_document == "index.html"
 
 
-@pytest.mark.parametrize("missing", ["DISTRIBUTIONS", "MAX_PATHS_PER_INVALIDATION"])
+@pytest.mark.parametrize(
+    "missing", ["DISTRIBUTIONS", "MAX_PATHS_PER_INVALIDATION", "INBOX_TABLE", "DEAD_LETTER_QUEUE_ARN"]
+)
 def test_missing_setting_is_named(missing: str) -> None:
     environ = {k: v for k, v in VALID.items() if k != missing}
     with pytest.raises(ConfigError, match=f"^{missing} is not set"):
@@ -167,14 +171,8 @@ def test_default_root_object_is_read_per_distribution_and_none_when_unset_or_nul
 DEAD_LETTERS = "arn:aws:sqs:eu-west-1:123456789012:site-invalidation-dlq"
 
 
-def test_deploy_inbox_is_off_unless_its_table_is_set() -> None:
-    assert load_config(VALID).deploys is None
-
-
 def test_deploy_inbox_waits_five_quiet_seconds_and_at_most_two_minutes_by_default() -> None:
-    deploys = load_config(
-        {**VALID, "INBOX_TABLE": "site-deploys", "DEAD_LETTER_QUEUE_ARN": DEAD_LETTERS}
-    ).deploys
+    deploys = load_config(VALID).deploys
     assert deploys is not None
     assert (deploys.table, deploys.dead_letter_queue_arn) == ("site-deploys", DEAD_LETTERS)
     assert (deploys.quiet_seconds, deploys.max_wait_seconds) == (5, 120)
@@ -193,6 +191,6 @@ def test_deploy_inbox_waits_five_quiet_seconds_and_at_most_two_minutes_by_defaul
     ],
 )
 def test_malformed_deploy_inbox_setting_is_named(extra: dict[str, str], message: str) -> None:
-    environ = {**VALID, "INBOX_TABLE": "site-deploys", "DEAD_LETTER_QUEUE_ARN": DEAD_LETTERS, **extra}
+    environ = {**VALID, **extra}
     with pytest.raises(ConfigError, match=message):
         load_config(environ)

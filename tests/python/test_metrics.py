@@ -18,6 +18,7 @@ from cf_invalidator.events import changes
 from cf_invalidator.metrics import BatchMetrics
 from support import emf
 from support.cloudfront_model import CloudFrontModel
+from support.inbox_handler import INBOX_ENVIRONMENT
 from support.sqs_events import s3_body, sqs_event
 from support.versioned_bucket import BUCKET, CountingS3, install_clock, put, versioned_bucket
 
@@ -241,7 +242,11 @@ def test_event_time_is_read_from_both_shapes_and_never_rejects(raw: Any, expecte
     assert change.event_time == expected
 
 
-BASE_ENV = {"DISTRIBUTIONS": '{"site": {"id": "EABC"}}', "MAX_PATHS_PER_INVALIDATION": "100"}
+BASE_ENV = {
+    "DISTRIBUTIONS": '{"site": {"id": "EABC"}}',
+    "MAX_PATHS_PER_INVALIDATION": "100",
+    **INBOX_ENVIRONMENT,
+}
 
 
 def test_metrics_settings_are_read_from_the_environment() -> None:

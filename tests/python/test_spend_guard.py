@@ -20,6 +20,7 @@ from cf_invalidator.spend_guard import SpendGuard
 from support import emf
 from support.cloudfront_model import CloudFrontModel
 from support.deploy_world import make_world
+from support.inbox_handler import INBOX_ENVIRONMENT
 from support.sqs_events import failed_ids, s3_body, sqs_event
 
 SITE = Distribution("site", "ESITE")
@@ -219,7 +220,11 @@ def test_a_refit_reserves_only_the_paths_it_adds(dynamodb: Any) -> None:
     assert stored_total(dynamodb) == 9
 
 
-BASE_ENV = {"DISTRIBUTIONS": '{"site": {"id": "EABC"}}', "MAX_PATHS_PER_INVALIDATION": "100"}
+BASE_ENV = {
+    "DISTRIBUTIONS": '{"site": {"id": "EABC"}}',
+    "MAX_PATHS_PER_INVALIDATION": "100",
+    **INBOX_ENVIRONMENT,
+}
 
 
 def test_spend_guard_settings_are_read_from_the_environment() -> None:
