@@ -48,7 +48,7 @@ locals {
       {
         Sid      = "ConsumeOwnQueue"
         Effect   = "Allow"
-        Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+        Action   = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
         Resource = aws_sqs_queue.this.arn
       },
       # Flush ticks are delayed messages on the function's own queue; changes it cannot invalidate go to
