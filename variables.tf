@@ -381,7 +381,7 @@ variable "spend_guard_interval_seconds" {
 
   validation {
     condition     = var.spend_guard_interval_seconds >= 60 && var.spend_guard_interval_seconds <= 43200 && floor(var.spend_guard_interval_seconds) == var.spend_guard_interval_seconds
-    error_message = "spend_guard_interval_seconds must be a whole number of seconds from 60 (the dedupe's margin: below it a waiting change may wait past the dead-letter queue's receives) to 43200 (SQS's longest visibility timeout), e.g. 300."
+    error_message = "spend_guard_interval_seconds must be a whole number of seconds from 60 to 43200 (12 hours), e.g. 300."
   }
 }
 
@@ -390,18 +390,6 @@ variable "tags" {
   description = "Tags added to every resource that takes tags."
   default     = {}
   nullable    = false
-}
-
-variable "upload_settle_seconds" {
-  type        = number
-  description = "Deprecated, no effect: changes now wait in the deploy inbox until the bucket is quiet (quiet_seconds, max_wait_seconds). Accepted so that configurations setting it still plan; it will be removed."
-  default     = 120
-  nullable    = false
-
-  validation {
-    condition     = var.upload_settle_seconds == 0 || (var.upload_settle_seconds >= 60 && var.upload_settle_seconds <= 900 && floor(var.upload_settle_seconds) == var.upload_settle_seconds)
-    error_message = "upload_settle_seconds must be 0 (never hold a batch) or a whole number of seconds from 60 to 900 (below 60 a held batch comes back before the dedupe's 60 s margin lets another batch's invalidation cover it)."
-  }
 }
 
 variable "verify_distributions" {

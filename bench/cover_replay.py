@@ -72,7 +72,6 @@ SETTINGS = [(TIMINGS[0], epp) for epp in AFTER_UPLOAD_EVICTIONS_PER_PATH] + [
     (TIMINGS[1], epp) for epp in INTERLEAVED_EVICTIONS_PER_PATH
 ]
 Frontiers = dict[tuple[str, int, float], Cover]  # (site, deploy number, evictions_per_path) -> optimum
-Replayed = tuple[list[Outcome], list[Outcome]]  # (at SETTINGS, unsettled)
 
 
 def frontiers_of(name: str, values: Sequence[float]) -> tuple[Frontiers, float]:
@@ -95,15 +94,14 @@ def generation(buckets: Sequence[SiteBucket]) -> int:
     return sum(b.generation for b in buckets)
 
 
-def replay_part(name: str, way: str, settings: Sequence[tuple[str, float]], unsettled: bool) -> Replayed:
-    """Every deploy of the site uploaded one way, at each (timing, evictions_per_path); with `unsettled`,
-    also interleaved at the default evictions_per_path with upload_settle_seconds 0 (never held: the
-    freshness it trades), returned apart. One part of the replay: the bucket of each way is its own and
-    a replay leaves it as it found it, so a part uploads every deploy in turn and replays only its own
-    settings, in its own process, with the answers the whole replay in one process gives."""
+def replay_part(name: str, way: str, settings: Sequence[tuple[str, float]]) -> list[Outcome]:
+    """Every deploy of the site uploaded one way, at each (timing, evictions_per_path). One part of the
+    replay: the bucket of each way is its own and a replay leaves it as it found it, so a part uploads
+    every deploy in turn and replays only its own settings, in its own process, with the answers the
+    whole replay in one process gives."""
     defaults = module_defaults()
     site = load_site(name)
-    outcomes, held = [], []
+    outcomes = []
     with site_s3() as s3:
         for uploads in uploaded_deploys(site, (way,)):
             recorded = RecordedS3(s3, functools.partial(generation, [u.bucket for u in uploads]))
@@ -112,29 +110,15 @@ def replay_part(name: str, way: str, settings: Sequence[tuple[str, float]], unse
                 outcomes.append(
                     replay(site.name, uploaded, client, defaults, evictions_per_path=epp, timing=timing)
                 )
-            for uploaded in uploads if unsettled else ():
-                held.append(
-                    replay(
-                        site.name,
-                        uploaded,
-                        s3,
-                        defaults,
-                        evictions_per_path=DEFAULT_EVICTIONS_PER_PATH,
-                        timing=TIMINGS[1],
-                        upload_settle_seconds=0,
-                    )
-                )
-    return outcomes, held
+    return outcomes
 
 
-def parts(name: str) -> list[tuple[str, str, list[tuple[str, float]], bool]]:
-    """The site's replay cut into parts of about the same work: per way, the after-upload settings
-    (which share recorded answers), and the interleaved ones with the unsettled replay."""
+def parts(name: str) -> list[tuple[str, str, list[tuple[str, float]]]]:
+    """The site's replay cut into parts: per way, the after-upload settings (which share recorded
+    answers), and the interleaved ones."""
     after = [s for s in SETTINGS if s[0] == TIMINGS[0]]
     interleaved = [s for s in SETTINGS if s[0] != TIMINGS[0]]
-    return [
-        (name, way, chosen, held) for way in WAYS for chosen, held in ((after, False), (interleaved, True))
-    ]
+    return [(name, way, chosen) for way in WAYS for chosen in (after, interleaved)]
 
 
 def in_replay_order(outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -175,32 +159,29 @@ def start(pool: Executor, sites: Sequence[str] = SITES) -> Finish:
             print(f"frontier, {name}: {slowest:.1f} s for its largest deploy at every value")
         print_frontiers(frontiers, FULL_REGENERATIONS)
         outcomes: list[Outcome] = []
-        unsettled: list[Outcome] = []
         for name in sites:
-            done = [future.result() for future in replays[name]]
-            outcomes += in_replay_order([o for found, _ in done for o in found])
-            unsettled += in_replay_order([o for _, held in done for o in held])
-        sections = report(outcomes, unsettled, frontiers)
+            outcomes += in_replay_order([o for future in replays[name] for o in future.result()])
+        sections = report(outcomes, frontiers)
         print(f"replay and frontier: {time.perf_counter() - started:.0f} s")
         return sections
 
     return finish
 
 
-def report(outcomes: Sequence[Outcome], unsettled: Sequence[Outcome], frontiers: Frontiers) -> Sections:
+def report(outcomes: Sequence[Outcome], frontiers: Frontiers) -> Sections:
     """Print the replay against the frontier; return the docs' sections."""
     default = [
         o for o in outcomes if o.evictions_per_path == DEFAULT_EVICTIONS_PER_PATH and o.timing == TIMINGS[1]
     ]
     print(f"-- the replay at the default, {DEFAULT_EVICTIONS_PER_PATH:g}, interleaved --")
     print_replay(default)
-    print_freshness([*default, *unsettled])
+    print_freshness(default)
     print_cover(outcomes, frontiers)
     sections = {
         "replay": replay_section(default),
         "cover": cover_section(outcomes, frontiers, DEFAULT_EVICTIONS_PER_PATH),
         "evictions": evictions_section(outcomes, frontiers, EVICTIONS_PER_PATH),
-        "freshness": freshness_section([*default, *unsettled]),
+        "freshness": freshness_section(default),
     }
     print_targets(outcomes, frontiers, DEFAULT_EVICTIONS_PER_PATH)
     return sections

@@ -44,7 +44,7 @@ from urllib.parse import quote_plus
 from cf_invalidator.batch import Postpone, process_batch
 from cf_invalidator.config import Config
 from cf_invalidator.in_progress import InProgressCache
-from cf_invalidator.redelivery import visibility_timeout
+from cf_invalidator.redelivery import redelivery_delay
 from support.cloudfront_model import EPOCH, Invalidation, VirtualClock
 from support.module_defaults import ModuleDefaults
 from support.sqs_events import sqs_record
@@ -53,6 +53,14 @@ UPLOAD_RATE = 100.0  # objects a second: `aws s3 sync` with its default 10 concu
 COMPLETION_SECONDS = 25.0  # an invalidation's completion: under 25 s at P95 (AWS, April 2026)
 PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024  # Lambda: synchronous invocation payload
 Records = Sequence[Mapping[str, Any]]
+
+
+def visibility_timeout(receive_count: int, delay_s: int | None) -> int:
+    """The visibility timeout a postponed message got from the per-batch handler, which this model
+    replays: `delay_s` (at most SQS's 12 hours) when given, else by its receive count."""
+    return redelivery_delay(receive_count) if delay_s is None else min(43_200, delay_s)
+
+
 # (event, remaining_ms, sleep, postpone) -> the handler's response: process_batch with its clients bound
 Handler = Callable[
     [dict[str, Any], Callable[[], int], Callable[[float], None], Postpone],
@@ -74,7 +82,7 @@ def notification_body(
     """An S3 event notification of one change, every field AWS sends (S3 user guide, "Event message
     structure", version 2.1): the handler reads a few, the payload limit counts them all. `eventTime` is
     `written_at` seconds of virtual time after the CloudFront model's EPOCH (its CreateTime at time 0):
-    the handler's dedupe compares the two, so it must be when the change was really written."""
+    the grading compares the two, so it must be when the change was really written."""
     obj: dict[str, Any] = {"key": quote_plus(key, safe="/")}
     if not event_name.startswith("ObjectRemoved:"):
         obj |= {"size": size, "eTag": etag}

@@ -3,12 +3,11 @@
 Per change of every replayed deploy, the change-to-invalidation time is the creation time (the CloudFront
 model's CreateTime, on the replay's virtual clock) of the first invalidation created at or after the
 change was written that covers its viewer paths, minus its write (its eventTime on the same clock);
-grading.change_to_invalidation computes it. Reported in the interleaved timing at the defaults, and with
-upload_settle_seconds 0 (no batch held for its upload), per site, way and setting and overall per
-setting: median, p99 (nearest rank) and max, and the paths billed; a change never covered is counted as
-missed and left out of the statistics. What a viewer waits for is this time plus CloudFront's own time
-to apply the invalidation (under 5 s at P95). A report: it formats replay.py's Outcome; figures are
-never asserted.
+grading.change_to_invalidation computes it. Reported in the interleaved timing at the defaults, per site
+and way and overall: median, p99 (nearest rank) and max, and the paths billed; a change never covered
+is counted as missed and left out of the statistics. What a viewer waits for is this time plus
+CloudFront's own time to apply the invalidation (under 5 s at P95). A report: it formats replay.py's
+Outcome; figures are never asserted.
 """
 
 from __future__ import annotations
@@ -46,27 +45,23 @@ def freshness_stats(delays: Sequence[float | None]) -> Freshness:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the table: a site and way (or "all") at one upload_settle_seconds."""
+    """One line of the table: a site and way (or "all")."""
 
     site: str
     way: str
-    settle_s: int
     freshness: Freshness
     paths_billed: int
 
 
 def freshness_rows(outcomes: Sequence[Outcome]) -> list[Row]:
-    """Per upload_settle_seconds (largest first), a row per site and way in the order they first appear,
-    then one for all of them."""
+    """A row per site and way in the order they first appear, then one for all of them."""
+    groups: dict[tuple[str, str], list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault((o.site, o.way), []).append(o)
     rows = []
-    for settle_s in sorted({o.upload_settle_seconds for o in outcomes}, reverse=True):
-        chosen = [o for o in outcomes if o.upload_settle_seconds == settle_s]
-        groups: dict[tuple[str, str], list[Outcome]] = {}
-        for o in chosen:
-            groups.setdefault((o.site, o.way), []).append(o)
-        for (site, way), group in [*groups.items(), (("all", "all"), chosen)]:
-            delays = [d for o in group for d in o.delays]
-            rows.append(Row(site, way, settle_s, freshness_stats(delays), sum(o.paths_billed for o in group)))
+    for (site, way), group in [*groups.items(), (("all", "all"), list(outcomes))]:
+        delays = [d for o in group for d in o.delays]
+        rows.append(Row(site, way, freshness_stats(delays), sum(o.paths_billed for o in group)))
     return rows
 
 
@@ -75,7 +70,7 @@ def print_freshness(outcomes: Sequence[Outcome]) -> None:
     for r in freshness_rows(outcomes):
         f = r.freshness
         print(
-            f"{r.site:<20} {r.way:<13} settle {r.settle_s:>3} s {f.changes:>7} changes: median "
+            f"{r.site:<20} {r.way:<13} {f.changes:>7} changes: median "
             f"{f.median:7.1f}  p99 {f.p99:7.1f}  max {f.max:7.1f}  missed {f.missed}  "
             f"paths {r.paths_billed:,}"
         )
@@ -87,7 +82,6 @@ def freshness_section(outcomes: Sequence[Outcome]) -> str:
         (
             r.site,
             r.way,
-            f"{r.settle_s}",
             f"{r.freshness.changes:,}",
             f"{r.freshness.median:.1f}",
             f"{r.freshness.p99:.1f}",
@@ -100,7 +94,6 @@ def freshness_section(outcomes: Sequence[Outcome]) -> str:
     columns = (
         "Site",
         "Way",
-        "upload_settle_seconds",
         "Changes",
         "Median s",
         "p99 s",
@@ -108,4 +101,4 @@ def freshness_section(outcomes: Sequence[Outcome]) -> str:
         "Missed",
         "Paths billed",
     )
-    return markdown_table(columns, rows, "llrrrrrrr")
+    return markdown_table(columns, rows, "llrrrrrr")

@@ -3,7 +3,7 @@
 Coverage is decided against the CloudFront model's record of what was invalidated (an exact path, or a
 wildcard whose prefix the path starts with), never against the handler's own answer. Given when each
 change was written (virtual time), only an invalidation created after it counts: one created before the
-write leaves the new version's path to whatever a viewer fetched in between (the rule dedupe relies on).
+write leaves the new version's path to whatever a viewer fetched in between.
 One created at the very instant of the write counts: the benches deliver a notification at the instant
 of its write and the handler works without virtual time passing, so a batch's last change is written
 when its invalidation is created.

@@ -54,6 +54,8 @@ METRICS_CONFIG = dataclasses.replace(CONFIG, enable_metrics=True)
 ENV = {
     "DISTRIBUTIONS": json.dumps({"www": {"id": "EWWW", "origin_path": ""}}),
     "MAX_PATHS_PER_INVALIDATION": "1000",
+    "INBOX_TABLE": "site-deploys",  # required since every batch goes to the deploy pipeline
+    "DEAD_LETTER_QUEUE_ARN": "arn:aws:sqs:us-east-1:123456789012:site-invalidation-dlq",
 }
 
 

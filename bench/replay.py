@@ -62,8 +62,7 @@ evicted (keys of the new tree the deploy did not change, with a viewer path an i
 ideal (distinct viewer paths of the changed keys: exact invalidation), and changes missed (some viewer
 path not invalidated by an invalidation created at or after the change was written, grading.py), and
 each change's change-to-invalidation time (grading.change_to_invalidation; freshness.py reports it).
-The handler runs at the module's defaults but for evictions_per_path, which each replay sets, and
-upload_settle_seconds, which a replay may set (cover_replay.py's freshness comparison sets 0).
+The handler runs at the module's defaults but for evictions_per_path, which each replay sets.
 Figures are printed, never asserted.
 """
 
@@ -126,20 +125,16 @@ NONCURRENT_LIFETIME = timedelta(days=1)  # the docs' lifecycle rule: noncurrent 
 BEFORE_FIRST_DEPLOY = timedelta(days=1)  # when the tree before deploy 1 was uploaded
 
 
-def handler_settings(
-    s3: Any, evictions_per_path: float, upload_settle_seconds: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def handler_settings(s3: Any, evictions_per_path: float) -> tuple[dict[str, Any], dict[str, Any]]:
     """THE ONE PLACE that says how the replay runs the handler: (process_batch keyword arguments, extra
     Config fields). Change detection on, as the module's defaults have it (skip_unchanged_objects and
     invalidate_new_objects true), reading the site's versioned bucket through `s3`, and the given
-    evictions_per_path and upload_settle_seconds (each left out for a handler whose Config has no such
-    field). For the figures without detection, return `{}, {}`."""
+    evictions_per_path (left out for a handler whose Config has no such field). For the figures without
+    detection, return `{}, {}`."""
     fields: dict[str, Any] = {"skip_unchanged_objects": True, "invalidate_new_objects": True}
     known = {f.name for f in dataclasses.fields(Config)}
     if "evictions_per_path" in known:
         fields["evictions_per_path"] = evictions_per_path
-    if "upload_settle_seconds" in known:
-        fields["upload_settle_seconds"] = upload_settle_seconds
     return {"s3": s3}, fields
 
 
@@ -430,7 +425,6 @@ class Outcome:
     unverified: int  # keys it could not compare (invalidated as changed)
     # per changed key, seconds from its write to the invalidation covering it (grading); None: never
     delays: tuple[float | None, ...] = ()
-    upload_settle_seconds: int = 0  # how long a batch held for its upload waited (settle.py); 0: never held
 
 
 def replay(
@@ -441,7 +435,6 @@ def replay(
     *,
     evictions_per_path: float,
     timing: str,
-    upload_settle_seconds: int | None = None,
 ) -> Outcome:
     """The deploy's notifications through the queue, the event source mapping and the real handler, which
     plans with what is in progress (one view per poller) and, on the deploy's virtual clock, compares
@@ -453,8 +446,7 @@ def replay(
     if timing == "interleaved":
         uploaded.bucket.withhold(uploaded.changes)
         s3 = Published(s3, lambda: uploaded.bucket.publish_until(model.clock.datetime()))
-    settle_s = defaults.upload_settle_seconds if upload_settle_seconds is None else upload_settle_seconds
-    keywords, config_fields = handler_settings(s3, evictions_per_path, settle_s)
+    keywords, config_fields = handler_settings(s3, evictions_per_path)
     config = Config((DISTRIBUTION,), defaults.max_paths_per_invalidation, INDEX_DOCUMENT, **config_fields)
     events = uploaded.events(timing)
     handler = batch_handler(config, model, quota_clock=model.clock.now, **keywords)
@@ -490,7 +482,6 @@ def replay(
         skipped=detection.counts["unchanged_skipped"],
         unverified=detection.counts["changes_unverified"],
         delays=tuple(delays.values()),
-        upload_settle_seconds=settle_s,
     )
 
 
@@ -520,7 +511,7 @@ class DetectionLog(logging.Handler):
 @contextmanager
 def detection_clock(clock: VirtualClock) -> Iterator[None]:
     """Change detection's "now" (history.TRUST_WINDOW is counted from it) and the tree's (the deploy
-    window when no change is listed; the recent writes settle.py waits for) on the replay's virtual
+    window when no change is listed) on the replay's virtual
     clock, the moment EPOCH + virtual time, as the versions' LastModified are stamped. The handler reads
     it with `datetime.now(UTC)` in detect.py and tree.py; this replaces those modules' `datetime` for
     the replay."""

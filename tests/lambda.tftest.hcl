@@ -138,19 +138,6 @@ run "deploy_inbox_waits_reach_the_function" {
   }
 }
 
-run "deprecated_upload_settle_seconds_still_plans_and_reaches_nothing" {
-  command = plan
-
-  variables {
-    upload_settle_seconds = 0
-  }
-
-  assert {
-    condition     = !contains(keys(aws_lambda_function.this.environment[0].variables), "UPLOAD_SETTLE_SECONDS")
-    error_message = "upload_settle_seconds has no effect since the deploy inbox: it must not reach the function."
-  }
-}
-
 run "evictions_per_path_reaches_the_function_as_a_number" {
   command = plan
 

@@ -492,46 +492,6 @@ run "rejects_max_wait_shorter_than_the_quiet_time" {
   expect_failures = [aws_lambda_function.this]
 }
 
-run "rejects_upload_settle_seconds_below_the_dedupe_margin" {
-  command = plan
-
-  variables {
-    upload_settle_seconds = 30
-  }
-
-  expect_failures = [var.upload_settle_seconds]
-}
-
-run "rejects_upload_settle_seconds_past_fifteen_minutes" {
-  command = plan
-
-  variables {
-    upload_settle_seconds = 901
-  }
-
-  expect_failures = [var.upload_settle_seconds]
-}
-
-run "rejects_fractional_upload_settle_seconds" {
-  command = plan
-
-  variables {
-    upload_settle_seconds = 90.5
-  }
-
-  expect_failures = [var.upload_settle_seconds]
-}
-
-run "rejects_negative_upload_settle_seconds" {
-  command = plan
-
-  variables {
-    upload_settle_seconds = -1
-  }
-
-  expect_failures = [var.upload_settle_seconds]
-}
-
 run "rejects_path_budget_of_zero" {
   command = plan
 

@@ -5,8 +5,8 @@ The pure core: `config` (settings from the environment), `events` (SQS bodies ->
 `plan` (a batch -> one request per distribution). The I/O: `invalidate` (CreateInvalidation with retries),
 `deadline` (how long the CloudFront reads may go on) and `handler` (the Lambda entry point).
 
-Two pipelines: `batch` plans each SQS batch as it comes; with INBOX_TABLE set, `deploy` accepts each
-batch into a DynamoDB inbox (`accept`: changes -> chunks, pure; `inbox`: the table) and plans a
-distribution's waiting changes once its bucket is quiet (`flush`, over `batch`'s planning stages), its
-timers delayed messages on the module's own queue (`timer`). docs/deploy-flush.md.
+The pipeline: `deploy` accepts each SQS batch into a DynamoDB inbox (`accept`: changes -> chunks,
+pure; `inbox`: the table) and plans a distribution's waiting changes once its bucket is quiet (`flush`,
+over `batch`'s planning stages), its timers delayed messages on the module's own queue (`timer`).
+docs/deploy-flush.md.
 """

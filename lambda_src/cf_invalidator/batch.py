@@ -3,28 +3,23 @@
 A message is reported as failed (so SQS redelivers it, and after maxReceiveCount moves it to the
 dead-letter queue) when its body cannot be understood, or when any distribution serving one of its keys
 could not be invalidated (when CloudFront rejects a request as invalid, only the messages of the paths it
-rejects: isolate.py). Everything else is deleted by the event source mapping. The messages that
-failed for a retryable reason are handed to `postpone` (see redelivery.py) before the reply. With an S3
+rejects: isolate.py). The messages that failed for a retryable reason are handed to `postpone` before
+the reply (in a flush, flush.Planned: their chunks stay in the inbox and the next tick backs off). With an S3
 client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
-are left out before planning (detect.py); a message left with no key is done. With `in_progress`
-(see in_progress.py), a key whose change an invalidation already covers on a distribution is left out
-there (covered.py). With an S3 client, the tree below each distribution's changed paths is listed
-(tree.py) so that the request is the cheapest cover of them (cover.py) instead of a blind coalescing;
-a key left out as already covered is still a change of the batch there, never an eviction. With
-`in_progress`, read again for each batch, each request is fitted into what remains of CloudFront's
-quotas, and fitted again when CloudFront says they are full. A batch planned while its upload still
-writes, or whose wildcards the deploy's next batches would bill again (settle.py; every message on its
-first receive), is not invalidated: its messages fail and are postponed once, by
-upload_settle_seconds, to be planned with the settled tree and covered by the deploy's other batches.
-A request the spend guard holds back (its distribution is past max_paths_per_day and had its `/*` of
-the interval: spend_guard.py) fails its messages, postponed until that interval ends.
+are left out before planning (detect.py); a message left with no key is done. With an S3 client, the
+tree below each distribution's changed paths is listed (tree.py) so that the request is the cheapest
+cover of them (cover.py) instead of a blind coalescing. With `in_progress` (see in_progress.py), read
+again for each batch, each request is fitted into what remains of CloudFront's
+quotas, and fitted again when CloudFront says they are full. A request the spend guard holds back (its
+distribution is past max_paths_per_day and had its `/*` of the interval: spend_guard.py) fails its
+messages, postponed until that interval ends.
 
 The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
 all the batch's keys (tree.walk); change detection with the resolved configuration (an "auto"
 distribution serves the keys its routing maps; a key only an unresolved one may serve is not looked
 up, so it stays and its message is failed below), taking from the walk the history of every key it
 saw whole and listing only the others; the unresolved distributions' messages failed; the trees built
-from the walk with the keys detection kept (tree.trees); then the plan, the hold and the invalidations.
+from the walk with the keys detection kept (tree.trees); then the plan and the invalidations.
 """
 
 from __future__ import annotations
@@ -37,7 +32,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .config import Config, Distribution
-from .covered import already_covered
 from .deadline import ReadDeadline
 from .detect import keys_to_invalidate
 from .distribution_config import log_unresolved
@@ -49,7 +43,6 @@ from .metrics import BatchMetrics
 from .operations import Answered, operations_hooks
 from .paths import serves
 from .plan import Request, plan_requests, refit
-from .settle import held_for_upload
 from .spend_guard import SpendGuard
 from .tree import ListsObjects, trees, walk
 
@@ -57,8 +50,8 @@ logger = logging.getLogger(__name__)
 
 
 class Postpone(Protocol):
-    """Hands messages back to the queue for later: after `delay_s`, or (None) after the delay their
-    receive count gives (redelivery.py)."""
+    """Says which failed messages wait: `delay_s` seconds (the spend guard's next `/*`), or (None) a
+    retry with backoff after a retryable failure (flush.py)."""
 
     def __call__(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None: ...
 
@@ -84,8 +77,8 @@ def process_batch(
     the ones it could not map fail every message that still has a key to invalidate. Its CloudFront reads
     and `in_progress`'s keep to the batch's deadline (deadline.py), never its CreateInvalidation calls.
     `metrics` hears what the batch did (and writes it at the end); `spend_guard` admits each request (or
-    holds it back: its messages wait for the next `/*`); `now` is the time the tree's writes are judged
-    recent against (settle.py; None: the clock)."""
+    holds it back: its messages wait for the next `/*`); `now` is the time the tree's deploy window is
+    anchored on when none of the batch's keys is listed (tree.py; None: the clock)."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
     deadline = ReadDeadline(remaining_ms, creates=len(config.distributions))
@@ -109,22 +102,12 @@ def process_batch(
     if in_progress is not None:
         in_progress.new_batch(deadline)
     lookup = None if in_progress is None else in_progress.get
-    exclude = (
-        None
-        if in_progress is None
-        else already_covered(keys_by_message, changes_by_message, config, in_progress.made_since)
-    )
     replan, created = _quota_hooks(config, in_progress)
     known = trees(walked, keys_by_message, config)
     answered = Answered(cloudfront)
     hooks = operations_hooks(metrics, spend_guard, replan, created, answered)
-    requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
-    settle_s = config.upload_settle_seconds
-    held = held_for_upload(records, keys_by_message, known, requests, failed, delay_s=settle_s)
-    if held:
-        failed.update(held)
-        requests = []
-    delays = dict.fromkeys(held, settle_s)  # message id -> seconds it waits (upload, spend guard's /*)
+    requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known)
+    delays: dict[str, int] = {}  # message id -> seconds it waits for the spend guard's next `/*`
     sender = Sender(answered, remaining_ms, hooks, sleep, jitter)
     for planned in requests:
         admission = hooks.admit(planned)
@@ -151,9 +134,8 @@ def process_batch(
 def _postpone(
     postpone: Postpone, records: Sequence[Mapping[str, Any]], delays: Mapping[str, int], retry: Set[str]
 ) -> None:
-    """Each failed message postponed once: by its own delay when it has one (held for its upload, or
-    waiting for the spend guard's next `/*`), else, when it failed for a retryable reason, by its
-    receive count."""
+    """Each failed message postponed once: by its own delay when it has one (waiting for the spend
+    guard's next `/*`), else, when it failed for a retryable reason, by its receive count."""
     for delay_s in sorted(set(delays.values())):
         postpone([record for record in records if delays.get(record["messageId"]) == delay_s], delay_s)
     later = retry - delays.keys()
@@ -174,9 +156,7 @@ def _quota_hooks(
         return refit(stale, config.max_paths, fresh, evictions_per_path=config.evictions_per_path)
 
     def created(made: Request, invalidation: Mapping[str, Any]) -> None:
-        in_progress.record(
-            made.distribution.id, invalidation["Id"], made.paths, invalidation.get("CreateTime")
-        )
+        in_progress.record(made.distribution.id, invalidation["Id"], made.paths)
 
     return replan, created
 

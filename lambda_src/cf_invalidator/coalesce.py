@@ -8,26 +8,20 @@ covers every path that starts with `/dir/`, so every input path stays covered.
 CloudFront counts, per distribution, at most 15 wildcard paths and 3,000 file paths in progress at once
 (developer guide, "Concurrent invalidation request maximum"); an invalidation can take ten minutes or
 more. `fit` plans a request against what is in progress (see in_progress.py):
-- the request may hold at most a third of the wildcards that remain, rounded up (`wildcard_cap`): 5 on
-  an idle distribution, as before, so that one collapsed batch never takes the whole quota and leaves
-  the next batches of the same deploy waiting for it; as the quota fills each batch takes less (15 left:
-  5, then 4, 2, 2, 1, 1), so six collapsed batches are in progress before the quota is spent instead of
-  three, and a later batch still gets `/*` (one wildcard) rather than waiting.
+- the request may hold every wildcard that remains: a deploy is planned once (docs/deploy-flush.md),
+  so no later request of the same deploy needs a share of the quota.
 - the request may hold at most the file paths that remain (and never more than the budget).
 - when even `/*` does not fit (no wildcard left, and more paths than the budget or the file paths left)
   nothing fits: `fit` says so and the caller sends today's request, which waits on CloudFront's quota.
 An invalidation in progress never counts as covering a new change, even `/*`: one created before the
 change was written may already have refreshed the old object, and nothing here can prove the order.
 
-The tree-aware cover (cover.py, through plan.py) keeps these limits: a third of the wildcards left (5 on
-an idle distribution, MAX_WILDCARDS without a view) and the file paths left, even when its wildcards
-evict nothing. A wildcard evicting nothing costs no freshness but still holds a fifteenth of the quota
-until it completes, and the next batches of the same deploy need their share (what the replay of real
-deploys measured of it: docs/cost.md, "Figures behind the rules").
+The tree-aware cover (cover.py, through plan.py) keeps the same limits: the wildcards and the file
+paths left.
 
-Without a view of what is in progress (`coalesce` alone), a request holds at most MAX_WILDCARDS, not
-CloudFront's 15: one request taking the whole quota leaves the deploy's next batches nothing while it
-completes, and slow completions then push changes to the dead-letter queue (docs/cost.md).
+Without a view of what is in progress (`coalesce` alone, or a view that could not be read), a request
+may hold the whole quota, WILDCARDS_IN_PROGRESS: when some of it is in use, CloudFront refuses the
+request (TooManyInvalidationsInProgress) and it is fitted again to a fresh view (batch.py's `replan`).
 """
 
 from __future__ import annotations
@@ -39,7 +33,6 @@ from typing import NamedTuple
 
 WILDCARDS_IN_PROGRESS = 15  # CloudFront: wildcard paths in progress per distribution at once
 FILES_IN_PROGRESS = 3000  # CloudFront: file paths in progress per distribution at once
-MAX_WILDCARDS = WILDCARDS_IN_PROGRESS // 3  # per request on an idle distribution: three fit in the quota
 EVERYTHING = "/*"
 
 
@@ -74,17 +67,12 @@ class _Limits(NamedTuple):
     files: int
 
 
-def wildcard_cap(wildcards_left: int) -> int:
-    """The most wildcards one request may hold when `wildcards_left` remain: a third, rounded up."""
-    return -(-wildcards_left // 3)
-
-
 def fit(paths: Iterable[str], budget: int, in_progress: InProgress) -> list[str] | None:
     """The sorted paths to invalidate so that every one of `paths` is covered, within the budget and
     what remains of the quotas; None when no request fits (no wildcard left and too many paths)."""
     items = set(paths)
     left = in_progress.wildcards_left
-    limits = _Limits(budget, wildcard_cap(left), in_progress.files_left)
+    limits = _Limits(budget, left, in_progress.files_left)
     if left == 0 and not _fits(items, limits):
         return None  # even `/*` needs a wildcard
     return coalesce(items, budget, max_wildcards=limits.wildcards, max_files=limits.files)
@@ -94,7 +82,7 @@ def coalesce(
     paths: Iterable[str],
     budget: int,
     *,
-    max_wildcards: int = MAX_WILDCARDS,
+    max_wildcards: int = WILDCARDS_IN_PROGRESS,
     max_files: int = FILES_IN_PROGRESS,
 ) -> list[str]:
     """The sorted paths to invalidate so that every one of `paths` is covered: at most `budget` paths,

@@ -23,7 +23,6 @@ ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ENV_MAX_PATHS_PER_DAY = "MAX_PATHS_PER_DAY"
 ENV_SPEND_TABLE = "SPEND_GUARD_TABLE"
 ENV_SPEND_GUARD_INTERVAL = "SPEND_GUARD_INTERVAL_SECONDS"
-ENV_UPLOAD_SETTLE = "UPLOAD_SETTLE_SECONDS"
 ENV_INBOX_TABLE = "INBOX_TABLE"
 ENV_DEAD_LETTER_QUEUE = "DEAD_LETTER_QUEUE_ARN"
 ENV_QUIET = "QUIET_SECONDS"
@@ -35,7 +34,6 @@ DEFAULT_EVICTIONS_PER_PATH = 3.0
 MAX_PATHS_PER_REQUEST = 3000  # CloudFront: file paths in one invalidation (and in progress at once)
 AUTO_ORIGIN_PATH = "auto"  # origin_path read from the distribution's configuration (distribution_config.py)
 DEFAULT_METRICS_NAMESPACE = "CloudFrontAutoInvalidation"
-DEFAULT_UPLOAD_SETTLE_SECONDS = 120  # how long a batch held for its upload waits (settle.py)
 # A deploy is flushed once the bucket has been quiet this long under a distribution (docs/deploy-flush.md).
 DEFAULT_QUIET_SECONDS = 5
 MAX_QUIET_SECONDS = 60
@@ -44,9 +42,8 @@ DEFAULT_MAX_WAIT_SECONDS = 120
 MAX_MAX_WAIT_SECONDS = 300
 MAX_VISIBILITY_SECONDS = 43_200  # SQS: the longest a message can be kept invisible (12 hours)
 # Past max_paths_per_day, at most one /* per distribution per interval (spend_guard.py). 300 s bounds a
-# runaway writer to 288 paths a day beyond the ceiling (one per 5 minutes, each evicting the cache) and
-# keeps a change stale for at most two intervals. At least the dedupe's margin (covered.MARGIN, 60 s), so
-# a change waits for two intervals at most: two receives of the redrive's five.
+# runaway writer to 288 paths a day beyond the ceiling (one per 5 minutes, each evicting the cache); its
+# changes wait in the deploy inbox for the interval's /* (flush.py).
 DEFAULT_SPEND_GUARD_INTERVAL_SECONDS = 300
 MIN_SPEND_GUARD_INTERVAL_SECONDS = 60
 
@@ -102,9 +99,8 @@ class Config:
     max_paths_per_day: int | None = None
     spend_table: str | None = None
     spend_guard_interval_seconds: int = DEFAULT_SPEND_GUARD_INTERVAL_SECONDS  # the least time between two /*
-    # a batch handled while its deploy still writes comes back after this (settle.py); 0: never held
-    upload_settle_seconds: int = DEFAULT_UPLOAD_SETTLE_SECONDS
-    # The deploy inbox (deploy.py): None keeps the per-batch pipeline (batch.py) alone
+    # The deploy inbox (deploy.py), always read by load_config; None only where the planning stages run
+    # alone (tests, the bench)
     deploys: Deploys | None = None
 
 
@@ -125,17 +121,13 @@ def load_config(environ: Mapping[str, str]) -> Config:
         metrics_namespace=_namespace(environ.get(ENV_METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)),
         max_paths_per_day=_max_paths_per_day(environ.get(ENV_MAX_PATHS_PER_DAY)),
         spend_table=_spend_table(environ),
-        # From the dedupe's margin to SQS's longest visibility timeout.
+        # From a minute to 12 hours.
         spend_guard_interval_seconds=_seconds(
             environ,
             ENV_SPEND_GUARD_INTERVAL,
             DEFAULT_SPEND_GUARD_INTERVAL_SECONDS,
             MIN_SPEND_GUARD_INTERVAL_SECONDS,
             MAX_VISIBILITY_SECONDS,
-        ),
-        # From 0 (never hold) to SQS's longest visibility timeout.
-        upload_settle_seconds=_seconds(
-            environ, ENV_UPLOAD_SETTLE, DEFAULT_UPLOAD_SETTLE_SECONDS, 0, MAX_VISIBILITY_SECONDS
         ),
         deploys=_deploys(environ),
     )
@@ -151,15 +143,14 @@ class Deploys:
     max_wait_seconds: int = DEFAULT_MAX_WAIT_SECONDS
 
 
-def _deploys(environ: Mapping[str, str]) -> Deploys | None:
-    """INBOX_TABLE set: the deploy inbox, which needs the dead-letter queue's ARN; the waits in whole
-    seconds, quiet 1-60, the longest wait from quiet to 300 (a tick is one delayed SQS message)."""
-    table = environ.get(ENV_INBOX_TABLE) or None
-    if table is None:
-        return None
+def _deploys(environ: Mapping[str, str]) -> Deploys:
+    """The deploy inbox: its table and the dead-letter queue's ARN, both required (the module sets
+    them); the waits in whole seconds, quiet 1-60, the longest wait from quiet to 300 (a tick is one
+    delayed SQS message)."""
+    table = _required(environ, ENV_INBOX_TABLE)
     if not _TABLE_NAME.match(table):
         raise ConfigError(f"{ENV_INBOX_TABLE} must be a DynamoDB table name, got {table!r}")
-    dead_letters = environ.get(ENV_DEAD_LETTER_QUEUE, "")
+    dead_letters = _required(environ, ENV_DEAD_LETTER_QUEUE)
     if not dead_letters.startswith("arn:") or dead_letters.count(":") != 5:
         raise ConfigError(f"{ENV_DEAD_LETTER_QUEUE} must be an SQS queue ARN, got {dead_letters!r}")
     quiet = _seconds(environ, ENV_QUIET, DEFAULT_QUIET_SECONDS, 1, MAX_QUIET_SECONDS)

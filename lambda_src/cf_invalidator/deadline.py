@@ -3,11 +3,11 @@
 The reads (GetDistributionConfig, ListInvalidations, GetInvalidation) make a plan cheaper or check it;
 the CreateInvalidation calls are what keeps viewers fresh. So a read starts only when, after taking as
 long as the slowest CloudFront read of this invocation so far (at least CALL_MS), it leaves the reserve:
-one call of that length per distribution to create, and REPLY_MS for postponing the retried messages and
-replying to Lambda. A read not started raises NoTimeToReadError, and its caller plans as if the read had
-failed: without the quota view (as tight as the design assumes, coalesce.py), with no invalidation
-counted as covering a change (covered.py), with the inputs as given (distribution_config.py). Creating
-is never skipped for time (invalidate.py backs off only within what is left).
+one call of that length per distribution to create, and REPLY_MS for what follows them (the flush's
+inbox updates and tick, the reply to Lambda). A read not started raises NoTimeToReadError, and its
+caller plans as if the read had failed: without the quota view (coalesce.py), with the inputs as given
+(distribution_config.py). Creating is never skipped for time (invalidate.py backs off only within what
+is left).
 
 A call cannot be cut short once started: one read slower than every read before it can still take from
 the reserve, at most the client's timeouts (handler.py).
@@ -22,7 +22,7 @@ from typing import Any
 from .invalidate import CloudFront
 
 CALL_MS = 250  # what a CloudFront call is assumed to take until a slower one is measured
-REPLY_MS = 1000  # one call postponing the retried messages (redelivery.TIME_NEEDED_MS), then the reply
+REPLY_MS = 1000  # what follows the CreateInvalidation calls: the flush's inbox updates and tick, the reply
 
 
 class NoTimeToReadError(Exception):

@@ -4,7 +4,8 @@ A body is an S3 event notification (`Records[]`), an EventBridge S3 event, or S3
 Each change carries when it was written, when the event says: a record's `eventTime` (ISO 8601 with
 milliseconds, when S3 finished processing the request) or an EventBridge event's `time` (to the second).
 A time that is missing, malformed or without a time zone is None, never a rejection: such a change is
-simply invalidated (covered.py needs the time to prove an invalidation came after it).
+invalidated all the same, taken as written when it is accepted (accept.py) and left out of the
+change-to-invalidation time (metrics.py).
 Keys arrive URL-encoded with spaces as `+` in both shapes (AWS's documentation is silent on EventBridge;
 AWS Lambda Powertools decodes it the same way), so both go through `unquote_plus`, strictly: a key that
 does not decode to UTF-8 is malformed, never guessed.

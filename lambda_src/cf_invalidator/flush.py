@@ -68,9 +68,8 @@ class PlansChunks(Protocol):
 
 @dataclass(frozen=True)
 class Planner:
-    """The planning stages of batch.py over one distribution's chunks (no upload hold: the deploy is
-    quiet). `options`: process_batch's collaborators for one flush (s3, in_progress, resolve, metrics,
-    spend_guard, ...)."""
+    """The planning stages of batch.py over one distribution's chunks. `options`: process_batch's
+    collaborators for one flush (s3, in_progress, resolve, metrics, spend_guard, ...)."""
 
     config: Config
     cloudfront: Any
@@ -78,7 +77,7 @@ class Planner:
     options: Callable[[], Mapping[str, Any]] = dict
 
     def __call__(self, records: Sequence[Mapping[str, Any]], distribution: Distribution, /) -> Planned:
-        config = dataclasses.replace(self.config, distributions=(distribution,), upload_settle_seconds=0)
+        config = dataclasses.replace(self.config, distributions=(distribution,))
         planned = Planned()
         response = process_batch(
             {"Records": list(records)},

@@ -1,13 +1,16 @@
 """The Lambda entry point: configuration at start-up, one client per service per container, then the batch.
 
+Every batch goes to the deploy pipeline (deploy.py): S3 events are accepted into the deploy inbox, flush
+ticks plan a distribution's waiting changes once its bucket is quiet (flush.py, over batch.py's
+planning stages).
+
 Environment: DISTRIBUTIONS (JSON: label -> {"id", "origin_path", "directory_without_slash",
 "strip_extensions", "default_root_object"}), MAX_PATHS_PER_INVALIDATION, INDEX_DOCUMENT (default index.html),
 SKIP_UNCHANGED_OBJECTS (default false), INVALIDATE_NEW_OBJECTS (default true), EVICTIONS_PER_PATH
 (default 3), VERIFY_DISTRIBUTIONS (default false) and BUCKET_NAME (needed by VERIFY_DISTRIBUTIONS and
 origin_path "auto"), ENABLE_METRICS (default false) and METRICS_NAMESPACE, MAX_PATHS_PER_DAY (default:
-no spend guard), SPEND_GUARD_TABLE and SPEND_GUARD_INTERVAL_SECONDS (default 300),
-UPLOAD_SETTLE_SECONDS (default 120); INBOX_TABLE (the deploy pipeline, deploy.py: unset, each batch is
-planned alone), DEAD_LETTER_QUEUE_ARN, QUIET_SECONDS (default 5) and MAX_WAIT_SECONDS (default 120).
+no spend guard), SPEND_GUARD_TABLE and SPEND_GUARD_INTERVAL_SECONDS (default 300); INBOX_TABLE and
+DEAD_LETTER_QUEUE_ARN (required), QUIET_SECONDS (default 5) and MAX_WAIT_SECONDS (default 120).
 A missing or malformed one fails the start-up with its name. The S3 client exists whatever the
 settings: the tree-aware cover lists the bucket (tree.py).
 """
@@ -20,25 +23,23 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import Any, cast
 
 import boto3
 from botocore.config import Config as BotoConfig
 
-from .batch import process_batch
 from .config import Config, Distribution, load_config
 from .deadline import ReadDeadline
+from .deploy import Clients, Pipeline, pipeline
 from .detect import POOL_SIZE
 from .distribution_config import DistributionConfigs, ReadsDistributionConfig, resolve
+from .flush import Planner
 from .in_progress import InProgressCache
 from .invalidate import CloudFront
 from .metrics import BatchMetrics
 from .spend_guard import SpendGuard
 from .tree import ListsObjects
-
-if TYPE_CHECKING:
-    from .deploy import Pipeline
 
 CONFIG = load_config(os.environ)
 
@@ -50,38 +51,14 @@ _LOG_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
-    remaining_ms = context.get_remaining_time_in_millis
-    if CONFIG.deploys is not None and event["Records"]:
-        return deploy_pipeline(event["Records"][0]["eventSourceARN"], remaining_ms).handle(event)
-
-    def postpone_retries(records: Sequence[Mapping[str, Any]], delay_s: int | None = None) -> None:
-        from . import redelivery  # noqa: PLC0415 (only after a retryable failure: not at every cold start)
-
-        client = sqs()
-        redelivery.postpone(client, client.meta.endpoint_url, records, remaining_ms, delay_s)
-
-    return process_batch(
-        event,
-        CONFIG,
-        cloudfront(),
-        remaining_ms,
-        postpone=postpone_retries,
-        s3=s3(),
-        in_progress=in_progress(),
-        resolve=resolved
-        if CONFIG.verify_distributions or any(d.auto for d in CONFIG.distributions)
-        else None,
-        metrics=BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else None,
-        spend_guard=spend_guard(),
-    )
+    records = event["Records"]
+    if not records:
+        return {"batchItemFailures": []}
+    return deploy_pipeline(records[0]["eventSourceARN"], context.get_remaining_time_in_millis).handle(event)
 
 
 def deploy_pipeline(queue_arn: str, remaining_ms: Callable[[], int]) -> Pipeline:
-    """The deploy pipeline (deploy.py) for this invocation: the lease lasts as long as it may run.
-    Imported here, only where INBOX_TABLE is set: the per-batch pipeline's cold start does not pay for it."""
-    from .deploy import Clients, pipeline  # noqa: PLC0415
-    from .flush import Planner  # noqa: PLC0415
-
+    """The deploy pipeline (deploy.py) for this invocation: the lease lasts as long as it may run."""
     client = sqs()
     clients = Clients(client, dynamodb(), client.meta.endpoint_url)
     planner = Planner(CONFIG, cloudfront(), remaining_ms, options=planning_options)
@@ -95,7 +72,7 @@ def clock() -> float:
 
 
 def planning_options() -> dict[str, Any]:
-    """process_batch's collaborators for one flush, as the per-batch pipeline has them."""
+    """process_batch's collaborators for one flush."""
     return {
         "s3": s3(),
         "in_progress": in_progress(),

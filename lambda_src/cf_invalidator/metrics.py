@@ -11,7 +11,7 @@ are written as before; these lines carry no `decision` field.
 What each metric counts, per distribution and batch:
 - PathsBilled: the paths of the invalidations created (a wildcard is one path, as CloudFront bills it);
 - WildcardPaths: those of them ending in `*`; InvalidationsCreated: CreateInvalidation answers;
-- KeysInvalidated: distinct changed keys those invalidations carried (served there, not already covered);
+- KeysInvalidated: distinct changed keys those invalidations carried (served there);
 - UnchangedSkipped / NewObjectsSkipped / ChangesUnverified: keys it serves that change detection left
   out as unchanged, left out as new, or could not compare (detect.py's log lines of the same names);
 - QuotaWaits: backoffs because CloudFront's in-progress quotas were full (said so, or as last read);

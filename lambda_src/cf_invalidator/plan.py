@@ -2,8 +2,8 @@
 
 With the tree below a distribution's changed paths (tree.py), the request is the cheapest cover of
 them (cover.py: exact paths and directory wildcards, scored as paths billed + unchanged objects evicted /
-evictions_per_path) within the budget and the same quota limits `fit` uses (a third of the wildcards
-left, rounded up, MAX_WILDCARDS without a view; the file paths left); `cover_planned` is logged. Without
+evictions_per_path) within the budget and the same quota limits `fit` uses (every wildcard left, the
+whole quota without a view; the file paths left); `cover_planned` is logged. Without
 a tree, or when no cover avoids evicting unknown objects (or any object, with evictions_per_path 0)
 within those limits, the request is coalesced blind as below.
 
@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
-from .coalesce import FILES_IN_PROGRESS, MAX_WILDCARDS, InProgress, coalesce, fit, wildcard_cap
+from .coalesce import FILES_IN_PROGRESS, WILDCARDS_IN_PROGRESS, InProgress, coalesce, fit
 from .config import DEFAULT_EVICTIONS_PER_PATH, Config, Distribution
 from .cover import Cover, cover
 from .paths import viewer_paths
@@ -86,12 +86,10 @@ def plan_requests(
     *,
     in_progress: Callable[[str], InProgress | None] | None = None,
     trees: Mapping[str, Tree] | None = None,
-    exclude: Callable[[Distribution, str], bool] | None = None,
 ) -> list[Request]:
     """One request per distribution that serves at least one changed key, in configuration order;
     `in_progress(distribution_id)` tells what is in progress there (None: unknown), `trees` the tree
-    below its changed paths (distribution id -> tree; none: coalesced blind); a key for which
-    `exclude(distribution, key)` is true (its change is already covered there) is left out there."""
+    below its changed paths (distribution id -> tree; none: coalesced blind)."""
     requests = []
     sources = Sources(keys_by_message, config.index_document)
     for distribution in config.distributions:
@@ -100,8 +98,6 @@ def plan_requests(
         carried: set[str] = set()
         for message_id, keys in keys_by_message.items():
             for key in keys:
-                if exclude is not None and exclude(distribution, key):
-                    continue
                 served = viewer_paths(key, distribution, config.index_document)
                 if served:
                     paths.update(served)
@@ -182,7 +178,7 @@ def _cover(
     changed: Set[str], tree: Tree, budget: int, in_progress: InProgress | None, evictions_per_path: float
 ) -> Cover | None:
     """The cheapest cover within the budget and the limits `fit` would apply."""
-    wildcards = MAX_WILDCARDS if in_progress is None else wildcard_cap(in_progress.wildcards_left)
+    wildcards = WILDCARDS_IN_PROGRESS if in_progress is None else in_progress.wildcards_left
     files = FILES_IN_PROGRESS if in_progress is None else in_progress.files_left
     return cover(
         changed,

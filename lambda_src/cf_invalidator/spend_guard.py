@@ -9,11 +9,10 @@ that `revision` is still the one read: of two containers racing, one write wins 
 again and counts on top of it, so every path is counted once whatever the concurrency.
 
 Past the ceiling, the request is sent as `/*` (one path, counted) only if no `/*` was sent in the last
-`interval_s`; otherwise it waits (`Admission.wait_s`): its messages fail and come back when the
-interval ends, to be covered by the next `/*` (covered.py leaves out a change an invalidation created at
-least its margin after the write already refreshed; with an interval of at least that margin, a change
-waits for two intervals at most). So a writer that never stops bills at most one path an interval
-beyond the ceiling, and no change is dropped.
+`interval_s`; otherwise it waits (`Admission.wait_s`): its messages fail, and the flush keeps their
+changes in the deploy inbox until the interval ends (flush.py), when the next flush plans every change
+waiting then and sends the interval's `/*` for them. So a writer that never stops bills at most one
+path an interval beyond the ceiling, and no change is dropped.
 
 Paths count when CloudFront accepts them: a reservation CloudFront refused (`release`) is taken back,
 and with it the interval's `/*`. A request the table cannot be read or written for (fail safe: a count

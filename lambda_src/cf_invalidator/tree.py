@@ -27,10 +27,6 @@ thread pool, each one's pages in turn.
   seen has unbounded evictions, so the cover never puts a wildcard there (and falls back to coalescing
   blind when the limits force one): a stop never loses a change. One `tree_incomplete` line per
   distribution says why.
-- Recent writes: the current versions below the listed prefix written within SETTLE_WINDOW (5 s) before
-  now, and how many of them are the batch's own changes. While an upload runs, the batch's newest
-  change is that recent when the batch is handled, and the tree does not yet show what the upload will
-  write: settle.py holds such a batch once, when its plan is costly.
 - Listed before change detection (`walk`), so that detection takes from the walk the history (every
   version and delete marker) of each of the batch's keys the walk saw whole, instead of listing its
   directory again (detect.py). The prefixes are therefore computed from all the batch's keys, a superset
@@ -57,7 +53,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .config import Config, Distribution
 from .cover import directories
-from .covered import MARGIN
 from .detect import PAGE_SIZE, POOL_SIZE, S3, Lookup, OutOfTimeError, collect, listed_entry
 from .history import Entry as HistoryEntry
 from .history import History, Reason, replaced_entry
@@ -67,7 +62,6 @@ logger = logging.getLogger(__name__)
 
 MAX_LIST_CALLS = 200  # listing calls per batch: 200,000 objects (versions)
 DEPLOY_SPREAD = timedelta(minutes=15)  # how long before the batch's own writes a deploy may have begun
-SETTLE_WINDOW = timedelta(seconds=5)  # a write this recent says the upload may still be running (settle.py)
 
 INFINITE = float("inf")
 SAME, CHANGED, NEW = 0, 1, 2  # a current version against the entry before it (NEW: none, or a delete marker)
@@ -96,11 +90,6 @@ class Tree:
     complete: bool
     seen_before: str | None
     list_calls: int = 0
-    recent_writes: int = 0  # current versions below `prefix` written within SETTLE_WINDOW before now
-    recent_changes: int = 0  # of them, the batch's own changed keys
-    # directory -> changes of the deploy below it that other batches carry, written less than the
-    # dedupe's MARGIN before now: an invalidation made now would not cover them (settle.py)
-    young: Mapping[str, int] = field(default_factory=dict)
     # origin_path "auto": viewer directories map to keys through the routing, not a prefix; the whole
     # bucket is listed, and a directory is known only when that listing is complete
     routed: bool = False
@@ -154,7 +143,7 @@ class Walk:
     bucket: str
     listings: tuple[_Listing, ...]
     lookup: Lookup
-    moment: datetime  # when the listing ended: what its writes are judged recent against
+    moment: datetime  # when the listing ended: the deploy window's anchor when no changed key is listed
     keys: frozenset[str] = frozenset()  # the keys it was made for
     wanted: Mapping[str, Wanted] = field(default_factory=dict)  # _wanted(keys): the same for the same keys
 
@@ -202,8 +191,6 @@ def trees(
         return {}
     listings, lookup, moment = walked.listings, walked.lookup, walked.moment
     window_start = _window_start(listings, changed, moment)
-    recent_since = (moment - SETTLE_WINDOW).timestamp()
-    young_since = (moment - MARGIN).timestamp()
     found = {}
     for distribution in config.distributions:
         if distribution.id in wanted:  # the walk's prefix for it holds this one (see the docstring)
@@ -215,8 +202,6 @@ def trees(
                 changed,
                 window_start,
                 config=config,
-                recent_since=recent_since,
-                young_since=young_since,
             )
             if outer.stopped is not None:
                 _log_incomplete(distribution, outer, lookup)
@@ -402,31 +387,21 @@ def _tree(
     window_start: float,
     *,
     config: Config,
-    recent_since: float,
-    young_since: float,
 ) -> Tree:
     """Count each eviction once under every directory above the changed paths (`wanted.paths`, the
     viewer paths of the `changed` keys) that holds it. A version with no earlier one is invalidated
-    anyway only with invalidate_new_objects. Count the current versions below `wanted.prefix` written at
-    `recent_since` or later (the upload may still be running), and under each directory the deploy's
-    other changes written at `young_since` or later."""
+    anyway only with invalidate_new_objects."""
     prefix, candidates = wanted.prefix, directories(wanted.paths)
     written = (CHANGED, NEW) if config.invalidate_new_objects else (CHANGED,)
     below: defaultdict[str, int] = defaultdict(int)
-    young: defaultdict[str, int] = defaultdict(int)
-    recent = recent_changes = 0
     for key, (modified, compared) in listing.objects.items():
-        if key.startswith(prefix) and modified >= recent_since:
-            recent += 1
-            recent_changes += key in changed
         if not key.startswith(prefix) or key in changed:
             continue
         deployed = compared in written and modified >= window_start
-        if (deployed and modified < young_since) or not serves(key, distribution):
+        if deployed or not serves(key, distribution):
             continue
-        counts = young if deployed else below
         for directory in _holding(viewer_paths(key, distribution, config.index_document), candidates):
-            counts[directory] += 1
+            below[directory] += 1
     origin = "" if distribution.routing is not None else key_prefix(distribution.origin_path)
     return Tree(
         prefix,
@@ -435,9 +410,6 @@ def _tree(
         listing.complete,
         listing.seen_before,
         listing.calls,
-        recent,
-        recent_changes,
-        dict(young),
         routed=distribution.routing is not None,
     )
 

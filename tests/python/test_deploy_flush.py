@@ -215,3 +215,27 @@ def test_changes_cloudfront_refuses_reach_the_dead_letter_queue_at_once(
     container.run(30)
     assert sorted(world.dead_letter_keys()) == ["a.html", "b/c.html"]
     assert world.inbox_items() == 0
+
+
+def test_deploy_needing_ten_wildcards_is_flushed_as_that_cover_not_everything(
+    mocked_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a site of 372 pages: ten folders and /o0/ .. /o4/ of 20 and 30 pages, two at the root
+    world = make_world(monkeypatch, quiet=QUIET_S, max_wait=MAX_WAIT_S)
+    folders = [f"f{n:02}" for n in range(10)]
+    rewritten = [f"{f}/p{n:02}.html" for f in folders for n in range(20)] + [
+        f"o0/p{n}.html" for n in range(3)
+    ]
+    untouched = [f"o{o}/p{n}.html" for o in range(5) for n in range(30) if f"o{o}/p{n}.html" not in rewritten]
+    for key in [*untouched, "index.html", "about.html"]:  # in the bucket before the deploy, no event
+        world.s3.put_object(Bucket="example-site", Key=key, Body=b"<p>old</p>", ContentType="text/html")
+    container = world.container()
+    # WHEN the deploy rewrites the ten folders whole and three pages of /o0/, and the bucket goes quiet
+    upload(world, container, rewritten)
+    container.run(60)
+    # THEN one invalidation, the cheapest cover by the rule (paths + evictions / 3, nothing in progress):
+    # each folder's wildcard evicts nothing, /o0/* would evict 27 pages for 3, /* all 149 untouched
+    assert [set(paths) for _, paths, _ in world.invalidated_at] == [
+        {f"/{f}/*" for f in folders} | {"/o0/p0.html", "/o0/p1.html", "/o0/p2.html"}
+    ]
+    assert world.uncovered(rewritten) == set()

@@ -460,6 +460,7 @@ def test_lambda_handler_skips_unchanged_objects_with_the_module_settings(
     import sys  # noqa: PLC0415
 
     from support.deployment import create_distribution, invalidations  # noqa: PLC0415
+    from support.inbox_handler import INBOX_ENVIRONMENT, Ticks, create_inbox  # noqa: PLC0415
 
     cloudfront = boto3.client("cloudfront")
     distribution_id = create_distribution(cloudfront, BUCKET)
@@ -467,6 +468,9 @@ def test_lambda_handler_skips_unchanged_objects_with_the_module_settings(
     monkeypatch.setenv("MAX_PATHS_PER_INVALIDATION", "100")
     monkeypatch.setenv("SKIP_UNCHANGED_OBJECTS", "true")
     monkeypatch.setenv("INVALIDATE_NEW_OBJECTS", "true")
+    for name, value in INBOX_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    inbox = create_inbox()
     sys.modules.pop("cf_invalidator.handler", None)
     handler = importlib.import_module("cf_invalidator.handler")
     put(s3.client, "a.html")
@@ -474,6 +478,7 @@ def test_lambda_handler_skips_unchanged_objects_with_the_module_settings(
     same, changed = put(s3.client, "a.html"), put(s3.client, "b.html", b"changed")
     event = sqs_event([created("a.html", same), created("b.html", changed)])
     assert handler.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert Ticks(monkeypatch, handler, inbox).run(2, Context()) == 1
     assert [inv.paths for inv in invalidations(cloudfront, distribution_id).values()] == [("/b.html",)]
 
 

@@ -2,15 +2,15 @@
 covers every path within the budget and what remains of both quotas, or nothing fits.
 
 The limits are CloudFront's (developer guide, "Concurrent invalidation request maximum"): 15 wildcard
-paths and 3,000 file paths in progress per distribution. The per-request cap is the documented rule of
-coalesce.py: a third of the wildcards left, rounded up, written out here as a table."""
+paths and 3,000 file paths in progress per distribution. The rule (coalesce.py): a deploy is planned
+once, so its request may hold every wildcard left, and no more than the file paths left."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cf_invalidator.coalesce import EVERYTHING, InProgress, coalesce, covers, fit, wildcard_cap
+from cf_invalidator.coalesce import EVERYTHING, InProgress, coalesce, covers, fit
 
 QUOTA_WILDCARDS = 15
 QUOTA_FILES = 3000
@@ -29,15 +29,27 @@ def assert_covers(request: list[str], paths: list[str]) -> None:
     assert [p for p in paths if not any(covers(r, p) for r in request)] == []
 
 
-def test_wildcard_cap_is_a_third_of_what_is_left_rounded_up() -> None:
-    table = {15: 5, 14: 5, 12: 4, 10: 4, 9: 3, 6: 2, 4: 2, 3: 1, 2: 1, 1: 1, 0: 0}
-    assert {left: wildcard_cap(left) for left in table} == table
-
-
 def test_idle_distribution_gets_the_same_request_as_without_a_view() -> None:
     paths = spread(8, 20)
     assert fit(paths, 100, InProgress()) == coalesce(paths, 100)
-    assert 1 <= wildcards(fit(paths, 100, InProgress()) or []) <= 5
+
+
+def test_idle_distribution_lends_a_request_more_than_a_third_of_the_quota() -> None:
+    # 12 directories of 20 pages, budget 100: k wildcards leave (12 - k) x 20 exact paths, and
+    # k + (12 - k) x 20 <= 100 first holds at k = 8: eight wildcards, more than a third of 15
+    paths = spread(12, 20)
+    request = fit(paths, 100, InProgress())
+    assert request is not None
+    assert wildcards(request) == 8
+    assert len(request) == 8 + 4 * 20
+    assert_covers(request, paths)
+
+
+def test_every_wildcard_left_may_be_used_and_not_one_more() -> None:
+    paths = spread(12, 20)  # needs 8 wildcards within the budget (above)
+    exactly = fit(paths, 100, InProgress(wildcards=7))  # 8 left
+    assert exactly is not None and wildcards(exactly) == 8
+    assert fit(paths, 100, InProgress(wildcards=8)) == [EVERYTHING]  # 7 left: only /* covers it
 
 
 def test_request_within_budget_stays_exact_even_with_no_wildcard_left() -> None:
@@ -47,9 +59,9 @@ def test_request_within_budget_stays_exact_even_with_no_wildcard_left() -> None:
 
 def test_fewer_wildcards_left_collapse_into_fewer_wildcards() -> None:
     paths = spread(8, 20)  # 160 paths in 8 directories, budget 100
-    request = fit(paths, 100, InProgress(wildcards=9))  # 6 left: at most 2 in this request
+    request = fit(paths, 100, InProgress(wildcards=12))  # 3 left
     assert request is not None
-    assert wildcards(request) <= 2
+    assert wildcards(request) <= 3
     assert len(request) <= 100
     assert_covers(request, paths)
 
@@ -109,4 +121,3 @@ def test_fitted_request_covers_every_path_within_what_remains(
     assert len(request) <= budget
     assert wildcards(request) <= wildcards_left
     assert len(request) - wildcards(request) <= files_left
-    assert wildcards(request) <= max(1, -(-wildcards_left // 3))  # the cap, or /* alone

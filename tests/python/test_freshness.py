@@ -89,29 +89,28 @@ def test_time_from_the_write_to_the_covering_invalidation(
     assert change_to_invalidation({key: written}, (SITE,), "index.html", model) == {key: expected}
 
 
-def outcome(site: str, way: str, settle_s: int, paths: int, *delays: float | None) -> Outcome:
+def outcome(site: str, way: str, paths: int, *delays: float | None) -> Outcome:
     return Outcome(
         site=site, deploy_number=1, way=way, timing="interleaved", evictions_per_path=3.0, budget=1000,
         events=len(delays), calls=1, paths_billed=paths, wildcards=0, peak_wildcards=0, refusals=0,
         evicted=0, tree_size=10, ideal=paths, missed=0, dead_letters=0, batches=1, skipped=0,
-        unverified=0, delays=delays, upload_settle_seconds=settle_s,
+        unverified=0, delays=delays,
     )  # fmt: skip
 
 
-def test_rows_per_setting_largest_first_each_ending_with_all_of_it() -> None:
+def test_rows_per_site_and_way_in_order_then_all_of_them() -> None:
     outcomes = [
-        outcome("a.io", "changes only", 0, 30, 1.0, 3.0),
-        outcome("a.io", "changes only", 120, 5, 100.0, None),
-        outcome("b.io", "changes only", 120, 7, 10.0),
+        outcome("a.io", "changes only", 5, 100.0, None),
+        outcome("b.io", "changes only", 7, 10.0),
+        outcome("a.io", "changes only", 30, 1.0, 3.0),
     ]
 
     rows = freshness_rows(outcomes)
 
-    assert [(r.site, r.settle_s, r.paths_billed, r.freshness.changes, r.freshness.missed) for r in rows] == [
-        ("a.io", 120, 5, 1, 1),
-        ("b.io", 120, 7, 1, 0),
-        ("all", 120, 12, 2, 1),
-        ("a.io", 0, 30, 2, 0),
-        ("all", 0, 30, 2, 0),
+    assert [(r.site, r.paths_billed, r.freshness.changes, r.freshness.missed) for r in rows] == [
+        ("a.io", 35, 3, 1),
+        ("b.io", 7, 1, 0),
+        ("all", 42, 4, 1),
     ]
-    assert rows[2].freshness.median == 55.0
+    assert rows[0].freshness.median == 3.0
+    assert rows[2].freshness.median == 6.5

@@ -1,4 +1,5 @@
-"""GIVEN SQS events WHEN the Lambda handler runs against moto's CloudFront THEN the invalidations exist."""
+"""GIVEN SQS events WHEN the Lambda handler runs against moto (CloudFront, SQS, DynamoDB) THEN the changes
+are accepted into the deploy inbox, and the invalidations exist once the flush ticks have run."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import importlib
 import json
 import logging
 import sys
-import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -19,14 +19,19 @@ from botocore.exceptions import ClientError
 from cf_invalidator.config import ConfigError
 from support.cloudfront_model import CloudFrontModel
 from support.deployment import create_distribution, invalidations
-from support.event_source import lambda_record
+from support.inbox_handler import INBOX_ENVIRONMENT, Inbox, Ticks, create_inbox
 from support.moto_server import FAKE_AWS_ENVIRONMENT
-from support.sqs_events import QUEUE_ARN, eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
+from support.sqs_events import eventbridge_body, failed_ids, fixture_body, s3_body, sqs_event
 
 
 class Context:
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
+
+
+class ShortContext:
+    def get_remaining_time_in_millis(self) -> int:
+        return 2_000  # too little to back off inside the invocation
 
 
 def invalidated_paths(cloudfront: Any, distribution_id: str) -> list[list[str]]:
@@ -37,6 +42,11 @@ def invalidated_paths(cloudfront: Any, distribution_id: str) -> list[list[str]]:
 @pytest.fixture
 def aws(mocked_aws: None) -> Any:
     return boto3.client("cloudfront")
+
+
+@pytest.fixture
+def inbox(aws: Any) -> Inbox:
+    return create_inbox()
 
 
 @pytest.fixture
@@ -54,16 +64,20 @@ def load_handler(
     monkeypatch.setenv("DISTRIBUTIONS", json.dumps(settings))
     monkeypatch.setenv("MAX_PATHS_PER_INVALIDATION", str(budget))
     monkeypatch.setenv("INDEX_DOCUMENT", "index.html")
+    for name, value in INBOX_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
     sys.modules.pop("cf_invalidator.handler", None)
     handler = importlib.import_module("cf_invalidator.handler")
-    handler.cloudfront.cache_clear()
+    for cached in (handler.cloudfront, handler.sqs, handler.dynamodb, handler.in_progress, handler.s3):
+        cached.cache_clear()
     return handler
 
 
-def test_batch_invalidates_each_distribution_once_with_its_own_paths(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_changes_are_accepted_then_each_distribution_is_invalidated_once_with_its_own_paths(
+    aws: Any, inbox: Inbox, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = load_handler(monkeypatch, distributions)
+    ticks = Ticks(monkeypatch, handler, inbox)
     event = sqs_event(
         [
             s3_body("blog/index.html"),
@@ -73,6 +87,8 @@ def test_batch_invalidates_each_distribution_once_with_its_own_paths(
         ]
     )
     assert handler.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert invalidated_paths(aws, distributions["www"]) == []  # waiting for the bucket to go quiet
+    assert ticks.run(2, Context()) == 2  # one tick per distribution
     assert invalidated_paths(aws, distributions["www"]) == [
         ["/about.html", "/blog/", "/blog/index.html", "/blog/post%201.html", "/css/site.css"]
     ]
@@ -80,50 +96,58 @@ def test_batch_invalidates_each_distribution_once_with_its_own_paths(
 
 
 def test_unparseable_message_is_reported_and_the_rest_still_invalidated(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    aws: Any, inbox: Inbox, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = load_handler(monkeypatch, distributions)
     event = sqs_event(
         ["{broken", s3_body("a.html"), '{"Records": "nope"}', fixture_body("s3_test_event.json")]
     )
     assert failed_ids(handler.lambda_handler(event, Context())) == ["m0", "m2"]
+    Ticks(monkeypatch, handler, inbox).run(2, Context())
     assert invalidated_paths(aws, distributions["www"]) == [["/a.html"]]
 
 
 def test_test_event_alone_creates_nothing_and_fails_nothing(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    aws: Any, inbox: Inbox, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = load_handler(monkeypatch, distributions)
     response = handler.lambda_handler(sqs_event([fixture_body("s3_test_event.json")]), Context())
     assert response == {"batchItemFailures": []}
+    assert Ticks(monkeypatch, handler, inbox).run(2, Context()) == 0  # no tick was sent
     assert invalidated_paths(aws, distributions["www"]) == []
 
 
-def test_missing_distribution_fails_only_the_messages_it_serves(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_missing_distribution_sends_only_the_changes_it_serves_to_the_dead_letter_queue(
+    aws: Any, inbox: Inbox, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = load_handler(monkeypatch, {"www": distributions["www"], "blog": "EDOESNOTEXIST"})
     event = sqs_event([s3_body("blog/a.html"), s3_body("about.html")])
-    assert failed_ids(handler.lambda_handler(event, Context())) == ["m0"]
+    assert handler.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    Ticks(monkeypatch, handler, inbox).run(2, Context())
     assert invalidated_paths(aws, distributions["www"]) == [["/about.html", "/blog/a.html"]]
+    assert inbox.dead_letter_keys() == ["blog/a.html"]
 
 
 def test_large_batch_is_coalesced_into_one_call_within_budget(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    aws: Any, inbox: Inbox, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = load_handler(monkeypatch, {"www": distributions["www"]}, budget=10)
     keys = [f"docs/page{i}.html" for i in range(50)] + ["index.html"]
     assert handler.lambda_handler(sqs_event([s3_body(k) for k in keys]), Context()) == {
         "batchItemFailures": []
     }
+    Ticks(monkeypatch, handler, inbox).run(2, Context())
     assert invalidated_paths(aws, distributions["www"]) == [["/", "/docs/*", "/index.html"]]
 
 
-def test_start_up_fails_naming_a_missing_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DISTRIBUTIONS", raising=False)
-    monkeypatch.setenv("MAX_PATHS_PER_INVALIDATION", "100")
+@pytest.mark.parametrize("missing", ["DISTRIBUTIONS", "INBOX_TABLE", "DEAD_LETTER_QUEUE_ARN"])
+def test_start_up_fails_naming_a_missing_setting(missing: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    environ = {"DISTRIBUTIONS": '{"www": {"id": "EWWW"}}', "MAX_PATHS_PER_INVALIDATION": "100"}
+    for name, value in {**environ, **INBOX_ENVIRONMENT}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv(missing)
     sys.modules.pop("cf_invalidator.handler", None)
-    with pytest.raises(ConfigError, match="DISTRIBUTIONS is not set"):
+    with pytest.raises(ConfigError, match=f"{missing} is not set"):
         importlib.import_module("cf_invalidator.handler")
 
 
@@ -134,37 +158,31 @@ def test_client_is_created_once_per_container(
     assert handler.cloudfront() is handler.cloudfront()
 
 
-class ShortContext:
-    def get_remaining_time_in_millis(self) -> int:
-        return 2_000  # too little to back off inside the invocation
-
-
-def test_throttled_batch_is_reported_and_its_redelivery_postponed_in_sqs(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_throttled_flush_keeps_the_changes_and_ticks_again_after_the_first_backoff(
+    aws: Any, inbox: Inbox, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    handler = load_handler(monkeypatch, distributions)
-    throttled = CloudFrontModel(distributions.values())
+    # GIVEN CloudFront throttling every call
+    handler = load_handler(monkeypatch, {"www": distributions["www"]})
+    throttled = CloudFrontModel([distributions["www"]])
     throttled.inject("Throttling")
     monkeypatch.setattr(handler, "cloudfront", lambda: throttled)
-    handler.sqs.cache_clear()
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName="site-q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.send_message(QueueUrl=url, MessageBody=s3_body("about.html"))
-    [message] = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"])["Messages"]
-
-    response = handler.lambda_handler({"Records": [lambda_record(message, arn)]}, ShortContext())
-
-    assert failed_ids(response) == [message["MessageId"]]
-    # The queue's own timeout is 0: only the handler's postponement keeps the message from coming back now.
-    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+    ticks = Ticks(monkeypatch, handler, inbox)
+    assert handler.lambda_handler(sqs_event([s3_body("about.html")]), Context()) == {"batchItemFailures": []}
+    # WHEN the flush's tick comes, with too little time to back off inside the invocation
+    assert ticks.run(2, ShortContext()) == 1
+    # THEN nothing is created, the tick is acknowledged, and the next one comes after the first backoff
+    # (60 s, docs/deploy-flush.md), not before
+    assert [inv.paths for inv in throttled.invalidations(distributions["www"])] == []
+    assert ticks.run(58, ShortContext()) == 0
+    assert ticks.run(3, ShortContext()) == 1
+    assert inbox.dead_letter_keys() == []
 
 
 def test_lambda_handler_fits_its_request_into_what_is_in_progress(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    aws: Any, inbox: Inbox, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One wildcard left on the distribution: the handler reads that and sends `/*`, which fits, rather
-    than five directory wildcards, which CloudFront would refuse."""
+    than eight directory wildcards, which CloudFront would refuse."""
     handler = load_handler(monkeypatch, {"www": distributions["www"]})
     model = CloudFrontModel([distributions["www"]])
     busy = [f"/held{n}/*" for n in range(14)]
@@ -174,7 +192,8 @@ def test_lambda_handler_fits_its_request_into_what_is_in_progress(
     handler.in_progress.cache_clear()
     keys = [f"d{d}/p{p}.html" for d in range(8) for p in range(20)]
 
-    response = handler.lambda_handler(sqs_event([s3_body(*keys)]), ShortContext())
+    response = handler.lambda_handler(sqs_event([s3_body(*keys)]), Context())
+    Ticks(monkeypatch, handler, inbox).run(2, ShortContext())
 
     assert response == {"batchItemFailures": []}
     assert [inv.paths for inv in model.invalidations(distributions["www"])][1:] == [("/*",)]
@@ -253,16 +272,22 @@ def test_log_line_outside_lambda_is_one_json_object_with_the_extra_fields_as_key
 
 
 def test_verification_reads_each_configuration_once_per_container_and_logs_the_mismatch(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    aws: Any,
+    inbox: Inbox,
+    distributions: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # GIVEN blog configured with origin path /blog while its only origin has none
     monkeypatch.setenv("VERIFY_DISTRIBUTIONS", "true")
     monkeypatch.setenv("BUCKET_NAME", "example-site")
     handler = load_handler(monkeypatch, distributions)
     handler.distribution_configs.cache_clear()
-    # WHEN two batches are handled by the same container
+    ticks = Ticks(monkeypatch, handler, inbox)
+    # WHEN two deploys are accepted and flushed by the same container
     for key in ("about.html", "blog/a.html"):
         assert handler.lambda_handler(sqs_event([s3_body(key)]), Context()) == {"batchItemFailures": []}
+        ticks.run(2, Context())
     # THEN one distribution_mismatch for blog, and invalidation proceeded as configured
     mismatches = [r for r in caplog.records if getattr(r, "decision", None) == "distribution_mismatch"]
     assert [(r.distribution, r.cause) for r in mismatches] == [("blog", "origin_path_not_found")]  # type: ignore[attr-defined]
@@ -270,49 +295,16 @@ def test_verification_reads_each_configuration_once_per_container_and_logs_the_m
 
 
 def test_without_verification_no_configuration_is_read(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    aws: Any,
+    inbox: Inbox,
+    distributions: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     handler = load_handler(monkeypatch, distributions)
     handler.distribution_configs.cache_clear()
     assert handler.lambda_handler(sqs_event([s3_body("blog/a.html")]), Context()) == {"batchItemFailures": []}
+    assert Ticks(monkeypatch, handler, inbox).run(2, Context()) == 2
+    assert invalidated_paths(aws, distributions["blog"]) == [["/a.html"]]
     assert not [r for r in caplog.records if getattr(r, "decision", "").startswith("distribution_")]
     assert handler.distribution_configs.cache_info().currsize == 0
-
-
-def test_with_an_inbox_table_the_handler_accepts_changes_and_flushes_them_on_the_tick(
-    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sqs, dynamodb = boto3.client("sqs"), boto3.client("dynamodb")
-    queue_url = sqs.create_queue(QueueName="site-invalidation")["QueueUrl"]
-    dead_letters = sqs.create_queue(QueueName="site-invalidation-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    keys = [{"AttributeName": name, "KeyType": kind} for name, kind in (("pk", "HASH"), ("sk", "RANGE"))]
-    attributes = [{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk")]
-    dynamodb.create_table(
-        TableName="site-deploys",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=keys,
-        AttributeDefinitions=attributes,
-    )
-    monkeypatch.setenv("INBOX_TABLE", "site-deploys")
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_ARN", dlq_arn)
-    monkeypatch.setenv("QUIET_SECONDS", "1")
-    handler = load_handler(monkeypatch, distributions)
-    handler.sqs.cache_clear()
-    handler.dynamodb.cache_clear()
-    assert handler.lambda_handler(sqs_event([s3_body("about.html")]), Context()) == {"batchItemFailures": []}
-    assert invalidated_paths(aws, distributions["www"]) == []  # waiting for the bucket to go quiet
-    import moto.sqs.models  # noqa: PLC0415 (moto's SQS clock, moved past the tick's delay: no real wait)
-    from moto.core.utils import unix_time_millis  # noqa: PLC0415
-
-    monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *_: unix_time_millis() + 10_000)
-    monkeypatch.setattr(handler, "clock", lambda: time.time() + 10)
-    ticks = sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"])["Messages"]
-    assert [json.loads(m["Body"]) for m in ticks] == [
-        {"cf_invalidator": "flush", "distribution": distributions["www"]}
-    ]
-    event = {"Records": [lambda_record(ticks[0], QUEUE_ARN)]}
-    assert handler.lambda_handler(event, Context()) == {"batchItemFailures": []}
-    assert invalidated_paths(aws, distributions["www"]) == [["/about.html"]]

@@ -7,7 +7,6 @@ Expected counts are worked out by hand from the invalidations each test creates.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -15,9 +14,8 @@ import pytest
 
 from cf_invalidator import in_progress as module
 from cf_invalidator.coalesce import InProgress
-from cf_invalidator.covered import Made
-from cf_invalidator.in_progress import InProgressCache, InProgressLookupError, read_in_progress
-from support.cloudfront_model import EPOCH, CloudFrontModel, CountingCloudFront, VirtualClock
+from cf_invalidator.in_progress import InProgressCache, InProgressLookupError, Made, read_in_progress
+from support.cloudfront_model import CloudFrontModel, CountingCloudFront, VirtualClock
 from support.deployment import create_distribution
 
 DIST = "EDIST"
@@ -91,7 +89,7 @@ def test_more_pages_in_progress_than_the_bound_is_a_failed_lookup(
 
 def test_paths_already_known_are_not_read_again(model: CloudFrontModel) -> None:
     first = create(model, ["/a.html"], "one")
-    known: dict[str, Made] = {first: Made(first, model.clock.datetime(), ("/a.html",))}
+    known: dict[str, Made] = {first: Made(first, ("/a.html",))}
     create(model, ["/b/*"], "two")
     client = CountingCloudFront(model)
 
@@ -148,7 +146,7 @@ def test_an_invalidation_listed_without_items_counts_no_path(model: CloudFrontMo
 
 
 def test_completed_invalidations_stop_counting_but_their_paths_stay_known(model: CloudFrontModel) -> None:
-    """Kept for the dedupe: a completed invalidation created after a change still covers it."""
+    """Kept until the path bound drops them: never read again."""
     known: dict[str, Made] = {}
     made = create(model, ["/a.html"], "one")
     read_in_progress(model, DIST, known)
@@ -285,78 +283,14 @@ def test_moto_answers_the_lookup_in_the_shape_botocore_expects(mocked_aws: None)
     assert read_in_progress(cloudfront, distribution_id, {})[1] == InProgress()  # moto: all completed
 
 
-def test_listing_since_a_time_pages_past_completed_ones_until_older_ones(
-    model: CloudFrontModel, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """For the dedupe: completed ones count too, so paging goes on while they were created at or after
-    the time asked for, and stops at the first page ending before it."""
-    monkeypatch.setattr(module, "LIST_PAGE_SIZE", 2)
-    for n in range(6):  # created at 0, 10, ..., 50
-        create(model, [f"/f{n}.html"], f"ref-{n}")
-        model.clock.sleep(10)
-    model.clock.sleep(200)  # every one completed
-    client = CountingCloudFront(model)
-
-    listing = module.list_invalidations(client, DIST, EPOCH + timedelta(seconds=25))
-
-    assert client.lists == 2  # [50, 40] then [30, 20]: 20 is before 25, stop
-    assert [item.created for item in listing.items] == [
-        EPOCH + timedelta(seconds=s) for s in (50, 40, 30, 20)
-    ]
-    assert listing.complete_since(EPOCH + timedelta(seconds=25))
-    assert not listing.complete_since(EPOCH + timedelta(seconds=20))
-
-
-def test_dedupe_and_quota_view_share_one_reading(model: CloudFrontModel) -> None:
-    create(model, ["/a.html"], "one")
-    model.clock.sleep(200)  # completed
-    create(model, ["/b/*"], "two")  # in progress
-    client = CountingCloudFront(model)
-    cache = InProgressCache(client, clock=model.clock.now)
-
-    seen = cache.made_since(DIST, EPOCH)
-    state = cache.get(DIST)
-
-    assert sorted(made.paths for made in seen.made) == [("/a.html",), ("/b/*",)]
-    assert (seen.list_calls, seen.get_calls, seen.unread) == (1, 1, None)  # "two" was read for the quotas
-    assert state == InProgress(wildcards=1)
-    assert (client.lists, client.gets) == (1, 2)
-
-
-def test_made_since_counts_only_those_created_at_or_after_the_time(model: CloudFrontModel) -> None:
-    create(model, ["/old.html"], "old")
-    model.clock.sleep(30)
-    create(model, ["/new.html"], "new")
-    cache = InProgressCache(model, clock=model.clock.now)
-
-    seen = cache.made_since(DIST, EPOCH + timedelta(seconds=30))
-
-    assert [made.paths for made in seen.made] == [("/new.html",)]
-
-
-def test_recorded_invalidation_keeps_its_create_time_for_the_dedupe(model: CloudFrontModel) -> None:
-    client = CountingCloudFront(model)
-    cache = InProgressCache(client, clock=model.clock.now)
-    cache.get(DIST)
-    model.clock.sleep(5)  # within the cache time: the listing read at 0 is kept, without this one
-    batch = {"Paths": {"Quantity": 1, "Items": ["/a.html"]}, "CallerReference": "mine"}
-    made = model.create_invalidation(DistributionId=DIST, InvalidationBatch=batch)["Invalidation"]
-
-    cache.record(DIST, made["Id"], ["/a.html"], made["CreateTime"])
-    seen = cache.made_since(DIST, EPOCH + timedelta(seconds=5))
-
-    assert [(m.id, m.created, m.paths) for m in seen.made] == [(made["Id"], made["CreateTime"], ("/a.html",))]
-    assert (client.lists, client.gets) == (1, 0)
-
-
 def test_known_invalidations_keep_at_most_their_path_bound_dropping_the_least_recently_used() -> None:
     known = module.KnownInvalidations(max_paths=5)
-    known["A"] = Made("A", EPOCH, ("/1", "/2"))
-    known["B"] = Made("B", EPOCH, ("/3", "/4"))
+    known["A"] = Made("A", ("/1", "/2"))
+    known["B"] = Made("B", ("/3", "/4"))
     assert known["A"].id == "A"  # used: B is now the least recently used
 
-    known["C"] = Made("C", EPOCH, ("/5", "/6"))
+    known["C"] = Made("C", ("/5", "/6"))
 
     assert sorted(known) == ["A", "C"]
-    known["D"] = Made("D", EPOCH, tuple(f"/{n}" for n in range(9)))  # alone over the bound: kept alone
+    known["D"] = Made("D", tuple(f"/{n}" for n in range(9)))  # alone over the bound: kept alone
     assert list(known) == ["D"]

@@ -5,7 +5,7 @@ the invalidation id or the error code; the in-progress counts on the invalidatio
 A renamed field breaks their saved queries.
 
 The change-detection lines (`unchanged_skipped`, `new_objects_skipped`, `changes_unverified`) are pinned
-in test_detect.py, `quota_lookup_failed` in test_in_progress.py, `already_covered` in test_dedupe.py."""
+in test_detect.py, `quota_lookup_failed` in test_in_progress.py."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from cf_invalidator.coalesce import InProgress
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.invalidate import Outcome, invalidate
 from cf_invalidator.plan import Request, fitted, plan_requests
-from cf_invalidator.redelivery import TIME_NEEDED_MS, postpone
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import s3_body, sqs_event
 
@@ -179,65 +178,3 @@ def test_unserved_keys_line_names_the_count_and_an_example(caplog: pytest.LogCap
         process_batch(sqs_event([s3_body("other/a.html")]), config, CloudFrontModel([WWW.id]), lambda: 60_000)
     line = only(caplog, "keys_unserved")
     assert (line["levelname"], line["key_count"], line["example_key"]) == ("INFO", 1, "other/a.html")
-
-
-class Sqs:
-    """ChangeMessageVisibilityBatch answering with `failed` entries; with None, an answer without the
-    Failed list (botocore may leave an empty list out)."""
-
-    def __init__(self, failed: list[dict[str, str]] | None) -> None:
-        self.failed = failed
-        self.calls = 0
-
-    def change_message_visibility_batch(self, **kwargs: Any) -> Mapping[str, Any]:
-        self.calls += 1
-        return {"Successful": []} if self.failed is None else {"Failed": self.failed, "Successful": []}
-
-
-RECORDS = [
-    {
-        "messageId": f"m{n}",
-        "receiptHandle": f"r{n}",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-        "attributes": {"ApproximateReceiveCount": str(n + 1)},
-    }
-    for n in range(2)
-]
-
-
-@pytest.mark.parametrize(
-    ("failed", "level", "messages", "errors"),
-    [
-        ([], "INFO", 2, []),
-        (None, "INFO", 2, []),
-        ([{"Id": "1", "Code": "ReceiptHandleIsInvalid"}], "WARNING", 1, ["ReceiptHandleIsInvalid"]),
-    ],
-)
-def test_postponed_line_names_the_messages_delays_and_errors(
-    caplog: pytest.LogCaptureFixture,
-    failed: list[dict[str, str]] | None,
-    level: str,
-    messages: int,
-    errors: list[str],
-) -> None:
-    with caplog.at_level(logging.INFO):
-        postpone(Sqs(failed), "https://sqs.us-east-1.amazonaws.com", RECORDS, lambda: 60_000)
-    line = only(caplog, "redelivery_postponed")
-    assert (line["levelname"], line["messages"], line["delays_s"], line["errors"]) == (
-        level,
-        messages,
-        [60, 240],
-        errors,
-    )
-
-
-def test_not_postponed_line_names_the_messages_left(caplog: pytest.LogCaptureFixture) -> None:
-    """Twelve messages: the first ten in one call with exactly the time it needs, then none left."""
-    records = [{**RECORDS[0], "messageId": f"m{n}", "receiptHandle": f"r{n}"} for n in range(12)]
-    readings = iter([TIME_NEEDED_MS, TIME_NEEDED_MS - 1])
-    sqs = Sqs([])
-    with caplog.at_level(logging.INFO):
-        postpone(sqs, "https://sqs.us-east-1.amazonaws.com", records, lambda: next(readings))
-    line = only(caplog, "redelivery_not_postponed")
-    assert (line["levelname"], line["messages"], line["reason"]) == ("WARNING", 2, "no time left")
-    assert (sqs.calls, only(caplog, "redelivery_postponed")["messages"]) == (1, 10)

@@ -15,10 +15,10 @@ import pytest
 from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, ConfigError, Distribution, load_config
 from cf_invalidator.events import changes
-from cf_invalidator.in_progress import InProgressCache
 from cf_invalidator.metrics import BatchMetrics
 from support import emf
-from support.cloudfront_model import EPOCH, CloudFrontModel
+from support.cloudfront_model import CloudFrontModel
+from support.inbox_handler import INBOX_ENVIRONMENT
 from support.sqs_events import s3_body, sqs_event
 from support.versioned_bucket import BUCKET, CountingS3, install_clock, put, versioned_bucket
 
@@ -134,31 +134,6 @@ def test_coalesced_wildcards_are_counted_as_cloudfront_holds_them(caplog: pytest
     assert metrics[BLOG.id]["KeysInvalidated"].value == 10
 
 
-def test_a_key_already_covered_is_neither_counted_nor_timed(caplog: pytest.LogCaptureFixture) -> None:
-    # GIVEN one message: blog/a.html written at the model's epoch and b.html 5 s later, and another
-    # container's invalidation of a's path created 70 s after (past the 60 s margin: a is already covered)
-    config = Config(distributions=(BLOG,), max_paths=100)
-    model = CloudFrontModel([BLOG.id])
-    model.clock.sleep(70)
-    batch = {"Paths": {"Quantity": 1, "Items": ["/a.html"]}, "CallerReference": "elsewhere"}
-    model.create_invalidation(DistributionId=BLOG.id, InvalidationBatch=batch)
-    cache = InProgressCache(model, clock=model.clock.now)
-    records = [
-        json.loads(timed_body(key, EPOCH + timedelta(seconds=at)))["Records"][0]
-        for key, at in (("blog/a.html", 0), ("blog/b.html", 5))
-    ]
-    bodies = [json.dumps({"Records": records})]
-    # WHEN the batch is handled with that view
-    metrics, logged, _ = run(bodies, caplog, config, model, in_progress=cache)
-    # THEN only b is invalidated, counted and timed
-    [covered] = [r for r in logged if r["decision"] == "already_covered"]
-    assert covered["key_count"] == 1
-    assert model.invalidations(BLOG.id)[-1].paths == ("/b.html",)
-    line = metrics[BLOG.id]
-    assert line["KeysInvalidated"].value == 1
-    assert line["ChangeToInvalidationSeconds"].value == (NOW - EPOCH).total_seconds() - 5
-
-
 def test_quota_waits_count_backoffs_for_the_quota_and_not_for_throttling(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -267,7 +242,11 @@ def test_event_time_is_read_from_both_shapes_and_never_rejects(raw: Any, expecte
     assert change.event_time == expected
 
 
-BASE_ENV = {"DISTRIBUTIONS": '{"site": {"id": "EABC"}}', "MAX_PATHS_PER_INVALIDATION": "100"}
+BASE_ENV = {
+    "DISTRIBUTIONS": '{"site": {"id": "EABC"}}',
+    "MAX_PATHS_PER_INVALIDATION": "100",
+    **INBOX_ENVIRONMENT,
+}
 
 
 def test_metrics_settings_are_read_from_the_environment() -> None:

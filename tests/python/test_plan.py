@@ -73,14 +73,29 @@ def test_with_the_tree_the_request_is_the_cheapest_cover() -> None:
     assert request.fits and request.changed == frozenset(changed)
 
 
-def test_the_cover_holds_a_third_of_the_wildcards_left_and_the_file_paths_left() -> None:
+def test_the_cover_holds_the_wildcards_left_and_the_file_paths_left() -> None:
     changed = {f"/{d}/{n}.html" for d in "abcd" for n in range(5)}
     tree = whole_tree({"/": 100})  # every directory but the root evicts nothing
     idle = fitted(WWW, changed, frozenset({"m1"}), 100, InProgress(), tree=tree)
     assert idle.paths == ("/a/*", "/b/*", "/c/*", "/d/*")
-    crowded = fitted(WWW, changed, frozenset({"m1"}), 100, InProgress(wildcards=9, files=2990), tree=tree)
-    assert len([p for p in crowded.paths if p.endswith("*")]) == 2  # 6 left: a third is 2
+    crowded = fitted(WWW, changed, frozenset({"m1"}), 100, InProgress(wildcards=13, files=2990), tree=tree)
+    assert len([p for p in crowded.paths if p.endswith("*")]) == 2  # all that is left
     assert len(crowded.paths) == 12  # and 10 file paths: all that is left
+
+
+def test_deploy_whose_optimum_needs_ten_wildcards_gets_it_not_everything_on_an_idle_distribution() -> None:
+    # GIVEN ten folders rewritten whole (20 pages each), three of the 30 pages of /o0/ rewritten, and
+    # 149 pages unchanged: 27 in /o0/, 30 in each of /o1/ .. /o4/, 2 at the root
+    folders = [f"f{n:02}" for n in range(10)]
+    changed = {f"/{f}/p{n:02}.html" for f in folders for n in range(20)} | {
+        f"/o0/p{n}.html" for n in range(3)
+    }
+    tree = whole_tree({"/": 149, "/o0/": 27})
+    # WHEN planned with nothing in progress
+    request = fitted(WWW, changed, frozenset({"m1"}), 1000, InProgress(), tree=tree)
+    # THEN the cheapest cover by the rule (paths + evictions / 3): the ten folders' wildcards evict
+    # nothing (10 + 3 exact pages: 13), where /* costs 1 + 149 / 3 and /o0/* costs 1 + 27 / 3 > 3
+    assert set(request.paths) == {f"/{f}/*" for f in folders} | {"/o0/p0.html", "/o0/p1.html", "/o0/p2.html"}
 
 
 def test_without_a_cover_in_the_limits_the_request_is_coalesced_blind() -> None:

@@ -3,27 +3,25 @@ THEN further requests are `/*`, however many containers race, and whatever the t
 
 from __future__ import annotations
 
-import json
+import itertools
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from cf_invalidator.batch import Postpone, process_batch
+from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, ConfigError, Distribution, load_config
-from cf_invalidator.in_progress import InProgressCache
 from cf_invalidator.metrics import BatchMetrics
 from cf_invalidator.operations import operations_hooks
 from cf_invalidator.plan import Request
 from cf_invalidator.spend_guard import SpendGuard
 from support import emf
-from support.cloudfront_model import EPOCH, CloudFrontModel, VirtualClock
-from support.sqs_events import failed_ids, s3_body, sqs_event, sqs_record
+from support.cloudfront_model import CloudFrontModel
+from support.deploy_world import make_world
+from support.inbox_handler import INBOX_ENVIRONMENT
+from support.sqs_events import failed_ids, s3_body, sqs_event
 
 SITE = Distribution("site", "ESITE")
 TABLE = "site-invalidator-spend"
@@ -222,7 +220,11 @@ def test_a_refit_reserves_only_the_paths_it_adds(dynamodb: Any) -> None:
     assert stored_total(dynamodb) == 9
 
 
-BASE_ENV = {"DISTRIBUTIONS": '{"site": {"id": "EABC"}}', "MAX_PATHS_PER_INVALIDATION": "100"}
+BASE_ENV = {
+    "DISTRIBUTIONS": '{"site": {"id": "EABC"}}',
+    "MAX_PATHS_PER_INVALIDATION": "100",
+    **INBOX_ENVIRONMENT,
+}
 
 
 def test_spend_guard_settings_are_read_from_the_environment() -> None:
@@ -280,115 +282,33 @@ def test_without_a_guard_the_hooks_leave_the_request_and_the_replan_alone() -> N
 # --- a runaway writer past the ceiling, and attempts CloudFront refuses (issue 19, point 8) ------------
 
 
-def stamp(seconds: float) -> str:
-    """An S3 eventTime `seconds` after the model's epoch."""
-    return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-@dataclass
-class Message:
-    id: str
-    body: str
-    written: float
-    visible_at: float
-    receives: int = 0
-
-
-class Postponements(dict[str, float]):
-    """A batch's `postpone`: the time each postponed message becomes visible again."""
-
-    def __init__(self, now: float) -> None:
-        super().__init__()
-        self.now = now
-
-    def __call__(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None:
-        assert delay_s is not None  # every postponement past the ceiling says how long
-        self.update({record["messageId"]: self.now + delay_s for record in records})
-
-
-class VirtualQueue:
-    """An SQS queue and its event source on the model's clock: a batch is the (up to 10) messages visible
-    at the earliest time one is; a failed message comes back after the delay `postpone` asks for, or
-    after the queue's visibility timeout (VISIBILITY_S) without one; a succeeded one is deleted."""
-
-    VISIBILITY_S = 30
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self.clock = clock
-        self.pending: dict[str, Message] = {}
-        self.done: list[Message] = []
-
-    def send(self, message_id: str, key: str, at: float) -> None:
-        self.pending[message_id] = Message(message_id, s3_body(key, event_time=stamp(at)), at, at)
-
-    def deliver(self, handle: Callable[[dict[str, Any], Postpone], list[str]]) -> None:
-        while self.pending:
-            due = min(m.visible_at for m in self.pending.values())
-            self.clock.sleep(due - self.clock.now())
-            batch = sorted((m for m in self.pending.values() if m.visible_at <= due), key=lambda m: m.id)[:10]
-            for message in batch:
-                message.receives += 1
-                message.visible_at = due + self.VISIBILITY_S
-            postponed = Postponements(due)
-            failed = handle(self.event(batch), postponed)
-            for message in batch:
-                if message.id in postponed:
-                    message.visible_at = postponed[message.id]
-                elif message.id not in failed:
-                    self.done.append(self.pending.pop(message.id))
-
-    def event(self, batch: Sequence[Message]) -> dict[str, Any]:
-        records = []
-        for message in batch:
-            record = sqs_record(message.body, message.id)
-            record["attributes"]["ApproximateReceiveCount"] = str(message.receives)
-            records.append(record)
-        return {"Records": records}
-
-
-def written_before_an_invalidation_covering_it(model: CloudFrontModel, path: str, written: float) -> bool:
-    """The oracle: some invalidation created after the write names the path, exactly or by a wildcard."""
-    return any(
-        inv.created_at >= written
-        and any(p == path or (p.endswith("*") and path.startswith(p[:-1])) for p in inv.paths)
-        for inv in model.invalidations(SITE.id)
-    )
-
-
 def test_a_runaway_writer_past_the_ceiling_gets_one_wildcard_per_interval_and_no_change_is_dropped(
-    dynamodb: Any,
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN a ceiling of 300 paths a day and the default interval (300 s) between the guard's /*
-    model = CloudFrontModel([SITE.id], completion_seconds=25)
-    config = Config(distributions=(SITE,), max_paths=100, max_paths_per_day=300, spend_table=TABLE)
-    guard = SpendGuard(dynamodb, TABLE, 300, clock=lambda: EPOCH.timestamp() + model.clock.now())
-    cache = InProgressCache(model, clock=model.clock.now)
-    queue = VirtualQueue(model.clock)
-    # WHEN a writer adds 10 new pages every 20 s for 20 minutes (60 batches)
-    for batch in range(60):
-        for page in range(10):
-            queue.send(f"b{batch:02}-{page}", f"p{batch:02}-{page}.html", at=20 * batch)
-
-    def handle(event: dict[str, Any], postpone: Postpone) -> list[str]:
-        deadline = model.clock.lambda_deadline(60)
-        response = process_batch(
-            event, config, model, deadline, postpone=postpone, in_progress=cache, spend_guard=guard
-        )
-        return failed_ids(response)
-
-    queue.deliver(handle)
-    # THEN the first 300 paths are billed exactly, then one /* every 300 s: at 600 (the 31st batch), 900,
-    # 1200, and 1500 for the pages written within the dedupe's 60 s margin before the one at 1200
-    made = model.invalidations(SITE.id)
-    wildcards = [inv.created_at for inv in made if inv.paths == ("/*",)]
-    assert wildcards == [600, 900, 1200, 1500]
-    assert sum(len(inv.paths) for inv in made if inv.paths != ("/*",)) == 300
-    # AND every page is invalidated after it was written, and no message reached a fifth receive (the DLQ)
-    assert len(queue.done) == 600 and not queue.pending
-    for message in queue.done:
-        path = "/" + json.loads(message.body)["Records"][0]["s3"]["object"]["key"]
-        assert written_before_an_invalidation_covering_it(model, path, message.written), path
-    assert max(m.receives for m in queue.done) <= 3
+    # GIVEN the deploy pipeline with a ceiling of 300 paths a day and the default interval (300 s), on a
+    # site of 1,000 pages (so that no cover of a few deploys is /*: it would evict them all)
+    world = make_world(monkeypatch, quiet=5, max_wait=120)
+    for n in range(1000):
+        world.s3.put_object(Bucket="example-site", Key=f"old-{n:04}.html", Body=b"<p>old</p>")
+    guard = SpendGuard(dynamodb, TABLE, 300, clock=world.clock)
+    container = world.container(spend_guard=guard)
+    # WHEN a writer adds 10 new pages every 20 s for 20 minutes (600 pages): each 10 a deploy
+    written: dict[str, float] = {}
+    for deploy in range(60):
+        keys = [f"p{deploy:02}-{page}.html" for page in range(10)]
+        written |= dict.fromkeys(keys, world.clock())
+        world.write(keys)
+        container.run(20)
+    container.run(900)
+    # THEN the first 30 deploys are billed exactly (300 paths), then one /* every 300 s: for the 31st
+    # deploy, then for the deploys written in each interval after it
+    exact = [paths for _, paths, _ in world.invalidated_at if paths != ("/*",)]
+    wildcards = [at for at, paths, _ in world.invalidated_at if paths == ("/*",)]
+    assert sum(len(paths) for paths in exact) == 300
+    assert [round(later - earlier) for earlier, later in itertools.pairwise(wildcards)] == [300, 300]
+    # AND every page is covered by an invalidation made after it was written, none dead-lettered
+    assert {key for key, at in written.items() if world.covered_at(key, since=at) is None} == set()
+    assert world.dead_letter_keys() == []
 
 
 def test_paths_of_attempts_cloudfront_throttled_are_not_counted(dynamodb: Any) -> None:

@@ -57,8 +57,6 @@ def planned(
 ) -> set[str]:
     bodies = [s3_body(key, bucket=BUCKET, version_id=version) for key, version in versions.items()]
     event = sqs_event(bodies)
-    for record in event["Records"]:  # redelivered: never held for its upload (settle.py), planned as is
-        record["attributes"]["ApproximateReceiveCount"] = "2"
     cloudfront = RecordingCloudFront()
     response = process_batch(event, settings, cloudfront, lambda: remaining_ms, s3=s3)
     assert response == {"batchItemFailures": []}

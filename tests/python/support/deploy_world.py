@@ -127,10 +127,11 @@ class World:
         paths = [p for _, made, _ in self.invalidated_at for p in made]
         return {p for key in keys for p in required_paths(key) if not is_covered(p, paths)}
 
-    def covered_at(self, key: str) -> float | None:
-        """When the first invalidation covering every required path of `key` was made."""
+    def covered_at(self, key: str, since: float = float("-inf")) -> float | None:
+        """When the first invalidation made at or after `since` covering every required path of `key`
+        was made."""
         for at, made, _ in self.invalidated_at:
-            if all(is_covered(p, made) for p in required_paths(key)):
+            if at >= since and all(is_covered(p, made) for p in required_paths(key)):
                 return at
         return None
 

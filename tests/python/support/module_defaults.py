@@ -1,7 +1,7 @@
 """The module's defaults, read from variables.tf and main.tf so that tests and benchmarks follow them.
 
 Only the settings the fault tests and the benchmarks model are read: the event source mapping's
-batching, the Lambda timeout, the path budget, evictions_per_path, upload_settle_seconds, and the queue's
+batching, the Lambda timeout, the path budget, evictions_per_path, and the queue's
 redrive and visibility.
 """
 
@@ -23,7 +23,6 @@ class ModuleDefaults:
     maximum_concurrency: int
     max_receive_count: int
     evictions_per_path: float
-    upload_settle_seconds: int
 
     @property
     def visibility_timeout_seconds(self) -> int:
@@ -64,5 +63,4 @@ def module_defaults(root: Path = ROOT) -> ModuleDefaults:
         maximum_concurrency=variable_default(variables_tf, "maximum_concurrency"),
         max_receive_count=int(receive_count.group(1)),
         evictions_per_path=number_default(variables_tf, "evictions_per_path"),
-        upload_settle_seconds=variable_default(variables_tf, "upload_settle_seconds"),
     )
