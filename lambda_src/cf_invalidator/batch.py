@@ -30,37 +30,25 @@ from the walk with the keys detection kept (tree.trees); then the plan, the hold
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable, Mapping, Sequence, Set
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from .config import Config, Distribution
+from .collaborators import DO_NOTHING, Collaborators, Postpone, QuotaView
+from .config import Config
 from .covered import already_covered
 from .deadline import ReadDeadline
 from .detect import keys_to_invalidate
 from .distribution_config import log_unresolved
 from .events import Change, MalformedMessageError, changes
-from .in_progress import InProgressCache
 from .invalidate import CreatesInvalidations
 from .isolate import Sender, invalidate_isolating
-from .metrics import BatchMetrics
-from .operations import Answered, operations_hooks
+from .operations import Answered, Created, Replan, operations_hooks
 from .paths import serves
 from .plan import Request, plan_requests, refit
 from .settle import held_for_upload
-from .spend_guard import SpendGuard
-from .tree import ListsObjects, trees, walk
+from .tree import trees, walk
 
 logger = logging.getLogger(__name__)
-
-
-class Postpone(Protocol):
-    """Hands messages back to the queue for later: after `delay_s`, or (None) after the delay their
-    receive count gives (redelivery.py)."""
-
-    def __call__(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None: ...
 
 
 def process_batch(
@@ -68,47 +56,34 @@ def process_batch(
     config: Config,
     cloudfront: CreatesInvalidations,
     remaining_ms: Callable[[], int],
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    jitter: Callable[[], float] = random.random,
-    postpone: Postpone | None = None,
-    in_progress: InProgressCache | None = None,
-    s3: ListsObjects | None = None,
-    resolve: Callable[[Config, ReadDeadline], tuple[Config, tuple[Distribution, ...]]] | None = None,
-    metrics: BatchMetrics | None = None,
-    spend_guard: SpendGuard | None = None,
-    now: Callable[[], datetime] | None = None,
+    collaborators: Collaborators = DO_NOTHING,
 ) -> dict[str, list[dict[str, str]]]:
     """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came.
-    `resolve` (distribution_config.py) checks the distributions and maps those with origin_path "auto";
-    the ones it could not map fail every message that still has a key to invalidate. Its CloudFront reads
-    and `in_progress`'s keep to the batch's deadline (deadline.py), never its CreateInvalidation calls.
-    `metrics` hears what the batch did (and writes it at the end); `spend_guard` admits each request (or
-    holds it back: its messages wait for the next `/*`); `now` is the time the tree's writes are judged
-    recent against (settle.py; None: the clock)."""
+    `collaborators.resolve` (distribution_config.py) checks the distributions and maps those with
+    origin_path "auto"; the ones it could not map fail every message that still has a key to invalidate.
+    Its CloudFront reads and `in_progress`'s keep to the batch's deadline (deadline.py), never its
+    CreateInvalidation calls. `metrics` hears what the batch did (and writes it at the end);
+    `spend_guard` admits each request (or holds it back: its messages wait for the next `/*`)."""
+    s3, in_progress, metrics = collaborators.s3, collaborators.in_progress, collaborators.metrics
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
     deadline = ReadDeadline(remaining_ms, creates=len(config.distributions))
-    resolved, unresolved = (config, ()) if resolve is None else resolve(config, deadline)
+    resolved, unresolved = collaborators.resolve(config, deadline)
     buckets = {c.bucket for found in changes_by_message.values() for c in found}
     batch_keys = {c.key for found in changes_by_message.values() for c in found}
-    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, now=now)
-    judged = None if metrics is None else metrics.judged
+    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, now=collaborators.now)
     listed = None if walked is None else walked.histories()
     config = resolved
     keys_by_message = keys_to_invalidate(
-        changes_by_message, config, s3, remaining_ms, judged=judged, listed=listed
+        changes_by_message, config, s3, remaining_ms, judged=metrics.judged, listed=listed
     )
-    if metrics is not None:
-        metrics.read(changes_by_message, keys_by_message)
+    metrics.read(changes_by_message, keys_by_message)
     if unresolved:
         waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
         failed.update(waiting)
         log_unresolved(unresolved, len(waiting))
     retry_later: set[str] = set()
-    if in_progress is not None:
-        in_progress.new_batch(deadline)
-    lookup = None if in_progress is None else in_progress.get
+    in_progress.new_batch(deadline)
     exclude = (
         None
         if in_progress is None
@@ -117,15 +92,17 @@ def process_batch(
     replan, created = _quota_hooks(config, in_progress)
     known = trees(walked, keys_by_message, config)
     answered = Answered(cloudfront)
-    hooks = operations_hooks(metrics, spend_guard, replan, created, answered)
-    requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known, exclude=exclude)
+    hooks = operations_hooks(metrics, collaborators.spend_guard, replan, created, answered)
+    requests = plan_requests(
+        keys_by_message, config, in_progress=in_progress.get, trees=known, exclude=exclude
+    )
     settle_s = config.upload_settle_seconds
     held = held_for_upload(records, keys_by_message, known, requests, failed, delay_s=settle_s)
     if held:
         failed.update(held)
         requests = []
     delays = dict.fromkeys(held, settle_s)  # message id -> seconds it waits (upload, spend guard's /*)
-    sender = Sender(answered, remaining_ms, hooks, sleep, jitter)
+    sender = Sender(answered, remaining_ms, hooks, collaborators.sleep, collaborators.jitter)
     for planned in requests:
         admission = hooks.admit(planned)
         if admission.wait_s:
@@ -137,10 +114,8 @@ def process_batch(
         failed.update(settled.failed)
         retry_later.update(settled.retry_later)
     _log_unserved(keys_by_message, config)
-    if postpone is not None:
-        _postpone(postpone, records, delays, retry_later)
-    if metrics is not None:
-        metrics.emit()
+    _postpone(collaborators.postpone, records, delays, retry_later)
+    metrics.emit()
     return {
         "batchItemFailures": [
             {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed
@@ -161,16 +136,14 @@ def _postpone(
         postpone([record for record in records if record["messageId"] in later])
 
 
-def _quota_hooks(
-    config: Config, in_progress: InProgressCache | None
-) -> tuple[Callable[[Request], Request] | None, Callable[[Request, Mapping[str, Any]], None] | None]:
+def _quota_hooks(config: Config, in_progress: QuotaView) -> tuple[Replan, Created]:
     """invalidate()'s `replan` (fit again to a fresh view when CloudFront says the quota is full) and
-    `created` (tell the view of the invalidation made); none without a view."""
-    if in_progress is None:
-        return None, None
+    `created` (tell the view of the invalidation made)."""
 
     def replan(stale: Request) -> Request:
         fresh = in_progress.get(stale.distribution.id, refresh=True)
+        if fresh is None and stale.in_progress is None:
+            return stale  # nothing in view, then or now: fitted again, it is the same request
         return refit(stale, config.max_paths, fresh, evictions_per_path=config.evictions_per_path)
 
     def created(made: Request, invalidation: Mapping[str, Any]) -> None:

@@ -14,6 +14,7 @@ settings: the tree-aware cover lists the bucket (tree.py).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -27,6 +28,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 from .batch import process_batch
+from .collaborators import NO_METRICS, UNLIMITED, Collaborators, Guard, as_configured
 from .config import Config, Distribution, load_config
 from .deadline import ReadDeadline
 from .detect import POOL_SIZE
@@ -65,14 +67,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
         CONFIG,
         cloudfront(),
         remaining_ms,
-        postpone=postpone_retries,
-        s3=s3(),
-        in_progress=in_progress(),
-        resolve=resolved
-        if CONFIG.verify_distributions or any(d.auto for d in CONFIG.distributions)
-        else None,
-        metrics=BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else None,
-        spend_guard=spend_guard(),
+        dataclasses.replace(planning_collaborators(), postpone=postpone_retries),
     )
 
 
@@ -84,7 +79,7 @@ def deploy_pipeline(queue_arn: str, remaining_ms: Callable[[], int]) -> Pipeline
 
     client = sqs()
     clients = Clients(client, dynamodb(), client.meta.endpoint_url)
-    planner = Planner(CONFIG, cloudfront(), remaining_ms, options=planning_options)
+    planner = Planner(CONFIG, cloudfront(), remaining_ms, collaborators=planning_collaborators)
     lease_s = math.ceil(remaining_ms() / 1000) + 1
     return pipeline(CONFIG, clients, queue_arn, planner, clock=clock, lease_s=lease_s)
 
@@ -94,17 +89,17 @@ def clock() -> float:
     return time.time()
 
 
-def planning_options() -> dict[str, Any]:
-    """process_batch's collaborators for one flush, as the per-batch pipeline has them."""
-    return {
-        "s3": s3(),
-        "in_progress": in_progress(),
-        "resolve": resolved
-        if CONFIG.verify_distributions or any(d.auto for d in CONFIG.distributions)
-        else None,
-        "metrics": BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else None,
-        "spend_guard": spend_guard(),
-    }
+def planning_collaborators() -> Collaborators:
+    """process_batch's collaborators for one batch or flush: each feature's own where it is on, its
+    do-nothing one where it is off."""
+    checks = CONFIG.verify_distributions or any(d.auto for d in CONFIG.distributions)
+    return Collaborators(
+        s3=s3(),
+        in_progress=in_progress(),
+        resolve=resolved if checks else as_configured,
+        metrics=BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else NO_METRICS,
+        spend_guard=spend_guard(),
+    )
 
 
 def resolved(config: Config, deadline: ReadDeadline) -> tuple[Config, tuple[Distribution, ...]]:
@@ -137,10 +132,11 @@ def s3() -> ListsObjects:
 
 
 @functools.cache
-def spend_guard() -> SpendGuard | None:
-    """The spend guard, when MAX_PATHS_PER_DAY is set (its table in SPEND_GUARD_TABLE)."""
+def spend_guard() -> Guard:
+    """The spend guard, when MAX_PATHS_PER_DAY is set (its table in SPEND_GUARD_TABLE); else none: every
+    request is sent as planned."""
     if CONFIG.max_paths_per_day is None or CONFIG.spend_table is None:
-        return None
+        return UNLIMITED
     return SpendGuard(
         dynamodb(),
         CONFIG.spend_table,

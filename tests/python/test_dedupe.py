@@ -18,6 +18,7 @@ import pytest
 
 from cf_invalidator import in_progress as module
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import NO_QUOTA_VIEW, Collaborators, QuotaView
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.in_progress import InProgressCache
 from support.cloudfront_model import EPOCH, CloudFrontModel, CountingCloudFront
@@ -40,7 +41,7 @@ class Handler:
     def __init__(self, completion_seconds: float = 25, config: Config = CONFIG) -> None:
         self.model = CloudFrontModel([SITE.id, OTHER.id], completion_seconds=completion_seconds)
         self.client = CountingCloudFront(self.model)
-        self.cache: InProgressCache | None = InProgressCache(self.client, clock=self.model.clock.now)
+        self.cache: QuotaView = InProgressCache(self.client, clock=self.model.clock.now)
         self.config = config
         self.references = 0
 
@@ -64,8 +65,7 @@ class Handler:
             self.config,
             self.client,
             self.model.clock.lambda_deadline(60),
-            sleep=self.model.clock.sleep,
-            in_progress=self.cache,
+            Collaborators(sleep=self.model.clock.sleep, in_progress=self.cache),
         )
 
     def made(self, distribution: Distribution) -> list[tuple[str, ...]]:
@@ -230,7 +230,7 @@ def test_two_writes_of_a_key_in_a_batch_need_the_newer_one_covered(handler: Hand
 
 def test_without_a_view_of_invalidations_nothing_is_left_out(handler: Handler) -> None:
     handler.at(100).elsewhere(SITE, "/*")
-    handler.cache = None
+    handler.cache = NO_QUOTA_VIEW
 
     handler.at(110).run(s3_body("a.html", event_time=stamp(0)))
 
@@ -357,7 +357,7 @@ def test_moto_reports_invalidations_completed_at_once_with_the_time_they_were_ma
         config,
         cloudfront,
         lambda: 60_000,
-        in_progress=InProgressCache(cloudfront),
+        Collaborators(in_progress=InProgressCache(cloudfront)),
     )
 
     listed = cloudfront.list_invalidations(DistributionId=distribution.id)["InvalidationList"]["Items"]

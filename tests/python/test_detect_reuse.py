@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from cf_invalidator import tree
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.detect import keys_to_invalidate
 from cf_invalidator.events import Change
@@ -157,7 +158,9 @@ def invalidated(
     event = sqs_event(s3_body(key, bucket=BUCKET, version_id=version) for key, version in versions.items())
     cloudfront = RecordingCloudFront()
     with caplog.at_level(logging.INFO):
-        assert process_batch(event, config, cloudfront, lambda: 60_000, s3=s3) == {"batchItemFailures": []}
+        assert process_batch(event, config, cloudfront, lambda: 60_000, Collaborators(s3=s3)) == {
+            "batchItemFailures": []
+        }
     lines = {r.decision: vars(r) for r in caplog.records if hasattr(r, "decision")}
     return cloudfront.paths, lines
 

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from cf_invalidator import redelivery
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from support.cloudfront_model import CloudFrontModel
 from support.event_source import lambda_record
@@ -47,8 +48,12 @@ def run_batch(errors: Mapping[str, str], bodies: Sequence[str]) -> tuple[list[st
         CONFIG,
         cloudfront,
         lambda: 2_000,  # too little time to back off inside the invocation
-        sleep=lambda seconds: None,
-        postpone=lambda records, delay_s=None: postponed.extend(record["messageId"] for record in records),
+        Collaborators(
+            sleep=lambda seconds: None,
+            postpone=lambda records, delay_s=None: postponed.extend(
+                record["messageId"] for record in records
+            ),
+        ),
     )
     return failed_ids(response), postponed
 

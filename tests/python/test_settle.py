@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators, no_postpone
 from cf_invalidator.config import Config, Distribution
 from support.path_oracle import uncovered_paths
 from support.sqs_events import s3_body, sqs_event
@@ -83,9 +84,7 @@ class Run:
             config(settle_s),
             self.cloudfront,
             lambda: 60_000,
-            s3=s3,
-            postpone=self.postpone if postponing else None,
-            now=lambda: at,
+            Collaborators(s3=s3, postpone=self.postpone if postponing else no_postpone, now=lambda: at),
         )
         self.failed = {item["itemIdentifier"] for item in self.response["batchItemFailures"]}
 

@@ -21,6 +21,7 @@ import pytest
 from cf_invalidator import tree
 from cf_invalidator.batch import process_batch
 from cf_invalidator.coalesce import coalesce
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from support.path_oracle import is_covered, required_paths
 from support.sqs_events import s3_body, sqs_event
@@ -60,7 +61,7 @@ def planned(
     for record in event["Records"]:  # redelivered: never held for its upload (settle.py), planned as is
         record["attributes"]["ApproximateReceiveCount"] = "2"
     cloudfront = RecordingCloudFront()
-    response = process_batch(event, settings, cloudfront, lambda: remaining_ms, s3=s3)
+    response = process_batch(event, settings, cloudfront, lambda: remaining_ms, Collaborators(s3=s3))
     assert response == {"batchItemFailures": []}
     return cloudfront.paths
 
