@@ -19,7 +19,9 @@ upload_settle_seconds, to be planned with the settled tree and covered by the de
 A request the spend guard holds back (its distribution is past max_paths_per_day and had its `/*` of
 the interval: spend_guard.py) fails its messages, postponed until that interval ends.
 
-The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
+The order: `resolve` (an "auto" distribution's tree is listed with its routing); the viewer paths of
+every key of the batch on each resolved distribution, worked out once (paths.BatchPaths) and read by
+every stage after it; the tree's walk below
 all the batch's keys (tree.walk); change detection with the resolved configuration (an "auto"
 distribution serves the keys its routing maps; a key only an unresolved one may serve is not looked
 up, so it stays and its message is failed below), taking from the walk the history of every key it
@@ -43,7 +45,7 @@ from .events import Change, MalformedMessageError, changes
 from .invalidate import CreatesInvalidations
 from .isolate import Sender, invalidate_isolating
 from .operations import Answered, Created, Replan, operations_hooks
-from .paths import serves
+from .paths import BatchPaths
 from .plan import Request, plan_requests, refit
 from .settle import held_for_upload
 from .tree import trees, walk
@@ -71,11 +73,12 @@ def process_batch(
     resolved, unresolved = collaborators.resolve(config, deadline)
     buckets = {c.bucket for found in changes_by_message.values() for c in found}
     batch_keys = {c.key for found in changes_by_message.values() for c in found}
-    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, now=collaborators.now)
+    served = BatchPaths.of(batch_keys, resolved)
+    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, served=served, now=collaborators.now)
     listed = None if walked is None else walked.histories()
     config = resolved
     keys_by_message = keys_to_invalidate(
-        changes_by_message, config, s3, remaining_ms, judged=metrics.judged, listed=listed
+        changes_by_message, config, s3, remaining_ms, served=served, judged=metrics.judged, listed=listed
     )
     metrics.read(changes_by_message, keys_by_message)
     if unresolved:
@@ -94,7 +97,7 @@ def process_batch(
     answered = Answered(cloudfront)
     hooks = operations_hooks(metrics, collaborators.spend_guard, replan, created, answered)
     requests = plan_requests(
-        keys_by_message, config, in_progress=in_progress.get, trees=known, exclude=exclude
+        keys_by_message, config, in_progress=in_progress.get, trees=known, exclude=exclude, served=served
     )
     settle_s = config.upload_settle_seconds
     held = held_for_upload(records, keys_by_message, known, requests, failed, delay_s=settle_s)
@@ -113,7 +116,7 @@ def process_batch(
         hooks.settle()
         failed.update(settled.failed)
         retry_later.update(settled.retry_later)
-    _log_unserved(keys_by_message, config)
+    _log_unserved(keys_by_message, served)
     _postpone(collaborators.postpone, records, delays, retry_later)
     metrics.emit()
     return {
@@ -171,14 +174,9 @@ def read_messages(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[
     return changes_by_message, failed
 
 
-def _log_unserved(keys_by_message: Mapping[str, Sequence[str]], config: Config) -> None:
+def _log_unserved(keys_by_message: Mapping[str, Sequence[str]], served: BatchPaths) -> None:
     """Keys outside every distribution's origin path are served by none: say so, once per batch."""
-    unserved = [
-        key
-        for keys in keys_by_message.values()
-        for key in keys
-        if not any(serves(key, d) for d in config.distributions)
-    ]
+    unserved = [key for keys in keys_by_message.values() for key in keys if not served.served(key)]
     if unserved:
         logger.info(
             "keys_unserved",

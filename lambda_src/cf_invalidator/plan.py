@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from .coalesce import FILES_IN_PROGRESS, MAX_WILDCARDS, InProgress, coalesce, fit, wildcard_cap
 from .config import DEFAULT_EVICTIONS_PER_PATH, Config, Distribution
 from .cover import Cover, cover
-from .paths import viewer_paths
+from .paths import BatchPaths
 from .tree import Tree
 
 logger = logging.getLogger(__name__)
@@ -87,24 +87,29 @@ def plan_requests(
     in_progress: Callable[[str], InProgress | None] | None = None,
     trees: Mapping[str, Tree] | None = None,
     exclude: Callable[[Distribution, str], bool] | None = None,
+    served: BatchPaths | None = None,
 ) -> list[Request]:
     """One request per distribution that serves at least one changed key, in configuration order;
     `in_progress(distribution_id)` tells what is in progress there (None: unknown), `trees` the tree
     below its changed paths (distribution id -> tree; none: coalesced blind); a key for which
-    `exclude(distribution, key)` is true (its change is already covered there) is left out there."""
+    `exclude(distribution, key)` is true (its change is already covered there) is left out there.
+    `served` holds the keys' viewer paths, worked out once for the batch (none given: here)."""
     requests = []
     sources = Sources(keys_by_message, config.index_document)
+    if served is None:
+        served = BatchPaths.of({key for keys in keys_by_message.values() for key in keys}, config)
     for distribution in config.distributions:
         paths: set[str] = set()
         message_ids = set()
         carried: set[str] = set()
+        on = served.on(distribution.id)
         for message_id, keys in keys_by_message.items():
             for key in keys:
                 if exclude is not None and exclude(distribution, key):
                     continue
-                served = viewer_paths(key, distribution, config.index_document)
-                if served:
-                    paths.update(served)
+                served_paths = on.get(key)
+                if served_paths:
+                    paths.update(served_paths)
                     carried.add(key)
                     message_ids.add(message_id)
         if paths:

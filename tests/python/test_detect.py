@@ -23,6 +23,7 @@ from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.distribution_config import DistributionConfigs, resolve
 from cf_invalidator.events import changes
+from cf_invalidator.paths import BatchPaths
 from support.sqs_events import eventbridge_body, s3_body, sqs_event
 from support.versioned_bucket import (
     BUCKET,
@@ -562,7 +563,9 @@ def test_multipart_upload_completed_after_a_racing_put_invalidates() -> None:
         "big.bin", bucket=BUCKET, version_id="multipart", event_name="ObjectCreated:CompleteMultipartUpload"
     )
     config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True)
-    kept = detect.keys_to_invalidate({"m0": changes(body)}, config, ListedS3(page), lambda: 60_000)
+    found = changes(body)
+    served = BatchPaths.of((c.key for c in found), config)
+    kept = detect.keys_to_invalidate({"m0": found}, config, ListedS3(page), lambda: 60_000, served=served)
     assert kept == {"m0": ["big.bin"]}
 
 
