@@ -21,12 +21,12 @@ the interval: spend_guard.py) fails its messages, postponed until that interval 
 
 The order: `resolve` (an "auto" distribution's tree is listed with its routing); the viewer paths of
 every key of the batch on each resolved distribution, worked out once (paths.BatchPaths) and read by
-every stage after it; the tree's walk below
-all the batch's keys (tree.walk); change detection with the resolved configuration (an "auto"
-distribution serves the keys its routing maps; a key only an unresolved one may serve is not looked
-up, so it stays and its message is failed below), taking from the walk the history of every key it
-saw whole and listing only the others; the unresolved distributions' messages failed; the trees built
-from the walk with the keys detection kept (tree.trees); then the plan, the hold and the invalidations.
+every stage after it; the tree's walk below all the batch's keys (tree.walk); change detection with the
+resolved configuration (an "auto" distribution serves the keys its routing maps; a key only an
+unresolved one may serve is not looked up, so it stays and its message is failed below), taking from the
+walk the history of every key it saw whole and listing only the others; the unresolved distributions'
+messages failed; the trees built from the walk with the keys detection kept (tree.trees); then the plan,
+the hold and the invalidations.
 """
 
 from __future__ import annotations
