@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass
 from typing import Any
 
 from .collaborators import DO_NOTHING, Collaborators, Postpone, QuotaView
-from .config import Config
+from .config import Config, Distribution
 from .covered import already_covered
 from .deadline import ReadDeadline
 from .detect import keys_to_invalidate
@@ -44,13 +45,24 @@ from .distribution_config import log_unresolved
 from .events import Change, MalformedMessageError, changes
 from .invalidate import CreatesInvalidations
 from .isolate import Sender, invalidate_isolating
-from .operations import Answered, Created, Replan, operations_hooks
+from .operations import Answered, Created, Hooks, Replan, operations_hooks
 from .paths import BatchPaths
 from .plan import Request, plan_requests, refit
 from .settle import held_for_upload
-from .tree import trees, walk
+from .tree import Walk, trees, walk
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """The batch after change detection: the configuration as resolved, the viewer paths of all its keys,
+    the tree's walk, and each message's keys left to invalidate."""
+
+    config: Config
+    served: BatchPaths
+    walked: Walk | None
+    keys_by_message: dict[str, list[str]]
 
 
 def process_batch(
@@ -66,26 +78,12 @@ def process_batch(
     Its CloudFront reads and `in_progress`'s keep to the batch's deadline (deadline.py), never its
     CreateInvalidation calls. `metrics` hears what the batch did (and writes it at the end);
     `spend_guard` admits each request (or holds it back: its messages wait for the next `/*`)."""
-    s3, in_progress, metrics = collaborators.s3, collaborators.in_progress, collaborators.metrics
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
     deadline = ReadDeadline(remaining_ms, creates=len(config.distributions))
-    resolved, unresolved = collaborators.resolve(config, deadline)
-    buckets = {c.bucket for found in changes_by_message.values() for c in found}
-    batch_keys = {c.key for found in changes_by_message.values() for c in found}
-    served = BatchPaths.of(batch_keys, resolved)
-    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, served=served, now=collaborators.now)
-    listed = None if walked is None else walked.histories()
-    config = resolved
-    keys_by_message = keys_to_invalidate(
-        changes_by_message, config, s3, remaining_ms, served=served, judged=metrics.judged, listed=listed
-    )
-    metrics.read(changes_by_message, keys_by_message)
-    if unresolved:
-        waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
-        failed.update(waiting)
-        log_unresolved(unresolved, len(waiting))
-    retry_later: set[str] = set()
+    kept, unresolved = _kept(changes_by_message, config, remaining_ms, deadline, collaborators)
+    config, keys_by_message, in_progress = kept.config, kept.keys_by_message, collaborators.in_progress
+    _fail_unresolved(unresolved, keys_by_message, failed)
     in_progress.new_batch(deadline)
     exclude = (
         None
@@ -93,11 +91,11 @@ def process_batch(
         else already_covered(keys_by_message, changes_by_message, config, in_progress.made_since)
     )
     replan, created = _quota_hooks(config, in_progress)
-    known = trees(walked, keys_by_message, config)
+    known = trees(kept.walked, keys_by_message, config)
     answered = Answered(cloudfront)
-    hooks = operations_hooks(metrics, collaborators.spend_guard, replan, created, answered)
+    hooks = operations_hooks(collaborators.metrics, collaborators.spend_guard, replan, created, answered)
     requests = plan_requests(
-        keys_by_message, config, in_progress=in_progress.get, trees=known, exclude=exclude, served=served
+        keys_by_message, config, in_progress=in_progress.get, trees=known, exclude=exclude, served=kept.served
     )
     settle_s = config.upload_settle_seconds
     held = held_for_upload(records, keys_by_message, known, requests, failed, delay_s=settle_s)
@@ -106,6 +104,58 @@ def process_batch(
         requests = []
     delays = dict.fromkeys(held, settle_s)  # message id -> seconds it waits (upload, spend guard's /*)
     sender = Sender(answered, remaining_ms, hooks, collaborators.sleep, collaborators.jitter)
+    retry_later = _send(requests, hooks, sender, failed, delays)
+    _log_unserved(keys_by_message, kept.served)
+    _postpone(collaborators.postpone, records, delays, retry_later)
+    collaborators.metrics.emit()
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed
+        ]
+    }
+
+
+def _kept(
+    changes_by_message: Mapping[str, Sequence[Change]],
+    config: Config,
+    remaining_ms: Callable[[], int],
+    deadline: ReadDeadline,
+    collaborators: Collaborators,
+) -> tuple[_Kept, tuple[Distribution, ...]]:
+    """The stages before the plan: the distributions resolved (and those that could not be), the viewer
+    paths of every key, the tree's walk, then change detection taking from the walk what it saw whole."""
+    s3, metrics = collaborators.s3, collaborators.metrics
+    resolved, unresolved = collaborators.resolve(config, deadline)
+    buckets = {c.bucket for found in changes_by_message.values() for c in found}
+    batch_keys = {c.key for found in changes_by_message.values() for c in found}
+    served = BatchPaths.of(batch_keys, resolved)
+    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, served=served, now=collaborators.now)
+    listed = None if walked is None else walked.histories()
+    keys_by_message = keys_to_invalidate(
+        changes_by_message, resolved, s3, remaining_ms, served=served, judged=metrics.judged, listed=listed
+    )
+    metrics.read(changes_by_message, keys_by_message)
+    return _Kept(resolved, served, walked, keys_by_message), unresolved
+
+
+def _fail_unresolved(
+    unresolved: tuple[Distribution, ...], keys_by_message: Mapping[str, Sequence[str]], failed: set[str]
+) -> None:
+    """A distribution that could not be resolved may serve any key: every message still holding one
+    fails (retried, never dropped)."""
+    if unresolved:
+        waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
+        failed.update(waiting)
+        log_unresolved(unresolved, len(waiting))
+
+
+def _send(
+    requests: Sequence[Request], hooks: Hooks, sender: Sender, failed: set[str], delays: dict[str, int]
+) -> set[str]:
+    """Each request admitted by the spend guard, then sent (a path CloudFront rejects isolated): its
+    failed messages added to `failed`, those the guard holds back to `delays` (message id -> seconds
+    until its next `/*`); the messages that failed for a retryable reason returned."""
+    retry_later: set[str] = set()
     for planned in requests:
         admission = hooks.admit(planned)
         if admission.wait_s:
@@ -116,14 +166,7 @@ def process_batch(
         hooks.settle()
         failed.update(settled.failed)
         retry_later.update(settled.retry_later)
-    _log_unserved(keys_by_message, served)
-    _postpone(collaborators.postpone, records, delays, retry_later)
-    metrics.emit()
-    return {
-        "batchItemFailures": [
-            {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed
-        ]
-    }
+    return retry_later
 
 
 def _postpone(
