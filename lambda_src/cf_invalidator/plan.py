@@ -34,12 +34,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Sources:
-    """The batch a request was planned from: each message's keys and the index document their viewer
-    paths follow. Held by reference, so planning builds nothing for it: which messages a path serves is
-    worked out from it only when CloudFront rejects the request (isolate.py)."""
+    """The batch a request was planned from: each message's keys and their viewer paths. Held by
+    reference, so planning builds nothing for it: which messages a path serves is worked out from it only
+    when CloudFront rejects the request (isolate.py)."""
 
     keys_by_message: Mapping[str, Sequence[str]]
-    index_document: str
+    served: BatchPaths
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ def plan_requests(
     `exclude(distribution, key)` is true (its change is already covered there) is left out there.
     `served` holds the keys' viewer paths, worked out once for the batch (none given: here)."""
     requests = []
-    sources = Sources(keys_by_message, config.index_document)
     if served is None:
         served = BatchPaths.of({key for keys in keys_by_message.values() for key in keys}, config)
+    sources = Sources(keys_by_message, served)
     for distribution in config.distributions:
         paths: set[str] = set()
         message_ids = set()
