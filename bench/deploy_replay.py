@@ -60,6 +60,7 @@ from replay import (  # noqa: E402
     virtual_time,
 )
 
+from cf_invalidator.collaborators import Collaborators  # noqa: E402
 from cf_invalidator.config import Config, Deploys  # noqa: E402
 from cf_invalidator.deploy import Clients, pipeline  # noqa: E402
 from cf_invalidator.flush import Planner  # noqa: E402
@@ -151,10 +152,10 @@ def deploy_handler(config: Config, model: CloudFrontModel, s3: Any, own: OwnQueu
     ) -> dict[str, list[dict[str, str]]]:
         cache = caches.setdefault(threading.get_ident(), InProgressCache(model, clock=model.clock.now))
 
-        def options() -> dict[str, Any]:
-            return {"s3": s3, "in_progress": cache, "sleep": sleep, "jitter": jitter}
+        def collaborators() -> Collaborators:
+            return Collaborators(s3=s3, in_progress=cache, sleep=sleep, jitter=jitter)
 
-        planner = Planner(config, model, remaining_ms, options=options)
+        planner = Planner(config, model, remaining_ms, collaborators=collaborators)
         lease_s = math.ceil(remaining_ms() / 1000) + 1
         return pipeline(config, clients, _arn(QUEUE), planner, clock=epoch_clock, lease_s=lease_s).handle(
             event

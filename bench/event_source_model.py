@@ -41,7 +41,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote_plus
 
-from cf_invalidator.batch import Postpone, process_batch
+from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators, Postpone
 from cf_invalidator.config import Config
 from cf_invalidator.in_progress import InProgressCache
 from cf_invalidator.redelivery import redelivery_delay
@@ -367,7 +368,11 @@ def batch_handler(
                 caches[poller] = InProgressCache(cloudfront, clock=quota_clock)
             extra["in_progress"] = caches[poller]
         return process_batch(
-            event, config, cloudfront, remaining_ms, sleep=sleep, jitter=jitter, postpone=postpone, **extra
+            event,
+            config,
+            cloudfront,
+            remaining_ms,
+            Collaborators(sleep=sleep, jitter=jitter, postpone=postpone, **extra),
         )
 
     return handle

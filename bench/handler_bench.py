@@ -41,6 +41,7 @@ sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python")]
 from slow_s3 import SlowS3, StoredVersion  # noqa: E402
 
 from cf_invalidator.batch import process_batch  # noqa: E402
+from cf_invalidator.collaborators import NO_METRICS, Collaborators  # noqa: E402
 from cf_invalidator.config import Config, Distribution  # noqa: E402
 from cf_invalidator.metrics import BatchMetrics  # noqa: E402
 from support.module_defaults import module_defaults  # noqa: E402
@@ -82,8 +83,8 @@ def run_batch(event: dict[str, Any], config: Config = CONFIG) -> StubCloudFront:
     """The batch through process_batch, with the EMF metrics the handler writes when the config enables
     them (handler.py)."""
     cloudfront = StubCloudFront()
-    metrics = BatchMetrics(config, config.metrics_namespace) if config.enable_metrics else None
-    response = process_batch(event, config, cloudfront, lambda: 60_000, metrics=metrics)
+    metrics = BatchMetrics(config, config.metrics_namespace) if config.enable_metrics else NO_METRICS
+    response = process_batch(event, config, cloudfront, lambda: 60_000, Collaborators(metrics=metrics))
     assert response == {"batchItemFailures": []}
     return cloudfront
 
@@ -178,7 +179,7 @@ def detection_run(s3: TreeS3, event: dict[str, Any]) -> tuple[float, float, int]
     deadline = time.monotonic() + timeout_s
     wall, cpu = time.perf_counter(), time.process_time()
     remaining = lambda: int((deadline - time.monotonic()) * 1000)  # noqa: E731
-    process_batch(event, config, cloudfront, remaining, s3=s3)
+    process_batch(event, config, cloudfront, remaining, Collaborators(s3=s3))
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     paths = sum(len(call["InvalidationBatch"]["Paths"]["Items"]) for call in cloudfront.calls)
     return wall, cpu, paths

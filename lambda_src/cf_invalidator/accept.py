@@ -39,35 +39,31 @@ class Chunk:
     newest: float
 
 
-def inbox_chunks(
+@dataclass(frozen=True)
+class Accepted:
+    """A batch as accepted: each distribution's chunks, and the keys no distribution may serve."""
+
+    chunks: dict[str, list[Chunk]]  # distribution id -> the chunks of the changes it may serve
+    unserved: list[str]  # outside every origin path: nothing to invalidate
+
+
+def accepted(
     changes_by_message: Mapping[str, Sequence[Change]], distributions: Sequence[Distribution], now: float
-) -> dict[str, list[Chunk]]:
-    """Distribution id -> the chunks of the changes it may serve; a change without a write time counts
-    as written `now` (when it is accepted)."""
+) -> Accepted:
+    """The chunks of each distribution and the keys none serves, which distributions may serve a change
+    decided once for the batch; a change without a write time counts as written `now` (when it is
+    accepted)."""
+    served: dict[str, list[tuple[str, Change]]] = {d.id: [] for d in distributions}
+    unserved: list[str] = []
+    for message_id in sorted(changes_by_message):
+        for change in changes_by_message[message_id]:
+            serving = [d.id for d in distributions if d.auto or serves(change.key, d)]
+            for distribution_id in serving:
+                served[distribution_id].append((message_id, change))
+            if not serving:
+                unserved.append(change.key)
     batch = _batch_id(changes_by_message)
-    chunks: dict[str, list[Chunk]] = {}
-    for distribution in distributions:
-        served = [
-            (message_id, change)
-            for message_id in sorted(changes_by_message)
-            for change in changes_by_message[message_id]
-            if distribution.auto or serves(change.key, distribution)
-        ]
-        if served:
-            chunks[distribution.id] = _chunked(batch, served, now)
-    return chunks
-
-
-def unserved(
-    changes_by_message: Mapping[str, Sequence[Change]], distributions: Sequence[Distribution]
-) -> list[str]:
-    """The keys no distribution may serve (outside every origin path): nothing to invalidate."""
-    return [
-        change.key
-        for found in changes_by_message.values()
-        for change in found
-        if not any(d.auto or serves(change.key, d) for d in distributions)
-    ]
+    return Accepted({d: _chunked(batch, found, now) for d, found in served.items() if found}, unserved)
 
 
 def _batch_id(changes_by_message: Mapping[str, Sequence[Change]]) -> str:

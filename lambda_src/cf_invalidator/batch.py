@@ -4,8 +4,8 @@ A message is reported as failed (so SQS redelivers it, and after maxReceiveCount
 dead-letter queue) when its body cannot be understood, or when any distribution serving one of its keys
 could not be invalidated (when CloudFront rejects a request as invalid, only the messages of the paths it
 rejects: isolate.py). The messages that failed for a retryable reason are handed to `postpone` before
-the reply (in a flush, flush.Planned: their chunks stay in the inbox and the next tick backs off). With an S3
-client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
+the reply (in a flush, flush.Planned: their chunks stay in the inbox and the next tick backs off). With
+an S3 client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
 are left out before planning (detect.py); a message left with no key is done. With an S3 client, the
 tree below each distribution's changed paths is listed (tree.py) so that the request is the cheapest
 cover of them (cover.py) instead of a blind coalescing. With `in_progress` (see in_progress.py), read
@@ -14,46 +14,48 @@ quotas, and fitted again when CloudFront says they are full. A request the spend
 distribution is past max_paths_per_day and had its `/*` of the interval: spend_guard.py) fails its
 messages, postponed until that interval ends.
 
-The order: `resolve` (an "auto" distribution's tree is listed with its routing); the tree's walk below
-all the batch's keys (tree.walk); change detection with the resolved configuration (an "auto"
-distribution serves the keys its routing maps; a key only an unresolved one may serve is not looked
-up, so it stays and its message is failed below), taking from the walk the history of every key it
-saw whole and listing only the others; the unresolved distributions' messages failed; the trees built
-from the walk with the keys detection kept (tree.trees); then the plan and the invalidations.
+The order: `resolve` (an "auto" distribution's tree is listed with its routing); the viewer paths of
+every key of the batch on each resolved distribution, worked out once (paths.BatchPaths) and read by
+every stage after it; the tree's walk below all the batch's keys (tree.walk); change detection with the
+resolved configuration (an "auto" distribution serves the keys its routing maps; a key only an
+unresolved one may serve is not looked up, so it stays and its message is failed below), taking from the
+walk the history of every key it saw whole and listing only the others; the unresolved distributions'
+messages failed; the trees built from the walk with the keys detection kept (tree.trees); then the plan
+and the invalidations.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable, Mapping, Sequence, Set
-from datetime import datetime
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
+from .collaborators import DO_NOTHING, Collaborators, Postpone, QuotaView
 from .config import Config, Distribution
 from .deadline import ReadDeadline
 from .detect import keys_to_invalidate
 from .distribution_config import log_unresolved
 from .events import Change, MalformedMessageError, changes
-from .in_progress import InProgressCache
 from .invalidate import CreatesInvalidations
 from .isolate import Sender, invalidate_isolating
-from .metrics import BatchMetrics
-from .operations import Answered, operations_hooks
-from .paths import serves
+from .operations import Answered, Created, Hooks, Replan, operations_hooks
+from .paths import BatchPaths
 from .plan import Request, plan_requests, refit
-from .spend_guard import SpendGuard
-from .tree import ListsObjects, trees, walk
+from .tree import Walk, trees, walk
 
 logger = logging.getLogger(__name__)
 
 
-class Postpone(Protocol):
-    """Says which failed messages wait: `delay_s` seconds (the spend guard's next `/*`), or (None) a
-    retry with backoff after a retryable failure (flush.py)."""
+@dataclass(frozen=True)
+class _Kept:
+    """The batch after change detection: the configuration as resolved, the viewer paths of all its keys,
+    the tree's walk, and each message's keys left to invalidate."""
 
-    def __call__(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None: ...
+    config: Config
+    served: BatchPaths
+    walked: Walk | None
+    keys_by_message: dict[str, list[str]]
 
 
 def process_batch(
@@ -61,54 +63,82 @@ def process_batch(
     config: Config,
     cloudfront: CreatesInvalidations,
     remaining_ms: Callable[[], int],
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    jitter: Callable[[], float] = random.random,
-    postpone: Postpone | None = None,
-    in_progress: InProgressCache | None = None,
-    s3: ListsObjects | None = None,
-    resolve: Callable[[Config, ReadDeadline], tuple[Config, tuple[Distribution, ...]]] | None = None,
-    metrics: BatchMetrics | None = None,
-    spend_guard: SpendGuard | None = None,
-    now: Callable[[], datetime] | None = None,
+    collaborators: Collaborators = DO_NOTHING,
 ) -> dict[str, list[dict[str, str]]]:
     """Handle an SQS event; return `{"batchItemFailures": [...]}` in the order the records came.
-    `resolve` (distribution_config.py) checks the distributions and maps those with origin_path "auto";
-    the ones it could not map fail every message that still has a key to invalidate. Its CloudFront reads
-    and `in_progress`'s keep to the batch's deadline (deadline.py), never its CreateInvalidation calls.
-    `metrics` hears what the batch did (and writes it at the end); `spend_guard` admits each request (or
-    holds it back: its messages wait for the next `/*`); `now` is the time the tree's deploy window is
-    anchored on when none of the batch's keys is listed (tree.py; None: the clock)."""
+    `collaborators.resolve` (distribution_config.py) checks the distributions and maps those with
+    origin_path "auto"; the ones it could not map fail every message that still has a key to invalidate.
+    Its CloudFront reads and `in_progress`'s keep to the batch's deadline (deadline.py), never its
+    CreateInvalidation calls. `metrics` hears what the batch did (and writes it at the end);
+    `spend_guard` admits each request (or holds it back: its messages wait for the next `/*`)."""
     records: Sequence[Mapping[str, Any]] = event["Records"]
     changes_by_message, failed = read_messages(records)
     deadline = ReadDeadline(remaining_ms, creates=len(config.distributions))
-    resolved, unresolved = (config, ()) if resolve is None else resolve(config, deadline)
+    kept, unresolved = _kept(changes_by_message, config, remaining_ms, deadline, collaborators)
+    config, keys_by_message, in_progress = kept.config, kept.keys_by_message, collaborators.in_progress
+    _fail_unresolved(unresolved, keys_by_message, failed)
+    in_progress.new_batch(deadline)
+    replan, created = _quota_hooks(config, in_progress)
+    known = trees(kept.walked, keys_by_message, config)
+    answered = Answered(cloudfront)
+    hooks = operations_hooks(collaborators.metrics, collaborators.spend_guard, replan, created, answered)
+    requests = plan_requests(
+        keys_by_message, config, in_progress=in_progress.get, trees=known, served=kept.served
+    )
+    delays: dict[str, int] = {}  # message id -> seconds it waits for the spend guard's next `/*`
+    sender = Sender(answered, remaining_ms, hooks, collaborators.sleep, collaborators.jitter)
+    retry_later = _send(requests, hooks, sender, failed, delays)
+    _log_unserved(keys_by_message, kept.served)
+    _postpone(collaborators.postpone, records, delays, retry_later)
+    collaborators.metrics.emit()
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed
+        ]
+    }
+
+
+def _kept(
+    changes_by_message: Mapping[str, Sequence[Change]],
+    config: Config,
+    remaining_ms: Callable[[], int],
+    deadline: ReadDeadline,
+    collaborators: Collaborators,
+) -> tuple[_Kept, tuple[Distribution, ...]]:
+    """The stages before the plan: the distributions resolved (and those that could not be), the viewer
+    paths of every key, the tree's walk, then change detection taking from the walk what it saw whole."""
+    s3, metrics = collaborators.s3, collaborators.metrics
+    resolved, unresolved = collaborators.resolve(config, deadline)
     buckets = {c.bucket for found in changes_by_message.values() for c in found}
     batch_keys = {c.key for found in changes_by_message.values() for c in found}
-    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, now=now)
-    judged = None if metrics is None else metrics.judged
+    served = BatchPaths.of(batch_keys, resolved)
+    walked = walk(batch_keys, resolved, buckets, s3, remaining_ms, served=served, now=collaborators.now)
     listed = None if walked is None else walked.histories()
-    config = resolved
     keys_by_message = keys_to_invalidate(
-        changes_by_message, config, s3, remaining_ms, judged=judged, listed=listed
+        changes_by_message, resolved, s3, remaining_ms, served=served, judged=metrics.judged, listed=listed
     )
-    if metrics is not None:
-        metrics.read(changes_by_message, keys_by_message)
+    metrics.read(changes_by_message, keys_by_message)
+    return _Kept(resolved, served, walked, keys_by_message), unresolved
+
+
+def _fail_unresolved(
+    unresolved: tuple[Distribution, ...], keys_by_message: Mapping[str, Sequence[str]], failed: set[str]
+) -> None:
+    """A distribution that could not be resolved may serve any key: every message still holding one
+    fails (retried, never dropped)."""
     if unresolved:
         waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
         failed.update(waiting)
         log_unresolved(unresolved, len(waiting))
+
+
+def _send(
+    requests: Sequence[Request], hooks: Hooks, sender: Sender, failed: set[str], delays: dict[str, int]
+) -> set[str]:
+    """Each request admitted by the spend guard, then sent (a path CloudFront rejects isolated): its
+    failed messages added to `failed`, those the guard holds back to `delays` (message id -> seconds
+    until its next `/*`); the messages that failed for a retryable reason returned."""
     retry_later: set[str] = set()
-    if in_progress is not None:
-        in_progress.new_batch(deadline)
-    lookup = None if in_progress is None else in_progress.get
-    replan, created = _quota_hooks(config, in_progress)
-    known = trees(walked, keys_by_message, config)
-    answered = Answered(cloudfront)
-    hooks = operations_hooks(metrics, spend_guard, replan, created, answered)
-    requests = plan_requests(keys_by_message, config, in_progress=lookup, trees=known)
-    delays: dict[str, int] = {}  # message id -> seconds it waits for the spend guard's next `/*`
-    sender = Sender(answered, remaining_ms, hooks, sleep, jitter)
     for planned in requests:
         admission = hooks.admit(planned)
         if admission.wait_s:
@@ -119,16 +149,7 @@ def process_batch(
         hooks.settle()
         failed.update(settled.failed)
         retry_later.update(settled.retry_later)
-    _log_unserved(keys_by_message, config)
-    if postpone is not None:
-        _postpone(postpone, records, delays, retry_later)
-    if metrics is not None:
-        metrics.emit()
-    return {
-        "batchItemFailures": [
-            {"itemIdentifier": record["messageId"]} for record in records if record["messageId"] in failed
-        ]
-    }
+    return retry_later
 
 
 def _postpone(
@@ -143,16 +164,14 @@ def _postpone(
         postpone([record for record in records if record["messageId"] in later])
 
 
-def _quota_hooks(
-    config: Config, in_progress: InProgressCache | None
-) -> tuple[Callable[[Request], Request] | None, Callable[[Request, Mapping[str, Any]], None] | None]:
+def _quota_hooks(config: Config, in_progress: QuotaView) -> tuple[Replan, Created]:
     """invalidate()'s `replan` (fit again to a fresh view when CloudFront says the quota is full) and
-    `created` (tell the view of the invalidation made); none without a view."""
-    if in_progress is None:
-        return None, None
+    `created` (tell the view of the invalidation made)."""
 
     def replan(stale: Request) -> Request:
         fresh = in_progress.get(stale.distribution.id, refresh=True)
+        if fresh is None and stale.in_progress is None:
+            return stale  # nothing in view, then or now: fitted again, it is the same request
         return refit(stale, config.max_paths, fresh, evictions_per_path=config.evictions_per_path)
 
     def created(made: Request, invalidation: Mapping[str, Any]) -> None:
@@ -178,14 +197,9 @@ def read_messages(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[
     return changes_by_message, failed
 
 
-def _log_unserved(keys_by_message: Mapping[str, Sequence[str]], config: Config) -> None:
+def _log_unserved(keys_by_message: Mapping[str, Sequence[str]], served: BatchPaths) -> None:
     """Keys outside every distribution's origin path are served by none: say so, once per batch."""
-    unserved = [
-        key
-        for keys in keys_by_message.values()
-        for key in keys
-        if not any(serves(key, d) for d in config.distributions)
-    ]
+    unserved = [key for keys in keys_by_message.values() for key in keys if not served.served(key)]
     if unserved:
         logger.info(
             "keys_unserved",

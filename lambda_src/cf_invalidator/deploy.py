@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .accept import inbox_chunks, unserved
+from .accept import accepted
 from .batch import read_messages
 from .config import Config, Deploys, Distribution
 from .events import Change
@@ -51,8 +51,9 @@ class Accepter:
 
     def accept(self, changes_by_message: Mapping[str, Sequence[Change]]) -> None:
         now = self.clock()
-        _log_unserved(unserved(changes_by_message, self.distributions))
-        for distribution_id, chunks in inbox_chunks(changes_by_message, self.distributions, now).items():
+        batch = accepted(changes_by_message, self.distributions, now)
+        _log_unserved(batch.unserved)
+        for distribution_id, chunks in batch.chunks.items():
             self.inbox.write(distribution_id, chunks)
             state = self.inbox.accepted(
                 distribution_id, min(c.oldest for c in chunks), max(c.newest for c in chunks)

@@ -46,7 +46,7 @@ from .history import (
     key_verdict,
     version_verdict,
 )
-from .paths import serves
+from .paths import BatchPaths
 
 logger = logging.getLogger(__name__)
 
@@ -98,19 +98,21 @@ def keys_to_invalidate(
     s3: S3 | None,
     remaining_ms: Callable[[], int],
     *,
+    served: BatchPaths,
     judged: Callable[[Mapping[tuple[str | None, str], Judgement]], None] | None = None,
     listed: Mapping[Target, History] | None = None,
 ) -> dict[str, list[str]]:
     """Each message's changed keys, less those a viewer can see no difference in: noncurrent removals
-    always (`seen_by_viewers`), unchanged versions with s3 and skip_unchanged_objects. `judged` hears
-    the judgements (bucket, key) -> verdict or reason, when there were any; `listed` holds the
-    histories the tree's walk already has (those keys are not listed again)."""
+    always (`seen_by_viewers`), unchanged versions with s3 and skip_unchanged_objects (only the keys
+    some distribution serves, as `served` says, are judged). `judged` hears the judgements (bucket,
+    key) -> verdict or reason, when there were any; `listed` holds the histories the tree's walk
+    already has (those keys are not listed again)."""
     changes_by_message = _seen_by_viewers(changes_by_message)
     skipped: set[tuple[str | None, str]] = set()
     if s3 is not None and config.skip_unchanged_objects:
         changes = [change for found in changes_by_message.values() for change in found]
         lookup = Lookup.starting_now(s3, remaining_ms)
-        judgements = judge(changes, config, lookup, datetime.now(UTC), listed or {})
+        judgements = judge(changes, config, lookup, datetime.now(UTC), listed=listed or {}, served=served)
         if judged is not None:
             judged(judgements)
         skipped = {t for t, j in judgements.items() if not invalidates(j, config.invalidate_new_objects)}
@@ -155,12 +157,14 @@ def judge(
     config: Config,
     lookup: Lookup,
     now: datetime,
+    *,
     listed: Mapping[Target, History],
+    served: BatchPaths,
 ) -> dict[tuple[str | None, str], Judgement]:
     """A judgement for each served key of the batch, the histories in `listed` taken as they are;
     logs what was skipped and what could not be told."""
     started = time.monotonic()
-    judgements, versions = _without_lookup(changes, config)
+    judgements, versions = _without_lookup(changes, served)
     reused = {target: listed[target] for target in versions if target in listed}
     with ThreadPoolExecutor(max_workers=POOL_SIZE) as pool:
         histories, list_calls = _histories(
@@ -210,12 +214,12 @@ def each(pool: ThreadPoolExecutor, items: Sequence[T], work: Callable[[T], R]) -
 
 
 def _without_lookup(
-    changes: Iterable[Change], config: Config
+    changes: Iterable[Change], served: BatchPaths
 ) -> tuple[dict[tuple[str | None, str], Judgement], dict[Target, set[str]]]:
     """Judgements that need no S3 call (deletions, no version id, no bucket), and the versions to look up."""
     by_target: defaultdict[tuple[str | None, str], list[Change]] = defaultdict(list)
     for change in changes:
-        if any(serves(change.key, d) for d in config.distributions):
+        if served.served(change.key):
             by_target[change.bucket, change.key].append(change)
     judgements: dict[tuple[str | None, str], Judgement] = {}
     versions: dict[Target, set[str]] = {}

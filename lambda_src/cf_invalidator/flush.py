@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .batch import process_batch
+from .collaborators import Collaborators
 from .config import Config, Deploys, Distribution
 from .inbox import Inbox, Item, State
 from .redelivery import redelivery_delay
@@ -50,7 +51,7 @@ class Planned:
     waits: dict[str, int] = field(default_factory=dict)
 
     def __call__(self, records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None:
-        """batch.Postpone: a delay is a wait, none a retryable failure."""
+        """collaborators.Postpone: a delay is a wait, none a retryable failure."""
         ids = {record["messageId"] for record in records}
         if delay_s is None:
             self.retry |= ids
@@ -68,24 +69,21 @@ class PlansChunks(Protocol):
 
 @dataclass(frozen=True)
 class Planner:
-    """The planning stages of batch.py over one distribution's chunks. `options`: process_batch's
-    collaborators for one flush (s3, in_progress, resolve, metrics, spend_guard, ...)."""
+    """The planning stages of batch.py over one distribution's chunks. `collaborators`: process_batch's
+    collaborators for one flush (handler.planning_collaborators); the flush hears what to postpone
+    through its own `Planned`."""
 
     config: Config
     cloudfront: Any
     remaining_ms: Callable[[], int]
-    options: Callable[[], Mapping[str, Any]] = dict
+    collaborators: Callable[[], Collaborators] = Collaborators
 
     def __call__(self, records: Sequence[Mapping[str, Any]], distribution: Distribution, /) -> Planned:
         config = dataclasses.replace(self.config, distributions=(distribution,))
         planned = Planned()
+        collaborators = dataclasses.replace(self.collaborators(), postpone=planned)
         response = process_batch(
-            {"Records": list(records)},
-            config,
-            self.cloudfront,
-            self.remaining_ms,
-            postpone=planned,
-            **self.options(),
+            {"Records": list(records)}, config, self.cloudfront, self.remaining_ms, collaborators
         )
         planned.failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
         return planned

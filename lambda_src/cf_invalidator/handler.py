@@ -29,6 +29,7 @@ from typing import Any, cast
 import boto3
 from botocore.config import Config as BotoConfig
 
+from .collaborators import NO_METRICS, UNLIMITED, Collaborators, Guard, as_configured
 from .config import Config, Distribution, load_config
 from .deadline import ReadDeadline
 from .deploy import Clients, Pipeline, pipeline
@@ -61,7 +62,7 @@ def deploy_pipeline(queue_arn: str, remaining_ms: Callable[[], int]) -> Pipeline
     """The deploy pipeline (deploy.py) for this invocation: the lease lasts as long as it may run."""
     client = sqs()
     clients = Clients(client, dynamodb(), client.meta.endpoint_url)
-    planner = Planner(CONFIG, cloudfront(), remaining_ms, options=planning_options)
+    planner = Planner(CONFIG, cloudfront(), remaining_ms, collaborators=planning_collaborators)
     lease_s = math.ceil(remaining_ms() / 1000) + 1
     return pipeline(CONFIG, clients, queue_arn, planner, clock=clock, lease_s=lease_s)
 
@@ -71,17 +72,17 @@ def clock() -> float:
     return time.time()
 
 
-def planning_options() -> dict[str, Any]:
-    """process_batch's collaborators for one flush."""
-    return {
-        "s3": s3(),
-        "in_progress": in_progress(),
-        "resolve": resolved
-        if CONFIG.verify_distributions or any(d.auto for d in CONFIG.distributions)
-        else None,
-        "metrics": BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else None,
-        "spend_guard": spend_guard(),
-    }
+def planning_collaborators() -> Collaborators:
+    """process_batch's collaborators for one batch or flush: each feature's own where it is on, its
+    do-nothing one where it is off."""
+    checks = CONFIG.verify_distributions or any(d.auto for d in CONFIG.distributions)
+    return Collaborators(
+        s3=s3(),
+        in_progress=in_progress(),
+        resolve=resolved if checks else as_configured,
+        metrics=BatchMetrics(CONFIG, CONFIG.metrics_namespace) if CONFIG.enable_metrics else NO_METRICS,
+        spend_guard=spend_guard(),
+    )
 
 
 def resolved(config: Config, deadline: ReadDeadline) -> tuple[Config, tuple[Distribution, ...]]:
@@ -114,10 +115,11 @@ def s3() -> ListsObjects:
 
 
 @functools.cache
-def spend_guard() -> SpendGuard | None:
-    """The spend guard, when MAX_PATHS_PER_DAY is set (its table in SPEND_GUARD_TABLE)."""
+def spend_guard() -> Guard:
+    """The spend guard, when MAX_PATHS_PER_DAY is set (its table in SPEND_GUARD_TABLE); else none: every
+    request is sent as planned."""
     if CONFIG.max_paths_per_day is None or CONFIG.spend_table is None:
-        return None
+        return UNLIMITED
     return SpendGuard(
         dynamodb(),
         CONFIG.spend_table,

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 from .invalidate import RESERVE_MS, CreatesInvalidations, Outcome, invalidate
 from .operations import Hooks
-from .paths import viewer_paths
 from .plan import Request, Sources
 
 logger = logging.getLogger(__name__)
@@ -78,12 +77,13 @@ def invalidate_isolating(sender: Sender, request: Request) -> Settled:
 
 def _by_path(request: Request, sources: Sources) -> dict[str, set[tuple[str, str]]]:
     """Each changed path of the request -> the (message id, key) pairs behind it: the keys of its
-    messages that it carries, at their viewer paths on its distribution."""
+    messages that it carries, at their viewer paths on its distribution (as the batch mapped them)."""
     found: dict[str, set[tuple[str, str]]] = {}
+    on = sources.served.on(request.distribution.id)
     for message_id in request.message_ids:
         for key in sources.keys_by_message.get(message_id, ()):
             if key in request.keys:
-                for path in viewer_paths(key, request.distribution, sources.index_document):
+                for path in on.get(key, ()):
                     found.setdefault(path, set()).add((message_id, key))
     return found
 

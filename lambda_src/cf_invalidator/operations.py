@@ -1,18 +1,21 @@
 """How the metrics and the spend guard hook into a batch: invalidate()'s hooks, and who admits a request.
 
-Each hook is None (or the identity) when neither is on, so a batch without them runs as before.
+Both always exist (collaborators.py): without metrics they hear and write nothing, without a spend
+guard every request is admitted as planned and nothing is reserved, so nothing is given back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .invalidate import CONNECTION_ERRORS, CreatesInvalidations
-from .metrics import BatchMetrics
 from .plan import Request
-from .spend_guard import Admission, Reservation, SpendGuard
+from .spend_guard import Admission, Reservation
+
+if TYPE_CHECKING:
+    from .collaborators import Guard, Metrics
 
 Replan = Callable[[Request], Request]
 Created = Callable[[Request, Mapping[str, Any]], None]  # CloudFront's Invalidation
@@ -21,9 +24,9 @@ Created = Callable[[Request, Mapping[str, Any]], None]  # CloudFront's Invalidat
 @dataclass(frozen=True)
 class Hooks:
     admit: Callable[[Request], Admission]  # what to send in place of the planned request, or to wait
-    replan: Replan | None
-    created: Created | None
-    retrying: Callable[[Request, str], None] | None
+    replan: Replan
+    created: Created
+    retrying: Callable[[Request, str], None]
     settle: Callable[[], None]  # after the request's attempts: gives back the paths CloudFront refused
 
 
@@ -45,20 +48,16 @@ class Answered:
 
 
 def operations_hooks(
-    metrics: BatchMetrics | None,
-    guard: SpendGuard | None,
-    replan: Replan | None,
-    created: Created | None,
-    answered: Answered | None = None,
+    metrics: Metrics, guard: Guard, replan: Replan, created: Created, answered: Answered
 ) -> Hooks:
     """invalidate()'s hooks with the metrics told of each creation and backoff, and every request, first
     planned or fitted again, admitted by the spend guard (see Spending)."""
     spending = Spending(metrics, guard, created, answered)
     return Hooks(
         admit=spending.admit,
-        replan=replan if replan is None or guard is None else spending.guarded(replan),
-        created=spending.observed if metrics is not None or guard is not None else created,
-        retrying=None if metrics is None else metrics.retrying,
+        replan=spending.guarded(replan),
+        created=spending.observed,
+        retrying=metrics.retrying,
         settle=spending.settle,
     )
 
@@ -69,13 +68,7 @@ class Spending:
     reserved), and its outcome, which hands the guard back what CloudFront did not accept (nothing when
     a call went unanswered: see Answered)."""
 
-    def __init__(
-        self,
-        metrics: BatchMetrics | None,
-        guard: SpendGuard | None,
-        created: Created | None,
-        answered: Answered | None,
-    ) -> None:
+    def __init__(self, metrics: Metrics, guard: Guard, created: Created, answered: Answered) -> None:
         self._metrics, self._guard, self._created, self._answered = metrics, guard, created, answered
         self._reserved: list[Reservation] = []
         self._made: list[Request] = []
@@ -83,8 +76,7 @@ class Spending:
     def admit(self, request: Request) -> Admission:
         """A new request: what was reserved for the one before is settled already."""
         self._reserved, self._made = [], []
-        if self._answered is not None:
-            self._answered.unanswered = False
+        self._answered.unanswered = False
         return self._admit(request, 0)
 
     def guarded(self, fitter: Replan) -> Replan:
@@ -96,25 +88,20 @@ class Spending:
 
     def observed(self, request: Request, invalidation: Mapping[str, Any]) -> None:
         self._made.append(request)
-        if self._created is not None:
-            self._created(request, invalidation)
-        if self._metrics is not None:
-            self._metrics.created(request, invalidation["Id"])
+        self._created(request, invalidation)
+        self._metrics.created(request, invalidation["Id"])
 
     def settle(self) -> None:
         """The request's attempts are over: every reserved path beyond those of the invalidations
         CloudFront created for it is given back."""
-        unanswered = self._answered is not None and self._answered.unanswered
-        if self._guard is None or not self._reserved or unanswered:
+        if not self._reserved or self._answered.unanswered:
             return
         self._guard.release(self._reserved, sum(len(made.paths) for made in self._made))
 
     def _admit(self, request: Request, already: int) -> Admission:
-        if self._guard is None:
-            return Admission(request)
         admission = self._guard.admit(request, already)
         if admission.reservation is not None:
             self._reserved.append(admission.reservation)
-        if admission.guarded and self._metrics is not None:
+        if admission.guarded:
             self._metrics.guarded(admission.request)
         return admission

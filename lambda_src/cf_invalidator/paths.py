@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
-from .config import Distribution
+from .config import Config, Distribution
 from .routing import Routing
 
 MAX_PATH_LENGTH = 4000  # CloudFront: characters in one invalidation path
@@ -105,6 +107,47 @@ def _routed_paths(key: str, distribution: Distribution, routing: Routing, index_
             if origin.id in routing.origin_ids_for(variant)
         ]
     return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class BatchPaths:
+    """A batch's keys on each distribution, worked out once for the batch (after the distributions are
+    resolved) and carried through its stages: the tree's walk and trees, change detection, the plan and
+    the unserved log read them here instead of each mapping every key again.
+
+    `by_distribution`: distribution id -> each key it serves (`serves`) -> the key's viewer paths there
+    (`viewer_paths`; empty only on an "auto" distribution whose origin holds the key where no cache
+    behaviour routes a path of it)."""
+
+    by_distribution: Mapping[str, Mapping[str, Sequence[str]]]
+
+    @classmethod
+    def of(cls, keys: Iterable[str], config: Config) -> BatchPaths:
+        """The viewer paths of `keys` on each distribution of `config` (as resolved)."""
+        keys = list(keys)
+        return cls({d.id: _served_paths(keys, d, config.index_document) for d in config.distributions})
+
+    def on(self, distribution_id: str) -> Mapping[str, Sequence[str]]:
+        """Each key the distribution serves -> its viewer paths there."""
+        return self.by_distribution.get(distribution_id, {})
+
+    def served(self, key: str) -> bool:
+        """Whether some distribution serves `key`."""
+        return any(key in keys for keys in self.by_distribution.values())
+
+
+def _served_paths(
+    keys: Iterable[str], distribution: Distribution, index_document: str
+) -> dict[str, tuple[str, ...]]:
+    """Each of `keys` the distribution serves -> its viewer paths there. A key without one is served only
+    where routing decides the paths (`serves` is asked only then: elsewhere paths follow serving). Kept
+    as tuples of strings, which the garbage collector stops scanning: a batch holds thousands."""
+    found = {}
+    for key in keys:
+        paths = viewer_paths(key, distribution, index_document)
+        if paths or (distribution.routing is not None and serves(key, distribution)):
+            found[key] = tuple(paths)
+    return found
 
 
 def serves(key: str, distribution: Distribution) -> bool:

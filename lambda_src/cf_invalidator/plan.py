@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from .coalesce import FILES_IN_PROGRESS, WILDCARDS_IN_PROGRESS, InProgress, coalesce, fit
 from .config import DEFAULT_EVICTIONS_PER_PATH, Config, Distribution
 from .cover import Cover, cover
-from .paths import viewer_paths
+from .paths import BatchPaths
 from .tree import Tree
 
 logger = logging.getLogger(__name__)
@@ -34,12 +34,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Sources:
-    """The batch a request was planned from: each message's keys and the index document their viewer
-    paths follow. Held by reference, so planning builds nothing for it: which messages a path serves is
-    worked out from it only when CloudFront rejects the request (isolate.py)."""
+    """The batch a request was planned from: each message's keys and their viewer paths. Held by
+    reference, so planning builds nothing for it: which messages a path serves is worked out from it only
+    when CloudFront rejects the request (isolate.py)."""
 
     keys_by_message: Mapping[str, Sequence[str]]
-    index_document: str
+    served: BatchPaths
 
 
 @dataclass(frozen=True)
@@ -86,21 +86,26 @@ def plan_requests(
     *,
     in_progress: Callable[[str], InProgress | None] | None = None,
     trees: Mapping[str, Tree] | None = None,
+    served: BatchPaths | None = None,
 ) -> list[Request]:
     """One request per distribution that serves at least one changed key, in configuration order;
     `in_progress(distribution_id)` tells what is in progress there (None: unknown), `trees` the tree
-    below its changed paths (distribution id -> tree; none: coalesced blind)."""
+    below its changed paths (distribution id -> tree; none: coalesced blind). `served` holds the keys'
+    viewer paths, worked out once for the batch (none given: here)."""
     requests = []
-    sources = Sources(keys_by_message, config.index_document)
+    if served is None:
+        served = BatchPaths.of({key for keys in keys_by_message.values() for key in keys}, config)
+    sources = Sources(keys_by_message, served)
     for distribution in config.distributions:
         paths: set[str] = set()
         message_ids = set()
         carried: set[str] = set()
+        on = served.on(distribution.id)
         for message_id, keys in keys_by_message.items():
             for key in keys:
-                served = viewer_paths(key, distribution, config.index_document)
-                if served:
-                    paths.update(served)
+                served_paths = on.get(key)
+                if served_paths:
+                    paths.update(served_paths)
                     carried.add(key)
                     message_ids.add(message_id)
         if paths:

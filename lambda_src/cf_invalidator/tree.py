@@ -56,7 +56,7 @@ from .cover import directories
 from .detect import PAGE_SIZE, POOL_SIZE, S3, Lookup, OutOfTimeError, collect, listed_entry
 from .history import Entry as HistoryEntry
 from .history import History, Reason, replaced_entry
-from .paths import key_prefix, serves, viewer_paths
+from .paths import BatchPaths, key_prefix, serves, viewer_paths
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +146,8 @@ class Walk:
     moment: datetime  # when the listing ended: the deploy window's anchor when no changed key is listed
     keys: frozenset[str] = frozenset()  # the keys it was made for
     wanted: Mapping[str, Wanted] = field(default_factory=dict)  # _wanted(keys): the same for the same keys
+    # the viewer paths of `keys`, for the trees of the keys detection keeps
+    served: BatchPaths = field(default_factory=lambda: BatchPaths({}))
 
     def histories(self) -> dict[tuple[str, str], History]:
         """(bucket, key) -> every entry of the key, for the batch's keys the versioned walk saw whole."""
@@ -159,15 +161,16 @@ def walk(
     s3: ListsObjects | None,
     remaining_ms: Callable[[], int],
     *,
+    served: BatchPaths,
     now: Callable[[], datetime] | None = None,
 ) -> Walk | None:
-    """The listings below the batch's changed `keys` (all of them, before change detection) for the
-    distributions where wildcards could save paths; None when nothing is to be listed. `now` is read
-    once the listing ends (None: the clock)."""
+    """The listings below the batch's changed `keys` (all of them, before change detection; `served`
+    holds their viewer paths) for the distributions where wildcards could save paths; None when nothing
+    is to be listed. `now` is read once the listing ends (None: the clock)."""
     if s3 is None or len(buckets) != 1 or None in buckets:
         return None
     bucket = next(iter(b for b in buckets if b is not None))
-    wanted = _wanted(keys, config)
+    wanted = _wanted(keys, config, served)
     if not wanted:
         return None
     lookup = Lookup.starting_now(s3, remaining_ms)
@@ -175,7 +178,7 @@ def walk(
     versioned = config.skip_unchanged_objects
     listings = tuple(_list_all(lookup, s3, bucket, prefixes, versioned, keys=keys))
     moment = datetime.now(UTC) if now is None else now()
-    return Walk(bucket, listings, lookup, moment, frozenset(keys), wanted)
+    return Walk(bucket, listings, lookup, moment, frozenset(keys), wanted, served)
 
 
 def trees(
@@ -186,7 +189,7 @@ def trees(
     if walked is None:
         return {}
     changed = {key for keys in keys_by_message.values() for key in keys}
-    wanted = walked.wanted if changed == walked.keys else _wanted(changed, config)
+    wanted = walked.wanted if changed == walked.keys else _wanted(changed, config, walked.served)
     if not wanted:
         return {}
     listings, lookup, moment = walked.listings, walked.lookup, walked.moment
@@ -208,14 +211,14 @@ def trees(
     return found
 
 
-def _wanted(changed: Set[str], config: Config) -> dict[str, Wanted]:
+def _wanted(changed: Set[str], config: Config, served: BatchPaths) -> dict[str, Wanted]:
     """Distribution id -> the bucket prefix to list, below the deepest directory of all its changed
-    paths, and those paths; for the distributions with two changed paths or more."""
+    paths (their viewer paths, read from `served`), and those paths; for the distributions with two
+    changed paths or more."""
     wanted = {}
     for distribution in config.distributions:
-        paths = frozenset(
-            p for key in changed for p in viewer_paths(key, distribution, config.index_document)
-        )
+        on = served.on(distribution.id)
+        paths = frozenset(p for key in changed if key in on for p in on[key])
         if len(paths) >= 2 and distribution.routing is not None:
             wanted[distribution.id] = Wanted("", paths)  # "auto": its origins may lie anywhere in the bucket
         elif len(paths) >= 2:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from cf_invalidator.accept import CHUNK_BYTES, inbox_chunks, unserved
+from cf_invalidator.accept import CHUNK_BYTES, accepted
 from cf_invalidator.config import Distribution
 from cf_invalidator.events import Change, changes
 
@@ -24,7 +24,7 @@ def test_chunk_body_reads_back_as_the_same_changes_created_removed_and_expired()
         ],
         "m2": [Change("site/old.html", False, "bucket", "v0", WRITTEN, lifecycle_removal=True)],
     }
-    [chunk] = inbox_chunks(batch, [SITE], now=1.0)["E1"]
+    [chunk] = accepted(batch, [SITE], now=1.0).chunks["E1"]
     assert changes(chunk.body) == [*batch["m1"], *batch["m2"]]
     assert chunk.message_ids == ("m1", "m2")
     assert (chunk.oldest, chunk.newest) == (1.0, WRITTEN.timestamp())  # no event time: accepted at `now`
@@ -32,18 +32,18 @@ def test_chunk_body_reads_back_as_the_same_changes_created_removed_and_expired()
 
 def test_each_distribution_gets_the_keys_it_may_serve_and_auto_gets_every_key() -> None:
     batch = {"m1": [Change("site/a.html", True), Change("other/b.html", True)]}
-    chunks = inbox_chunks(batch, [SITE, AUTO], now=0.0)
+    chunks = accepted(batch, [SITE, AUTO], now=0.0).chunks
     assert [c.key for c in changes(chunks["E1"][0].body)] == ["site/a.html"]
     assert [c.key for c in changes(chunks["E3"][0].body)] == ["site/a.html", "other/b.html"]
-    assert unserved(batch, [SITE]) == ["other/b.html"]
-    assert unserved(batch, [SITE, ROOT]) == []
+    assert accepted(batch, [SITE], now=0.0).unserved == ["other/b.html"]
+    assert accepted(batch, [SITE, ROOT], now=0.0).unserved == []
 
 
 def test_same_batch_redelivered_writes_the_same_items_and_another_batch_other_ones() -> None:
     first = {"m1": [Change("a.html", True)], "m2": [Change("b.html", True)]}
     again = {"m2": [Change("b.html", True)], "m1": [Change("a.html", True)]}
     other = {"m1": [Change("a.html", True)], "m3": [Change("c.html", True)]}
-    keys = [[c.sort_key for c in inbox_chunks(b, [ROOT], now=0.0)["E2"]] for b in (first, again, other)]
+    keys = [[c.sort_key for c in accepted(b, [ROOT], now=0.0).chunks["E2"]] for b in (first, again, other)]
     assert keys[0] == keys[1]
     assert not set(keys[0]) & set(keys[2])
 
@@ -51,7 +51,7 @@ def test_same_batch_redelivered_writes_the_same_items_and_another_batch_other_on
 def test_a_large_batch_is_cut_into_chunks_each_under_the_item_limit_keeping_every_change() -> None:
     long_keys = [f"docs/{'é' * 300}-{n}.html" for n in range(400)]
     batch = {f"m{n}": [Change(key, True, "bucket", "v" * 32, WRITTEN)] for n, key in enumerate(long_keys)}
-    chunks = inbox_chunks(batch, [ROOT], now=0.0)["E2"]
+    chunks = accepted(batch, [ROOT], now=0.0).chunks["E2"]
     assert len(chunks) > 1
     assert all(len(c.body.encode("utf-8")) <= CHUNK_BYTES for c in chunks)
     assert sorted(c.key for chunk in chunks for c in changes(chunk.body)) == sorted(long_keys)

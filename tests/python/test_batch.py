@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.in_progress import InProgressCache
 from support.cloudfront_model import CloudFrontModel
@@ -102,9 +103,11 @@ def test_request_refused_for_the_quota_is_fitted_again_to_a_fresh_reading() -> N
         config,
         cloudfront,
         model.clock.lambda_deadline(60),
-        sleep=model.clock.sleep,
-        jitter=lambda: 1.0,
-        in_progress=InProgressCache(cloudfront, clock=model.clock.now),
+        Collaborators(
+            sleep=model.clock.sleep,
+            jitter=lambda: 1.0,
+            in_progress=InProgressCache(cloudfront, clock=model.clock.now),
+        ),
     )
 
     assert response == {"batchItemFailures": []}

@@ -19,9 +19,11 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from cf_invalidator import detect, tree
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.distribution_config import DistributionConfigs, resolve
 from cf_invalidator.events import changes
+from cf_invalidator.paths import BatchPaths
 from support.sqs_events import eventbridge_body, s3_body, sqs_event
 from support.versioned_bucket import (
     BUCKET,
@@ -59,7 +61,9 @@ def invalidated(
         evictions_per_path=0,
     )
     cloudfront = RecordingCloudFront()
-    response = process_batch(sqs_event(bodies), config, cloudfront, lambda: remaining_ms, s3=s3)
+    response = process_batch(
+        sqs_event(bodies), config, cloudfront, lambda: remaining_ms, Collaborators(s3=s3)
+    )
     assert response == {"batchItemFailures": []}
     return cloudfront.paths
 
@@ -434,7 +438,13 @@ def test_unserved_keys_are_not_looked_up(s3: CountingS3) -> None:
     )
     version = put(s3.client, "other/a.html")
     cloudfront = RecordingCloudFront()
-    process_batch(sqs_event([created("other/a.html", version)]), config, cloudfront, lambda: 60_000, s3=s3)
+    process_batch(
+        sqs_event([created("other/a.html", version)]),
+        config,
+        cloudfront,
+        lambda: 60_000,
+        Collaborators(s3=s3),
+    )
     assert (cloudfront.paths, sum(s3.calls.values())) == (set(), 0)
 
 
@@ -443,7 +453,9 @@ def test_without_the_setting_nothing_is_looked_up(s3: CountingS3) -> None:
     again = put(s3.client, "a.html")
     cloudfront = RecordingCloudFront()
     config = Config(distributions=(WWW,), max_paths=100)
-    process_batch(sqs_event([created("a.html", again)]), config, cloudfront, lambda: 60_000, s3=s3)
+    process_batch(
+        sqs_event([created("a.html", again)]), config, cloudfront, lambda: 60_000, Collaborators(s3=s3)
+    )
     assert (cloudfront.paths, sum(s3.calls.values())) == ({"/a.html"}, 0)
 
 
@@ -500,7 +512,13 @@ def test_time_running_low_midway_stops_looking_and_invalidates_the_rest(
     config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True, evictions_per_path=0)
     cloudfront = RecordingCloudFront()
     with caplog.at_level(logging.INFO):
-        process_batch(sqs_event(created(k, v) for k, v in same.items()), config, cloudfront, remaining, s3=s3)
+        process_batch(
+            sqs_event(created(k, v) for k, v in same.items()),
+            config,
+            cloudfront,
+            remaining,
+            Collaborators(s3=s3),
+        )
     assert cloudfront.paths == {"/a.html", "/b/c.html"}
     unverified = decisions(caplog)["changes_unverified"]
     assert (unverified["list_calls"], unverified["keys_from_tree"]) == (0, 2)
@@ -550,7 +568,9 @@ def test_multipart_upload_completed_after_a_racing_put_invalidates() -> None:
         "big.bin", bucket=BUCKET, version_id="multipart", event_name="ObjectCreated:CompleteMultipartUpload"
     )
     config = Config(distributions=(WWW,), max_paths=100, skip_unchanged_objects=True)
-    kept = detect.keys_to_invalidate({"m0": changes(body)}, config, ListedS3(page), lambda: 60_000)
+    found = changes(body)
+    served = BatchPaths.of((c.key for c in found), config)
+    kept = detect.keys_to_invalidate({"m0": found}, config, ListedS3(page), lambda: 60_000, served=served)
     assert kept == {"m0": ["big.bin"]}
 
 
@@ -588,8 +608,7 @@ def auto_batch(bodies: Iterable[str], s3: Any, cloudfront_config: Any) -> tuple[
         config,
         cloudfront,
         lambda: 60_000,
-        s3=s3,
-        resolve=lambda c, deadline: resolve(c, configs, deadline),
+        Collaborators(s3=s3, resolve=lambda c, deadline: resolve(c, configs, deadline)),
     )
     return cloudfront.paths, [item["itemIdentifier"] for item in response["batchItemFailures"]]
 
@@ -652,7 +671,9 @@ def test_lifecycle_expiry_of_a_noncurrent_version_is_left_out_with_change_detect
     old = noncurrent_expired(s3, "a.html")
     cloudfront = RecordingCloudFront()
     config = Config(distributions=(WWW,), max_paths=100)
-    response = process_batch(sqs_event([expired("a.html", old)]), config, cloudfront, lambda: 60_000, s3=s3)
+    response = process_batch(
+        sqs_event([expired("a.html", old)]), config, cloudfront, lambda: 60_000, Collaborators(s3=s3)
+    )
     assert (response, cloudfront.paths, sum(s3.calls.values())) == ({"batchItemFailures": []}, set(), 0)
 
 

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from support.path_oracle import is_covered
 from support.sqs_events import s3_body, sqs_event
@@ -101,7 +102,7 @@ def invalidated_keys(s3: Any, bodies: list[str], invalidate_new_objects: bool) -
         evictions_per_path=0,  # a wildcard never covers an unchanged object: skipped keys stay visible
     )
     cloudfront = RecordingCloudFront()
-    response = process_batch(sqs_event(bodies), config, cloudfront, lambda: 60_000, s3=s3)
+    response = process_batch(sqs_event(bodies), config, cloudfront, lambda: 60_000, Collaborators(s3=s3))
     assert response == {"batchItemFailures": []}
     return {
         key for key, paths in KEY_PATHS.items() if all(is_covered(path, cloudfront.paths) for path in paths)

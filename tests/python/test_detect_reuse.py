@@ -26,10 +26,12 @@ from hypothesis import strategies as st
 
 from cf_invalidator import tree
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.detect import keys_to_invalidate
 from cf_invalidator.events import Change
 from cf_invalidator.history import Judgement
+from cf_invalidator.paths import BatchPaths
 from support.sqs_events import s3_body, sqs_event
 from support.versioned_bucket import (
     BUCKET,
@@ -104,7 +106,10 @@ def judged(
 ) -> tuple[dict[str, list[str]], dict[tuple[str | None, str], Judgement]]:
     """Change detection's kept keys and judgements, with `listed` as the walk's histories."""
     heard: dict[tuple[str | None, str], Judgement] = {}
-    kept = keys_to_invalidate({"m1": changes}, config, s3, lambda: 60_000, judged=heard.update, listed=listed)
+    served = BatchPaths.of((c.key for c in changes), config)
+    kept = keys_to_invalidate(
+        {"m1": changes}, config, s3, lambda: 60_000, served=served, judged=heard.update, listed=listed
+    )
     return kept, heard
 
 
@@ -140,7 +145,9 @@ def test_judgements_from_the_walk_are_those_of_detection_listing_alone(
         alone = RecordingS3(client)
         expected = judged(changes, config, alone, None)
         reusing = RecordingS3(client)
-        walked = tree.walk({c.key for c in changes}, config, {bucket}, reusing, lambda: 60_000)
+        keys = {c.key for c in changes}
+        served = BatchPaths.of(keys, config)
+        walked = tree.walk(keys, config, {bucket}, reusing, lambda: 60_000, served=served)
         listed = {} if walked is None else walked.histories()
         assert judged(changes, config, reusing, listed) == expected
     assert reusing.heads() == alone.heads()
@@ -157,7 +164,9 @@ def invalidated(
     event = sqs_event(s3_body(key, bucket=BUCKET, version_id=version) for key, version in versions.items())
     cloudfront = RecordingCloudFront()
     with caplog.at_level(logging.INFO):
-        assert process_batch(event, config, cloudfront, lambda: 60_000, s3=s3) == {"batchItemFailures": []}
+        assert process_batch(event, config, cloudfront, lambda: 60_000, Collaborators(s3=s3)) == {
+            "batchItemFailures": []
+        }
     lines = {r.decision: vars(r) for r in caplog.records if hasattr(r, "decision")}
     return cloudfront.paths, lines
 
@@ -237,13 +246,19 @@ def test_tree_built_with_the_kept_keys_is_the_one_listed_for_them(
     versions = {key: put(s3.client, key, b"new" if "same" not in key else b"<p>hello</p>") for key in keys}
     config = www()
     changes = [Change(k, created=True, bucket=BUCKET, version_id=v) for k, v in versions.items()]
-    walked = tree.walk(set(keys), config, {BUCKET}, s3, lambda: 60_000)
+    served = BatchPaths.of(keys, config)
+    walked = tree.walk(set(keys), config, {BUCKET}, s3, lambda: 60_000, served=served)
     assert walked is not None
     assert {lst.prefix for lst in walked.listings} == {"docs/"}
-    kept = keys_to_invalidate({"m1": changes}, config, s3, lambda: 60_000, listed=walked.histories())
+    kept = keys_to_invalidate(
+        {"m1": changes}, config, s3, lambda: 60_000, served=served, listed=walked.histories()
+    )
     assert kept == {"m1": ["docs/a/x.html", "docs/a/y.html"]}
     found = tree.trees(walked, kept, config)["EWWW"]
-    direct = tree.trees(tree.walk(set(kept["m1"]), config, {BUCKET}, s3, lambda: 60_000), kept, config)
+    alone = BatchPaths.of(kept["m1"], config)
+    direct = tree.trees(
+        tree.walk(set(kept["m1"]), config, {BUCKET}, s3, lambda: 60_000, served=alone), kept, config
+    )
     assert dataclasses.replace(found, list_calls=0) == dataclasses.replace(direct["EWWW"], list_calls=0)
     assert (found.prefix, found.evictions("/docs/a/"), found.evictions("/docs/")) == (
         "docs/a/",

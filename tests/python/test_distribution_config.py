@@ -16,6 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.distribution_config import (
     NO_BUCKET_ORIGIN,
@@ -309,7 +310,7 @@ def test_unreadable_auto_distribution_fails_its_messages_and_invalidates_the_res
         config,
         created,
         lambda: 60_000,
-        resolve=lambda c, d: resolve(c, configs, d),
+        Collaborators(resolve=lambda c, d: resolve(c, configs, d)),
     )
     # THEN the fixed distribution is invalidated, and every message is retried (none dropped)
     assert created.batches == [("E1", ["/b.html", "/site/a.html"])]
@@ -327,7 +328,7 @@ def test_auto_distribution_is_invalidated_where_its_behaviours_serve_the_keys() 
         config,
         created,
         lambda: 60_000,
-        resolve=lambda c, d: resolve(c, configs, d),
+        Collaborators(resolve=lambda c, d: resolve(c, configs, d)),
     )
     assert created.batches == [("E2", ["/assets/app.js"])]
     assert response == {"batchItemFailures": []}
@@ -376,7 +377,7 @@ def test_verified_distribution_invalidates_the_root_for_its_default_root_object(
         config,
         created,
         lambda: 60_000,
-        resolve=lambda c, d: resolve(c, configs, d),
+        Collaborators(resolve=lambda c, d: resolve(c, configs, d)),
     )
     # THEN `/` is invalidated for home.html (not for index.html), as the documented rule says
     [(distribution_id, paths)] = created.batches
@@ -410,7 +411,7 @@ def test_given_root_object_maps_the_root_without_any_read() -> None:
         config,
         created,
         lambda: 60_000,
-        resolve=lambda c, d: resolve(c, DistributionConfigs(cloudfront, BUCKET), d),
+        Collaborators(resolve=lambda c, d: resolve(c, DistributionConfigs(cloudfront, BUCKET), d)),
     )
     assert cloudfront.calls == 0
     assert created.batches == [("E1", ["/", "/home.html"])]

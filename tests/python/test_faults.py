@@ -23,6 +23,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators, no_postpone
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.invalidate import RESERVE_MS
 from cf_invalidator.redelivery import redelivery_delay
@@ -86,9 +87,11 @@ class VirtualLambda:
             self.config,
             self.model,
             clock.lambda_deadline(self.timeout),
-            sleep=clock.sleep,
-            jitter=self.rng.random,
-            postpone=self.postpone if self.postponing else None,
+            Collaborators(
+                sleep=clock.sleep,
+                jitter=self.rng.random,
+                postpone=self.postpone if self.postponing else no_postpone,
+            ),
         )
         self.invocations.append((start, clock.now(), start + self.timeout))
         return response
@@ -380,7 +383,7 @@ def test_invocation_starting_with_less_than_the_reserve_answers_without_waiting(
     remaining = clock.lambda_deadline(1.0)
     event = sqs_event([s3_body(key) for key in SITE_KEYS])
 
-    response = process_batch(event, config, model, remaining, sleep=clock.sleep)
+    response = process_batch(event, config, model, remaining, Collaborators(sleep=clock.sleep))
 
     assert sorted(failed_ids(response)) == sorted(r["messageId"] for r in event["Records"])
     assert clock.now() == 0.0 and remaining() == 1000  # no sleep: the deadline was never approached

@@ -16,7 +16,11 @@ import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
+from cf_invalidator.collaborators import NO_METRICS, UNLIMITED, as_configured
 from cf_invalidator.config import ConfigError
+from cf_invalidator.in_progress import InProgressCache
+from cf_invalidator.metrics import BatchMetrics
+from cf_invalidator.spend_guard import SpendGuard
 from support.cloudfront_model import CloudFrontModel
 from support.deployment import create_distribution, invalidations
 from support.inbox_handler import INBOX_ENVIRONMENT, Inbox, Ticks, create_inbox
@@ -308,3 +312,29 @@ def test_without_verification_no_configuration_is_read(
     assert invalidated_paths(aws, distributions["blog"]) == [["/a.html"]]
     assert not [r for r in caplog.records if getattr(r, "decision", "").startswith("distribution_")]
     assert handler.distribution_configs.cache_info().currsize == 0
+
+
+def test_a_feature_left_off_plans_with_its_do_nothing_collaborator(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = load_handler(monkeypatch, distributions)
+    off = handler.planning_collaborators()
+    assert (off.metrics, off.spend_guard, off.resolve) == (NO_METRICS, UNLIMITED, as_configured)
+    assert isinstance(off.in_progress, InProgressCache) and off.s3 is handler.s3()
+
+
+def test_a_feature_switched_on_plans_with_its_own_collaborator(
+    aws: Any, distributions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "ENABLE_METRICS": "true",
+        "VERIFY_DISTRIBUTIONS": "true",
+        "BUCKET_NAME": "example-site",
+        "MAX_PATHS_PER_DAY": "1000",
+        "SPEND_GUARD_TABLE": "site-invalidator-spend",
+    }.items():
+        monkeypatch.setenv(name, value)
+    handler = load_handler(monkeypatch, distributions)
+    on = handler.planning_collaborators()
+    assert isinstance(on.metrics, BatchMetrics) and isinstance(on.spend_guard, SpendGuard)
+    assert on.resolve is handler.resolved

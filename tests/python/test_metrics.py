@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, ConfigError, Distribution, load_config
 from cf_invalidator.events import changes
 from cf_invalidator.metrics import BatchMetrics
@@ -57,7 +58,9 @@ def run(
     lines: list[str] = []
     metrics = BatchMetrics(config, NAMESPACE, clock=lambda: NOW, write=lines.append)
     with caplog.at_level(logging.INFO, logger="cf_invalidator"):
-        process_batch(sqs_event(bodies), config, model, lambda: 60_000, metrics=metrics, **options)
+        process_batch(
+            sqs_event(bodies), config, model, lambda: 60_000, Collaborators(metrics=metrics, **options)
+        )
     by_distribution: dict[str, dict[str, emf.Datum]] = {}
     for line in lines:
         data = emf.data(line)
@@ -213,7 +216,7 @@ def test_metrics_are_written_to_stdout_by_default(capsys: pytest.CaptureFixture[
         config,
         CloudFrontModel([BLOG.id]),
         lambda: 60_000,
-        metrics=metrics,
+        Collaborators(metrics=metrics),
     )
 
     [line] = capsys.readouterr().out.splitlines()

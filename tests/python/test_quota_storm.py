@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import NO_QUOTA_VIEW, Collaborators, QuotaView
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.in_progress import InProgressCache
 from cf_invalidator.paths import viewer_paths
@@ -36,7 +37,7 @@ def storm_batches() -> list[dict[str, Any]]:
     return events
 
 
-def run_storm(model: CloudFrontModel, cache: InProgressCache | None) -> int:
+def run_storm(model: CloudFrontModel, cache: QuotaView) -> int:
     """Deliver every batch (and redeliver the failed ones) until none fails; the invocations made."""
     pending = storm_batches()
     invocations = 0
@@ -46,7 +47,11 @@ def run_storm(model: CloudFrontModel, cache: InProgressCache | None) -> int:
             invocations += 1
             deadline = model.clock.lambda_deadline(60)
             response = process_batch(
-                event, CONFIG, model, deadline, sleep=model.clock.sleep, jitter=lambda: 1.0, in_progress=cache
+                event,
+                CONFIG,
+                model,
+                deadline,
+                Collaborators(sleep=model.clock.sleep, jitter=lambda: 1.0, in_progress=cache),
             )
             failed = set(failed_ids(response))
             if failed:
@@ -88,7 +93,7 @@ def test_storm_with_the_quota_in_view_never_hits_the_wildcard_quota(
 
 
 def test_same_storm_without_the_view_hits_the_wildcard_quota(model: CloudFrontModel) -> None:
-    run_storm(model, None)
+    run_storm(model, NO_QUOTA_VIEW)
 
     assert model.outcomes()["TooManyInvalidationsInProgress"] > 0
     assert [p for p in changed_paths() if not model.covers(WWW.id, p)] == []
@@ -107,9 +112,7 @@ def alternate(model: CloudFrontModel, first: InProgressCache, second: InProgress
             CONFIG,
             model,
             model.clock.lambda_deadline(60),
-            sleep=model.clock.sleep,
-            jitter=lambda: 1.0,
-            in_progress=(first, second)[turn % 2],
+            Collaborators(sleep=model.clock.sleep, jitter=lambda: 1.0, in_progress=(first, second)[turn % 2]),
         )
         failed = set(failed_ids(response))
         if failed:

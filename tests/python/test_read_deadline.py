@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.deadline import REPLY_MS, NoTimeToReadError, ReadDeadline
 from cf_invalidator.distribution_config import DistributionConfigs, resolve
@@ -86,8 +87,10 @@ def slow_batch(seconds_left: float) -> tuple[SlowCloudFront, dict[str, list[dict
         config,
         cloudfront,
         remaining_ms,
-        in_progress=InProgressCache(cloudfront, clock=clock.now),
-        resolve=lambda c, d: resolve(c, configs, d),
+        Collaborators(
+            in_progress=InProgressCache(cloudfront, clock=clock.now),
+            resolve=lambda c, d: resolve(c, configs, d),
+        ),
     )
     return cloudfront, response, remaining_ms()
 

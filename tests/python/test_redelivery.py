@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from cf_invalidator import redelivery
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import failed_ids, s3_body, sqs_event
@@ -41,8 +42,12 @@ def run_batch(errors: Mapping[str, str], bodies: Sequence[str]) -> tuple[list[st
         CONFIG,
         cloudfront,
         lambda: 2_000,  # too little time to back off inside the invocation
-        sleep=lambda seconds: None,
-        postpone=lambda records, delay_s=None: postponed.extend(record["messageId"] for record in records),
+        Collaborators(
+            sleep=lambda seconds: None,
+            postpone=lambda records, delay_s=None: postponed.extend(
+                record["messageId"] for record in records
+            ),
+        ),
     )
     return failed_ids(response), postponed
 

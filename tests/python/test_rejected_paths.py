@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import NO_METRICS, UNLIMITED, Collaborators
 from cf_invalidator.config import Config, Distribution
 from cf_invalidator.isolate import Sender, invalidate_isolating
-from cf_invalidator.operations import operations_hooks
+from cf_invalidator.operations import Answered, operations_hooks
 from cf_invalidator.plan import fitted
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import failed_ids, s3_body, sqs_event
@@ -45,7 +46,11 @@ def run(
         postponed.update(record["messageId"] for record in records)
 
     response = process_batch(
-        sqs_event(bodies), config, cloudfront, model.clock.lambda_deadline(timeout_s), postpone=postpone
+        sqs_event(bodies),
+        config,
+        cloudfront,
+        model.clock.lambda_deadline(timeout_s),
+        Collaborators(postpone=postpone),
     )
     return failed_ids(response), postponed
 
@@ -189,7 +194,13 @@ def test_a_request_that_does_not_say_whose_paths_it_carries_is_not_split(
     model = CloudFrontModel([WWW.id])
     model.reject_paths("/b.html")
     request = fitted(WWW, {"/a.html", "/b.html"}, frozenset({"m1", "m2"}), 100, None)
-    sender = Sender(model, model.clock.lambda_deadline(60), operations_hooks(None, None, None, None))
+    sender = Sender(
+        model,
+        model.clock.lambda_deadline(60),
+        operations_hooks(
+            NO_METRICS, UNLIMITED, lambda stale: stale, lambda made, answer: None, Answered(model)
+        ),
+    )
 
     with caplog.at_level(logging.INFO, logger="cf_invalidator"):
         settled = invalidate_isolating(sender, request)

@@ -17,6 +17,7 @@ import boto3
 import pytest
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
 from support.cloudfront_model import CloudFrontModel
 from support.iam_actions import Where, request_for
@@ -68,7 +69,7 @@ def run_batch(distributions: tuple[Distribution, ...], keys: list[str], *, detec
     )
     event = sqs_event([s3_body(key, version_id=versions[key]) for key in keys])
     model = CloudFrontModel(sorted({d.id for d in distributions}))
-    process_batch(event, config, model, lambda: 60_000, s3=recording)
+    process_batch(event, config, model, lambda: 60_000, Collaborators(s3=recording))
     return recording
 
 

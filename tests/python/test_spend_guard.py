@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -12,9 +13,10 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from cf_invalidator.batch import process_batch
+from cf_invalidator.collaborators import NO_METRICS, UNLIMITED, Collaborators
 from cf_invalidator.config import Config, ConfigError, Distribution, load_config
 from cf_invalidator.metrics import BatchMetrics
-from cf_invalidator.operations import operations_hooks
+from cf_invalidator.operations import Answered, operations_hooks
 from cf_invalidator.plan import Request
 from cf_invalidator.spend_guard import SpendGuard
 from support import emf
@@ -84,7 +86,9 @@ def test_a_burst_past_the_ceiling_turns_into_wildcards(
             bodies = [s3_body(f"b{batch}/{i}.css") for i in range(4)]
             metrics = BatchMetrics(config, "Test", write=lines.append)
             event = sqs_event(bodies, id_prefix=f"b{batch}-")
-            process_batch(event, config, model, lambda: 60_000, spend_guard=guard, metrics=metrics)
+            process_batch(
+                event, config, model, lambda: 60_000, Collaborators(spend_guard=guard, metrics=metrics)
+            )
     # THEN the first two are sent as planned, the third as /*
     assert [len(inv.paths) for inv in model.invalidations(SITE.id)] == [4, 4, 1]
     assert model.invalidations(SITE.id)[2].paths == ("/*",)
@@ -247,6 +251,14 @@ def test_bad_spend_guard_setting_fails_naming_it(environ: dict[str, str], named:
         load_config({**BASE_ENV, **environ})
 
 
+def nothing_created(request: Request, invalidation: Mapping[str, Any]) -> None:
+    """The hooks' `created` of a batch without a view of what is in progress."""
+
+
+def answered() -> Answered:
+    return Answered(CloudFrontModel([SITE.id]))
+
+
 def test_a_request_fitted_again_is_admitted_for_the_paths_it_adds(dynamodb: Any) -> None:
     # GIVEN a guarded request of 4 paths, then fitted again (after a quota refusal) into 7, then 12
     guard = SpendGuard(dynamodb, TABLE, 10, clock=Clock())
@@ -254,7 +266,7 @@ def test_a_request_fitted_again_is_admitted_for_the_paths_it_adds(dynamodb: Any)
     lines: list[str] = []
     metrics = BatchMetrics(config, "Test", write=lines.append)
     sizes = iter([7, 12])
-    hooks = operations_hooks(metrics, guard, lambda stale: request(next(sizes)), None)
+    hooks = operations_hooks(metrics, guard, lambda stale: request(next(sizes)), nothing_created, answered())
     first = hooks.admit(request(4)).request
     assert hooks.replan is not None
     # WHEN fitted again, THEN only the 3 more paths are reserved
@@ -272,11 +284,10 @@ def test_without_a_guard_the_hooks_leave_the_request_and_the_replan_alone() -> N
     def replan(stale: Request) -> Request:
         return request(2)
 
-    hooks = operations_hooks(None, None, replan, None)
+    hooks = operations_hooks(NO_METRICS, UNLIMITED, replan, nothing_created, answered())
 
     assert hooks.admit(request(5)).request == request(5)
-    assert hooks.replan is replan
-    assert (hooks.created, hooks.retrying) == (None, None)
+    assert hooks.replan(request(5)) == request(2)
 
 
 # --- a runaway writer past the ceiling, and attempts CloudFront refuses (issue 19, point 8) ------------
@@ -321,7 +332,11 @@ def test_paths_of_attempts_cloudfront_throttled_are_not_counted(dynamodb: Any) -
     for delivery in range(5):
         model.clock.sleep(100 * delivery - model.clock.now())
         response = process_batch(
-            event, config, model, model.clock.lambda_deadline(30), sleep=model.clock.sleep, spend_guard=guard
+            event,
+            config,
+            model,
+            model.clock.lambda_deadline(30),
+            Collaborators(sleep=model.clock.sleep, spend_guard=guard),
         )
         # THEN each throttled delivery fails its message and counts nothing; the fifth is billed and counted
         assert (failed_ids(response), stored_total(dynamodb)) == (
@@ -329,7 +344,13 @@ def test_paths_of_attempts_cloudfront_throttled_are_not_counted(dynamodb: Any) -
         )
     assert model.paths_billed(SITE.id) == 100
     # WHEN a small change follows, THEN it is sent as itself, not /*
-    process_batch(sqs_event([s3_body("small.html")], "s-"), config, model, lambda: 30_000, spend_guard=guard)
+    process_batch(
+        sqs_event([s3_body("small.html")], "s-"),
+        config,
+        model,
+        lambda: 30_000,
+        Collaborators(spend_guard=guard),
+    )
     assert model.invalidations(SITE.id)[-1].paths == ("/small.html",)
     assert stored_total(dynamodb) == 101
 
@@ -343,7 +364,7 @@ def test_a_wildcard_cloudfront_refused_gives_the_interval_back(dynamodb: Any) ->
     assert admit(guard, request(5)) == (request(5), False)
     model.inject("Throttling", calls=1000)
     response = process_batch(
-        sqs_event([s3_body("a.html")], "a-"), config, model, lambda: 0, spend_guard=guard
+        sqs_event([s3_body("a.html")], "a-"), config, model, lambda: 0, Collaborators(spend_guard=guard)
     )
     assert failed_ids(response) == ["a-0"] and model.paths_billed(SITE.id) == 0
     # WHEN the next change comes within the interval, THEN it may send the /* (nothing was sent) ...
@@ -364,7 +385,7 @@ def test_a_call_left_unanswered_keeps_its_paths_counted(dynamodb: Any) -> None:
     config = Config(distributions=(SITE,), max_paths=100, max_paths_per_day=50, spend_table=TABLE)
     guard = SpendGuard(dynamodb, TABLE, 50, clock=Clock())
     event = sqs_event([s3_body("a.html", "b.html")], "u-")
-    response = process_batch(event, config, Unanswered(), lambda: 0, spend_guard=guard)
+    response = process_batch(event, config, Unanswered(), lambda: 0, Collaborators(spend_guard=guard))
     # THEN the message is retried and its two paths stay counted (the guard errs toward spent)
     assert failed_ids(response) == ["u-0"] and stored_total(dynamodb) == 2
 
@@ -398,8 +419,7 @@ def test_two_containers_past_the_ceiling_send_one_wildcard_and_the_loser_waits(d
 def test_a_refit_sent_as_a_wildcard_counts_only_the_wildcard(dynamodb: Any) -> None:
     # GIVEN 4 paths reserved, then the request fitted again into 12 (past the ceiling of 10): /*
     guard = SpendGuard(dynamodb, TABLE, 10, clock=Clock())
-    hooks = operations_hooks(None, guard, lambda stale: request(12), None)
-    assert hooks.replan is not None and hooks.created is not None
+    hooks = operations_hooks(NO_METRICS, guard, lambda stale: request(12), nothing_created, answered())
     hooks.admit(request(4))
     sent = hooks.replan(request(4))
     assert (sent.paths, stored_total(dynamodb)) == (("/*",), 5)

@@ -21,7 +21,9 @@ import pytest
 from cf_invalidator import tree
 from cf_invalidator.batch import process_batch
 from cf_invalidator.coalesce import coalesce
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
+from cf_invalidator.paths import BatchPaths
 from support.path_oracle import is_covered, required_paths
 from support.sqs_events import s3_body, sqs_event
 from support.versioned_bucket import (
@@ -44,7 +46,9 @@ def walked_trees(
     keys: list[str], s3: Any, settings: Config, remaining_ms: int = 60_000
 ) -> dict[str, tree.Tree]:
     """The trees of a batch of `keys` that change detection keeps whole: listed, then built."""
-    walked = tree.walk(set(keys), settings, {BUCKET}, s3, lambda: remaining_ms)
+    walked = tree.walk(
+        set(keys), settings, {BUCKET}, s3, lambda: remaining_ms, served=BatchPaths.of(keys, settings)
+    )
     return tree.trees(walked, {"m1": keys}, settings)
 
 
@@ -58,7 +62,7 @@ def planned(
     bodies = [s3_body(key, bucket=BUCKET, version_id=version) for key, version in versions.items()]
     event = sqs_event(bodies)
     cloudfront = RecordingCloudFront()
-    response = process_batch(event, settings, cloudfront, lambda: remaining_ms, s3=s3)
+    response = process_batch(event, settings, cloudfront, lambda: remaining_ms, Collaborators(s3=s3))
     assert response == {"batchItemFailures": []}
     return cloudfront.paths
 

@@ -20,6 +20,7 @@ from urllib.parse import unquote_plus
 
 import boto3
 
+from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Deploys, Distribution
 from cf_invalidator.deploy import Clients, Pipeline, pipeline
 from cf_invalidator.flush import Planner
@@ -166,10 +167,10 @@ class Container:
         cloudfront = world.cloudfront
         in_progress = InProgressCache(cloudfront, clock=world.clock)
 
-        def planning() -> dict[str, Any]:
-            return {"s3": world.s3, "in_progress": in_progress, "sleep": world.clock.advance, **options}
+        def planning() -> Collaborators:
+            return Collaborators(s3=world.s3, in_progress=in_progress, sleep=world.clock.advance, **options)
 
-        planner = Planner(world.config, cloudfront, self.remaining_ms, options=planning)
+        planner = Planner(world.config, cloudfront, self.remaining_ms, collaborators=planning)
         clients = Clients(world.sqs, world.dynamodb, world.sqs.meta.endpoint_url)
         self.pipeline: Pipeline = pipeline(
             world.config, clients, world.queue_arn, planner, clock=world.clock, lease_s=INVOCATION_S
