@@ -226,7 +226,7 @@ variable "max_paths_per_day" {
 variable "max_wait_seconds" {
   type        = number
   description = "Longest a change waits in the deploy inbox when the bucket is never quiet (a writer that never pauses): its distribution is then flushed anyway. At least quiet_seconds; see docs/deploy-flush.md."
-  default     = 120
+  default     = 300
   nullable    = false
 
   validation {

@@ -76,11 +76,11 @@ run "environment_carries_distributions_with_default_origin_path_index_document_a
   assert {
     condition = (
       aws_lambda_function.this.environment[0].variables["QUIET_SECONDS"] == "5" &&
-      aws_lambda_function.this.environment[0].variables["MAX_WAIT_SECONDS"] == "120" &&
+      aws_lambda_function.this.environment[0].variables["MAX_WAIT_SECONDS"] == "300" &&
       aws_lambda_function.this.environment[0].variables["INBOX_TABLE"] == "site-invalidator-deploys" &&
       aws_lambda_function.this.environment[0].variables["DEAD_LETTER_QUEUE_ARN"] == "arn:aws:sqs:eu-west-1:123456789012:site-invalidator-dlq"
     )
-    error_message = "The deploy inbox must reach the function: its table, the dead-letter queue, and the waits' defaults (5 s quiet, 120 s longest)."
+    error_message = "The deploy inbox must reach the function: its table, the dead-letter queue, and the waits' defaults (5 s quiet, 300 s longest)."
   }
 
   assert {

@@ -38,7 +38,7 @@ DEFAULT_METRICS_NAMESPACE = "CloudFrontAutoInvalidation"
 DEFAULT_QUIET_SECONDS = 5
 MAX_QUIET_SECONDS = 60
 # A bucket never quiet is flushed at most this long after its oldest waiting change (docs/deploy-flush.md).
-DEFAULT_MAX_WAIT_SECONDS = 120
+DEFAULT_MAX_WAIT_SECONDS = 300
 MAX_MAX_WAIT_SECONDS = 300
 MAX_VISIBILITY_SECONDS = 43_200  # SQS: the longest a message can be kept invisible (12 hours)
 # Past max_paths_per_day, at most one /* per distribution per interval (spend_guard.py). 300 s bounds a

@@ -171,11 +171,11 @@ def test_default_root_object_is_read_per_distribution_and_none_when_unset_or_nul
 DEAD_LETTERS = "arn:aws:sqs:eu-west-1:123456789012:site-invalidation-dlq"
 
 
-def test_deploy_inbox_waits_five_quiet_seconds_and_at_most_two_minutes_by_default() -> None:
+def test_deploy_inbox_waits_five_quiet_seconds_and_at_most_five_minutes_by_default() -> None:
     deploys = load_config(VALID).deploys
     assert deploys is not None
     assert (deploys.table, deploys.dead_letter_queue_arn) == ("site-deploys", DEAD_LETTERS)
-    assert (deploys.quiet_seconds, deploys.max_wait_seconds) == (5, 120)
+    assert (deploys.quiet_seconds, deploys.max_wait_seconds) == (5, 300)
 
 
 @pytest.mark.parametrize(

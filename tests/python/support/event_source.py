@@ -36,8 +36,8 @@ from support.moto_server import REGION
 
 SQS_RECEIVE_MAX = 10  # ReceiveMessage and the *Batch calls take at most 10 messages
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
-# How long `drain` waits for delayed or in-flight messages (the function's flush ticks: at most
-# max_wait_seconds' default and a quiet time), and how often it looks again.
+# How long `drain` waits for a message to turn visible (the function's flush ticks: due a quiet time
+# after the last write; a retry's first backoff is 60 s), and how often it looks again.
 PENDING_WAIT_SECONDS = 150
 PENDING_POLL_SECONDS = 0.25
 FLUSH_TICK = '"cf_invalidator":"flush"'  # the body of a tick the function sends itself
