@@ -29,6 +29,7 @@ from deploy_report import (  # noqa: E402
     lone_edit_section,
     print_deploys,
     print_targets,
+    summary_section,
     synthetic_section,
 )
 from parallel import Finish, Sections, run_alone  # noqa: E402
@@ -70,6 +71,7 @@ def start(pool: Executor, sites: Sequence[str] = SITES) -> Finish:
             "deploy-cost": cost_section(outcomes),
             "deploy-lone-edit": lone_edit_section(lone_edits),
             "deploy-synthetic": synthetic_section(built),
+            "deploy-summary": summary_section(outcomes, lone_edits),
         }
 
     return finish

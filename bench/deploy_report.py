@@ -110,6 +110,23 @@ def cost_section(outcomes: Sequence[DeployOutcome]) -> str:
     return markdown_table(columns, rows, "llrrrrrr")
 
 
+def summary_section(outcomes: Sequence[DeployOutcome], lone: Sequence[DeployOutcome]) -> str:
+    """The README's summary: per site and way, how fresh and how cheap, and the lone edit per site."""
+    edits = {o.site.removeprefix("lone-edit."): o.delays[0] for o in lone}
+    rows = [
+        (
+            g.site, g.way, str(len(g.outcomes)), f"{g.settled.median:.1f} / {g.settled.max:.1f}",
+            _seconds(edits.get(g.site)), f"{g.ratio:.3f}", str(sum(o.missed for o in g.outcomes)),
+        )
+        for g in groups(outcomes)
+    ]  # fmt: skip
+    columns = (
+        "Site", "Upload", "Deploys", "Last write to invalidation, s: median / max", "Lone edit, s",
+        "Cost / the best cover's", "Changes missed",
+    )  # fmt: skip
+    return markdown_table(columns, rows, "llrrrrr")
+
+
 def lone_edit_section(outcomes: Sequence[DeployOutcome]) -> str:
     rows = [
         (o.site.removeprefix("lone-edit."), str(o.tree_size), _seconds(o.delays[0]), str(o.paths_billed))
