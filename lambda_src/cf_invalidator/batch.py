@@ -76,7 +76,7 @@ def process_batch(
     deadline = ReadDeadline(remaining_ms, creates=len(config.distributions))
     kept, unresolved = _kept(changes_by_message, config, remaining_ms, deadline, collaborators)
     config, keys_by_message, in_progress = kept.config, kept.keys_by_message, collaborators.in_progress
-    _fail_unresolved(unresolved, keys_by_message, failed)
+    waiting = _fail_unresolved(unresolved, keys_by_message, failed)
     in_progress.new_batch(deadline)
     replan, created = _quota_hooks(config, in_progress)
     known = trees(kept.walked, keys_by_message, config)
@@ -87,7 +87,7 @@ def process_batch(
     )
     delays: dict[str, int] = {}  # message id -> seconds it waits for the spend guard's next `/*`
     sender = Sender(answered, remaining_ms, hooks, collaborators.sleep, collaborators.jitter)
-    retry_later = _send(requests, hooks, sender, failed, delays)
+    retry_later = _send(requests, hooks, sender, failed, delays) | waiting
     _log_unserved(keys_by_message, kept.served)
     _postpone(collaborators.postpone, records, delays, retry_later)
     collaborators.metrics.emit()
@@ -123,13 +123,16 @@ def _kept(
 
 def _fail_unresolved(
     unresolved: tuple[Distribution, ...], keys_by_message: Mapping[str, Sequence[str]], failed: set[str]
-) -> None:
+) -> set[str]:
     """A distribution that could not be resolved may serve any key: every message still holding one
-    fails (retried, never dropped)."""
-    if unresolved:
-        waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
-        failed.update(waiting)
-        log_unresolved(unresolved, len(waiting))
+    fails for a retryable reason (a later read of the configuration may succeed; never dropped), and
+    is returned."""
+    if not unresolved:
+        return set()
+    waiting = {message_id for message_id, keys in keys_by_message.items() if keys}
+    failed.update(waiting)
+    log_unresolved(unresolved, len(waiting))
+    return waiting
 
 
 def _send(

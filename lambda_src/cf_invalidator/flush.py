@@ -10,14 +10,14 @@ quotas in progress, spend guard). The CallerReference is derived from the distri
 and the chunks' sort keys (plan.caller_reference), so a flush run again after a crash, with nothing new
 in the inbox, asks for the same invalidation and CloudFront bills it once.
 
-Then each chunk: invalidated, deleted; turned back for a retryable reason (throttling, quota, 5xx),
-kept, and the next tick waits with backoff, for MAX_FLUSH_ATTEMPTS flushes in a row (the redrive's
-maxReceiveCount) after which its changes go to the dead-letter queue; held by the spend guard, kept,
-the next tick at the end of its wait; refused (NoSuchDistribution, AccessDenied, a path CloudFront
-rejects, found by isolate.py; a distribution whose configuration could not be read), sent to the
-dead-letter queue at once and deleted. The lease is released with the oldest change still waiting,
-on the condition that no change was accepted since the inbox was last read (else read again), and a
-tick is sent when changes still wait.
+Then each chunk: invalidated, deleted; turned back for a retryable reason (throttling, quota, 5xx; an
+"auto" distribution whose configuration could not be read yet), kept, and the next tick waits with
+backoff, for MAX_FLUSH_ATTEMPTS flushes in a row (the redrive's maxReceiveCount) after which its changes
+go to the dead-letter queue; held by the spend guard, kept, the next tick at the end of its wait;
+refused (NoSuchDistribution, AccessDenied, a path CloudFront rejects, found by isolate.py), sent to the
+dead-letter queue at once and deleted. The lease is released with the oldest change still waiting, on
+the condition that no change was accepted since the inbox was last read (else read again), and a tick is
+sent when changes still wait.
 """
 
 from __future__ import annotations

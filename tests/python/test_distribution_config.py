@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -304,17 +304,24 @@ def test_unreadable_auto_distribution_fails_its_messages_and_invalidates_the_res
     configs = DistributionConfigs(cloudfront, BUCKET)
     config = config_of(Distribution("a", "E2", "auto"), Distribution("www", "E1"), verify=False)
     created = Invalidations()
+    retried: list[tuple[list[str], int | None]] = []
+
+    def postpone(records: Sequence[Mapping[str, Any]], delay_s: int | None = None, /) -> None:
+        retried.append(([r["messageId"] for r in records], delay_s))
+
     # WHEN a batch arrives
     response = process_batch(
         {"Records": [record("m1", "site/a.html"), record("m2", "b.html")]},
         config,
         created,
         lambda: 60_000,
-        Collaborators(resolve=lambda c, d: resolve(c, configs, d)),
+        Collaborators(resolve=lambda c, d: resolve(c, configs, d), postpone=postpone),
     )
-    # THEN the fixed distribution is invalidated, and every message is retried (none dropped)
+    # THEN the fixed distribution is invalidated, and every message is retried with backoff (a flush
+    # keeps their changes for its next try: a configuration read may succeed then), none dropped
     assert created.batches == [("E1", ["/b.html", "/site/a.html"])]
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
+    assert retried == [(["m1", "m2"], None)]
     [line] = decisions(caplog, "distribution_unresolved")
     assert (line.levelname, line.distribution_id, line.messages) == ("ERROR", "E2", 2)  # type: ignore[attr-defined]
 
