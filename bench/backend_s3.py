@@ -194,7 +194,7 @@ def _marker(marker: FakeDeleteMarker) -> dict[str, Any]:
 
 class RecordedS3:
     """Answers S3 gave once, given again while the bucket has not changed: the replays of one deploy at
-    several settings in the after-upload timing read buckets that nothing writes to in between, so each
+    several settings (cover_replay.py) read buckets that nothing writes to in between, so each
     listing and HEAD has one answer; asking moto again would only take longer. `generation` tells when
     a bucket changed (a put, a delete, lifecycle, a withheld upload published): every answer is then
     forgotten, so no answer outlives the bucket state it came from."""
@@ -233,7 +233,7 @@ class RecordedS3:
 
 
 class Published:
-    """S3 as the handler sees it while a deploy is being uploaded (the replay's interleaved timing):
+    """S3 as the handler sees it while a deploy is being uploaded (deploy_replay.py's interleaved uploads):
     before each call, `publish` puts in the bucket the uploads made by now (replay.SiteBucket's
     publish_until on the virtual clock), so the answer holds exactly what was uploaded by then."""
 

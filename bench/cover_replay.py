@@ -1,25 +1,22 @@
-"""The real deploys replayed at several evictions_per_path and two timings, against the frontier.
+"""The real deploys replayed at several evictions_per_path, each deploy planned as one flush, against the
+frontier.
 
-The runner of issue 13's bench: replay.py's simulation (the real handler, moto's versioned S3, the
-CloudFront model, Lambda's batching at the module's defaults; its docstring states the assumptions) of
-every deploy of both sites, both ways of uploading (changes only; CI re-upload), in both timings
-(replay.TIMINGS: after upload, interleaved), and frontier.py's optimum cover of each deploy with the whole
-tree known. cover_report.py formats and prints what this returns and writes the docs' sections.
+The runner of the cover bench: replay.py's simulation (the real handler, moto's versioned S3, the
+CloudFront model; each deploy handed to the handler as ONE batch, as the deploy pipeline's flush hands
+it; its docstring states the assumptions and why) of every deploy of both sites, both ways of uploading
+(changes only; CI re-upload), and frontier.py's optimum cover of each deploy with the whole tree known.
+cover_report.py formats and prints what this returns and writes the docs' sections.
 
-Which settings run (SETTINGS): in the after-upload timing, every value of EVICTIONS_PER_PATH (the
-docs' table: 0, 1, 3, 10, 100) and the module's default (variables.tf); the replays of one deploy
-there read the same bucket state, so backend_s3.RecordedS3 answers the later ones from the first's S3
-answers. In the interleaved timing, where the bucket changes under the handler and nothing can be
-reused, the default only (INTERLEAVED_EVICTIONS_PER_PATH): it is what the targets judge, and the
-whole set would double `make bench`'s time. Deploys run in order, each replayed at every setting
-before the next deploy is uploaded.
+Which settings run (SETTINGS): every value of EVICTIONS_PER_PATH (the docs' table: 0, 1, 3, 10, 100)
+and the module's default (variables.tf). The replays of one deploy read the same bucket state, so
+backend_s3.RecordedS3 answers the later ones from the first's S3 answers. Deploys run in order, each
+replayed at every setting before the next deploy is uploaded.
 
-The replay runs in parts on the bench's process pool (parallel.py; `parts`): per site and way, the
-after-upload settings in one part and the interleaved ones in another, each part with its own moto S3
-uploading every deploy. A replay leaves the bucket as it found it and each way has its own bucket, so a
-part's replays get the answers they get when one process replays everything; the outcomes are put back
-in that order (`in_replay_order`), so the tables do not depend on the pool. Figures are printed, never
-asserted.
+The replay runs in parts on the bench's process pool (parallel.py; `parts`): one per site and way, each
+with its own moto S3 uploading every deploy. A replay leaves the bucket as it found it and each way has
+its own bucket, so a part's replays get the answers they get when one process replays everything; the
+outcomes are put back in that order (`in_replay_order`), so the tables do not depend on the pool.
+Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -45,12 +42,10 @@ from cover_report import (  # noqa: E402
     print_frontiers,
     print_targets,
 )
-from freshness import freshness_section, print_freshness  # noqa: E402
 from frontier import Cover, Problem, frontier  # noqa: E402
 from parallel import Finish, Sections, run_alone  # noqa: E402
 from replay import (  # noqa: E402
     SITES,
-    TIMINGS,
     WAYS,
     Outcome,
     SiteBucket,
@@ -65,12 +60,7 @@ from support.module_defaults import module_defaults  # noqa: E402
 
 EVICTIONS_PER_PATH = (0.0, 1.0, 3.0, 10.0, 100.0)
 DEFAULT_EVICTIONS_PER_PATH = module_defaults().evictions_per_path
-AFTER_UPLOAD_EVICTIONS_PER_PATH = tuple(sorted({*EVICTIONS_PER_PATH, DEFAULT_EVICTIONS_PER_PATH}))
-INTERLEAVED_EVICTIONS_PER_PATH = (DEFAULT_EVICTIONS_PER_PATH,)
-# (timing, evictions_per_path), the after-upload ones first: they share one bucket state per deploy
-SETTINGS = [(TIMINGS[0], epp) for epp in AFTER_UPLOAD_EVICTIONS_PER_PATH] + [
-    (TIMINGS[1], epp) for epp in INTERLEAVED_EVICTIONS_PER_PATH
-]
+SETTINGS = tuple(sorted({*EVICTIONS_PER_PATH, DEFAULT_EVICTIONS_PER_PATH}))  # evictions_per_path
 Frontiers = dict[tuple[str, int, float], Cover]  # (site, deploy number, evictions_per_path) -> optimum
 
 
@@ -94,63 +84,50 @@ def generation(buckets: Sequence[SiteBucket]) -> int:
     return sum(b.generation for b in buckets)
 
 
-def replay_part(name: str, way: str, settings: Sequence[tuple[str, float]]) -> list[Outcome]:
-    """Every deploy of the site uploaded one way, at each (timing, evictions_per_path). One part of the
+def replay_part(name: str, way: str) -> list[Outcome]:
+    """Every deploy of the site uploaded one way, at each evictions_per_path of SETTINGS. One part of the
     replay: the bucket of each way is its own and a replay leaves it as it found it, so a part uploads
-    every deploy in turn and replays only its own settings, in its own process, with the answers the
-    whole replay in one process gives."""
+    every deploy in turn and replays it, in its own process, with the answers the whole replay in one
+    process gives."""
     defaults = module_defaults()
     site = load_site(name)
     outcomes = []
     with site_s3() as s3:
         for uploads in uploaded_deploys(site, (way,)):
             recorded = RecordedS3(s3, functools.partial(generation, [u.bucket for u in uploads]))
-            for uploaded, (timing, epp) in itertools.product(uploads, settings):
-                client = recorded if timing == TIMINGS[0] else s3
-                outcomes.append(
-                    replay(site.name, uploaded, client, defaults, evictions_per_path=epp, timing=timing)
-                )
+            for uploaded, epp in itertools.product(uploads, SETTINGS):
+                outcomes.append(replay(site.name, uploaded, recorded, defaults, evictions_per_path=epp))
     return outcomes
 
 
-def parts(name: str) -> list[tuple[str, str, list[tuple[str, float]]]]:
-    """The site's replay cut into parts: per way, the after-upload settings (which share recorded
-    answers), and the interleaved ones."""
-    after = [s for s in SETTINGS if s[0] == TIMINGS[0]]
-    interleaved = [s for s in SETTINGS if s[0] != TIMINGS[0]]
-    return [(name, way, chosen) for way in WAYS for chosen in (after, interleaved)]
+def parts(name: str) -> list[tuple[str, str]]:
+    """The site's replay cut into parts: one per way."""
+    return [(name, way) for way in WAYS]
 
 
 def in_replay_order(outcomes: Sequence[Outcome]) -> list[Outcome]:
     """One site's outcomes in the order one process replays them: deploy by deploy, each way, each
-    setting (SETTINGS' order)."""
+    evictions_per_path (SETTINGS' order)."""
     ways = {way: index for index, way in enumerate(WAYS)}
-    settings = {setting: index for index, setting in enumerate(SETTINGS)}
     return sorted(
-        outcomes,
-        key=lambda o: (
-            o.deploy_number,
-            ways[o.way],
-            settings.get((o.timing, o.evictions_per_path), -1),
-        ),
+        outcomes, key=lambda o: (o.deploy_number, ways[o.way], SETTINGS.index(o.evictions_per_path))
     )
 
 
 def start(pool: Executor, sites: Sequence[str] = SITES) -> Finish:
     """Submit every site's frontiers and replay parts, the largest site first; `finish` prints what
-    main always printed and returns the docs' replay, cover, evictions and freshness sections."""
+    main always printed and returns the docs' replay, cover and evictions sections."""
     started = time.perf_counter()
     replays = {
         name: [pool.submit(replay_part, *part) for part in parts(name)]
         for name in sorted(sites, key=lambda name: -len(load_site(name).before_keys))
     }
-    fronts = {name: pool.submit(frontiers_of, name, AFTER_UPLOAD_EVICTIONS_PER_PATH) for name in sites}
+    fronts = {name: pool.submit(frontiers_of, name, SETTINGS) for name in sites}
 
     def finish() -> Sections:
         print(
-            "== Replay of real deploys vs the frontier: evictions_per_path "
-            f"{AFTER_UPLOAD_EVICTIONS_PER_PATH} after upload, {INTERLEAVED_EVICTIONS_PER_PATH} interleaved "
-            f"(default {DEFAULT_EVICTIONS_PER_PATH:g}) =="
+            "== Replay of real deploys, each planned as one flush, vs the frontier: evictions_per_path "
+            f"{SETTINGS} (default {DEFAULT_EVICTIONS_PER_PATH:g}) =="
         )
         frontiers: Frontiers = {}
         for name in sites:
@@ -170,26 +147,22 @@ def start(pool: Executor, sites: Sequence[str] = SITES) -> Finish:
 
 def report(outcomes: Sequence[Outcome], frontiers: Frontiers) -> Sections:
     """Print the replay against the frontier; return the docs' sections."""
-    default = [
-        o for o in outcomes if o.evictions_per_path == DEFAULT_EVICTIONS_PER_PATH and o.timing == TIMINGS[1]
-    ]
-    print(f"-- the replay at the default, {DEFAULT_EVICTIONS_PER_PATH:g}, interleaved --")
+    default = [o for o in outcomes if o.evictions_per_path == DEFAULT_EVICTIONS_PER_PATH]
+    print(f"-- the replay at the default, {DEFAULT_EVICTIONS_PER_PATH:g} --")
     print_replay(default)
-    print_freshness(default)
     print_cover(outcomes, frontiers)
     sections = {
         "replay": replay_section(default),
         "cover": cover_section(outcomes, frontiers, DEFAULT_EVICTIONS_PER_PATH),
         "evictions": evictions_section(outcomes, frontiers, EVICTIONS_PER_PATH),
-        "freshness": freshness_section(default),
     }
     print_targets(outcomes, frontiers, DEFAULT_EVICTIONS_PER_PATH)
     return sections
 
 
 def main(sites: Sequence[str] = SITES) -> Sections:
-    """Replay, compute the frontiers, print everything; return the docs' replay, cover, evictions
-    and freshness sections."""
+    """Replay, compute the frontiers, print everything; return the docs' replay, cover and evictions
+    sections."""
     return run_alone(functools.partial(start, sites=sites))
 
 

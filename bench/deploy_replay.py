@@ -3,8 +3,9 @@
 The simulation of replay.py (its docstring states the assumptions: moto's versioned S3 read through
 backend_s3, uploads at UPLOAD_RATE a second in key order, the CloudFront model completing invalidations
 COMPLETION_SECONDS after creation, change detection on the virtual clock, one distribution, origin path
-""), in its interleaved timing only (each notification visible at its upload, the bucket holding what
-was uploaded by then), with the module's own pipeline in place of batch.py's per-batch handler:
+""), but with uploads and notifications interleaved (each notification visible at its upload, the
+bucket holding what was uploaded by then: SiteBucket.withhold and publish_until, backend_s3.Published),
+with the module's own pipeline in place of batch.py's per-batch handler:
 - the function is deploy.pipeline over flush.Planner (process_batch's planning stages), built per
   invocation as handler.py builds it (the lease lasts the invocation's remaining time), each poller a
   container with its own InProgressCache;

@@ -190,6 +190,7 @@ class EventSourceMapping:
     batch_sizes: list[int] = field(default_factory=list)
     in_flight: int = 0
     sent: int = 0  # messages the function sent itself to the queue (OwnQueue)
+    payload_limit_bytes: float = PAYLOAD_LIMIT_BYTES
 
     def poller(self) -> None:
         clock = self.scheduler.clock
@@ -213,7 +214,7 @@ class EventSourceMapping:
         for message in sorted(self.pending, key=lambda m: m.visible_at):
             if message.visible_at > closes:
                 break
-            full = payload + message.size > PAYLOAD_LIMIT_BYTES
+            full = payload + message.size > self.payload_limit_bytes
             if full:
                 break
             batch.append(message)
@@ -328,12 +329,18 @@ def deliver(
     defaults: ModuleDefaults,
     clock: VirtualClock,
     own: OwnQueue | None = None,
+    *,
+    payload_limit_bytes: float = PAYLOAD_LIMIT_BYTES,
 ) -> Delivery:
     """Send each (arrival time, S3 notification body) to the queue and run the mapping until it is empty
-    (with `own`, the function's client: what it sends the queue is handled too, until none is left)."""
+    (with `own`, the function's client: what it sends the queue is handled too, until none is left).
+    `payload_limit_bytes`: where a batch is cut for its payload; Lambda's 6 MB unless a bench models a
+    hand-over that has no such cap (replay.py's flush view)."""
     scheduler = Scheduler(clock)
     messages = [Message(f"m{i}", body, at) for i, (at, body) in enumerate(events)]
-    mapping = EventSourceMapping(handler, defaults, scheduler, messages)
+    mapping = EventSourceMapping(
+        handler, defaults, scheduler, messages, payload_limit_bytes=payload_limit_bytes
+    )
     if own is not None:
         own.attach(mapping)
     for _ in range(defaults.maximum_concurrency):

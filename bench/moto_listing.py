@@ -23,8 +23,8 @@ moto's own function runs, with two differences that change no answer:
    bucket's key names, built at the first listing and rebuilt whenever the number of names changes.
    A write that removes one name and adds another between two listings would leave it stale: the
    replay never does (a delete adds a delete marker; lifecycle keeps each key's newest entry; the
-   interleaved timing takes a deploy's new names out at once, before any listing, and then only
-   puts names back).
+   deploy replay's interleaved uploads take a deploy's new names out at once, before any listing, and
+   then only put names back).
 2. Instead of deep copies of the versions (which it takes so that setting `is_latest` for the answer
    does not touch the stored objects), it gets views (`Listed`): attributes read from the stored object,
    `is_latest` kept on the view, isinstance() as the stored object's class. moto's function is run as

@@ -33,15 +33,17 @@ the docs' recommended rule (NoncurrentVersionExpiration, 1 day) does; the compar
 buckets hold what a bucket with that rule holds. Not modelled: the time the lookups take
 (they run at one instant of virtual time; bench/handler_bench.py measures them at 20 ms a call).
 
-Two timings (TIMINGS):
-- after upload: the deploy's uploads are all in the bucket before any batch is handled, as if the
-  batching window were longer than the upload; every notification becomes visible when the last
-  upload ends, and Lambda still hands over at most batch_size messages (or 6 MB) a batch;
-- interleaved: each notification is visible at the moment of its upload, and the bucket holds, at each
-  S3 call of the handler, exactly the uploads made by then (backend_s3.Published: the deploy's new
-  versions and delete markers are taken out of moto's store after the upload and put back as the
-  virtual clock passes their upload times), so a listing made mid-deploy sees a half-uploaded tree.
-The replays of one deploy at several settings in the after-upload timing read one unchanged bucket:
+Each deploy is planned as the deploy pipeline's flush plans it (lambda_src/cf_invalidator/flush.py,
+docs/deploy-flush.md): the flush waits until the bucket has been quiet, then hands all of a
+distribution's waiting changes to process_batch as one batch. So here the deploy's uploads are all in
+the bucket before the handler runs, every notification becomes visible when the last upload ends, and
+the queue hands the whole deploy over as ONE batch: batch_size is the deploy's event count and no
+6 MB payload cap cuts it (the inbox, not Lambda's SQS batching, carries the changes to the flush).
+What this leaves out is the flush's own machinery (the inbox, the quiet wait, the ticks): the deploy
+bench (deploy_bench.py, deploy_replay.py) replays that, with uploads and notifications interleaved;
+this replay is what the planning alone costs, at several evictions_per_path, against the frontier.
+A batch the handler reports as partly failed is retried as the queue model retries it
+(event_source_model.py). The replays of one deploy at several settings read one unchanged bucket:
 backend_s3.RecordedS3 gives them the answers S3 gave the first, and forgets them whenever the bucket
 changes.
 
@@ -50,18 +52,18 @@ any invalidation at once, while the model enforces the quotas (3,000 file paths 
 progress per distribution), completes invalidations COMPLETION_SECONDS (25 s) after creation on a
 virtual clock
 and answers ListInvalidations/GetInvalidation, so the peak of wildcards in progress can be measured. A new
-model per deploy: deploys are days apart. The queue and Lambda's batching are event_source_model.py's,
-at the module's defaults (variables.tf, main.tf). One distribution serves the bucket, origin path "". The
-handler plans with what is in progress (`in_progress`), one InProgressCache per poller, as a container
-keeps one.
+model per deploy: deploys are days apart. The queue is event_source_model.py's, at the module's
+defaults (variables.tf, main.tf) but for the batch size and payload cap above. One distribution serves
+the bucket, origin path "". The handler plans with what is in progress (`in_progress`), one
+InProgressCache per poller, as a container keeps one.
 
 Reported per site and deploy: events, CreateInvalidation calls (every attempt) and how many CloudFront
 refused for its in-progress quotas, paths billed, wildcard paths created and the most in progress at
 once (the model never lets that exceed 15: a deploy that needed more shows refusals), unchanged objects
 evicted (keys of the new tree the deploy did not change, with a viewer path an invalidation covers), the
 ideal (distinct viewer paths of the changed keys: exact invalidation), and changes missed (some viewer
-path not invalidated by an invalidation created at or after the change was written, grading.py), and
-each change's change-to-invalidation time (grading.change_to_invalidation; freshness.py reports it).
+path not invalidated by an invalidation created at or after the change was written, grading.py).
+How soon a change is invalidated is the deploy bench's figure (docs/deploy-flush.md), not this one's.
 The handler runs at the module's defaults but for evictions_per_path, which each replay sets.
 Figures are printed, never asserted.
 """
@@ -74,6 +76,7 @@ import gzip
 import itertools
 import json
 import logging
+import math
 import mimetypes
 import os
 import sys
@@ -90,16 +93,17 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python"), str(ROOT / "bench")]
 
-from backend_s3 import Published  # noqa: E402
 from event_source_model import (  # noqa: E402
     COMPLETION_SECONDS,
     UPLOAD_RATE,
+    Delivery,
+    Handler,
     batch_handler,
     deliver,
     notification_body,
     peak_wildcards_in_progress,
 )
-from grading import change_to_invalidation, evicted, ideal_paths, lost_and_stale  # noqa: E402
+from grading import evicted, ideal_paths, lost_and_stale  # noqa: E402
 
 from cf_invalidator.config import Config, Distribution  # noqa: E402
 from support.cloudfront_model import (  # noqa: E402
@@ -115,7 +119,6 @@ from support.moto_server import ACCOUNT_ID, FAKE_AWS_ENVIRONMENT, REGION  # noqa
 SITES_DIR = ROOT.parent / "shared" / "sites"
 SITES = ("formats.kaitai.io", "paws-r.github.io")
 WAYS = ("changes only", "CI re-upload")
-TIMINGS = ("after upload", "interleaved")
 DISTRIBUTION = Distribution("site", "ESITE")
 INDEX_DOCUMENT = "index.html"
 WILDCARD_QUOTA = 15  # CloudFront: wildcard paths in progress per distribution
@@ -201,8 +204,8 @@ class SiteBucket:
     its revision, so a put without a new revision stores the very same bytes and headers. Each version
     is stamped with the (virtual) time of its upload, and noncurrent versions expire as the docs'
     lifecycle rule has them expire (`expire_noncurrent`). `withhold` takes a deploy's new entries out
-    of the store and `publish_until` puts them back as their upload times pass (the interleaved
-    timing); `generation` counts the changes of the store, for RecordedS3."""
+    of the store and `publish_until` puts them back as their upload times pass (deploy_replay.py, whose
+    uploads and notifications interleave); `generation` counts the changes of the store, for RecordedS3."""
 
     def __init__(self, s3: Any, name: str, keys: Sequence[str], at: datetime) -> None:
         from moto.s3.models import s3_backends  # noqa: PLC0415 (moto loads slowly)
@@ -352,7 +355,7 @@ class Uploaded:
 
     def events(self, timing: str) -> list[tuple[float, str]]:
         """(arrival time on the virtual clock, notification body) of each change: at its upload
-        (interleaved), or all when the last upload ends (after upload)."""
+        ("interleaved", deploy_replay.py), or all when the last upload ends ("after upload", replay)."""
         if not self.changes:
             return []
         ends = virtual_time(self.changes[0].at) + upload_offset(len(self.changes))
@@ -406,7 +409,6 @@ class Outcome:
     site: str
     deploy_number: int
     way: str
-    timing: str
     evictions_per_path: float
     budget: int
     events: int
@@ -423,48 +425,31 @@ class Outcome:
     batches: int
     skipped: int  # keys change detection left out as unchanged
     unverified: int  # keys it could not compare (invalidated as changed)
-    # per changed key, seconds from its write to the invalidation covering it (grading); None: never
-    delays: tuple[float | None, ...] = ()
 
 
 def replay(
-    site: str,
-    uploaded: Uploaded,
-    s3: Any,
-    defaults: ModuleDefaults,
-    *,
-    evictions_per_path: float,
-    timing: str,
+    site: str, uploaded: Uploaded, s3: Any, defaults: ModuleDefaults, *, evictions_per_path: float
 ) -> Outcome:
-    """The deploy's notifications through the queue, the event source mapping and the real handler, which
-    plans with what is in progress (one view per poller) and, on the deploy's virtual clock, compares
-    versions (handler_settings). In the interleaved timing the bucket fills as the clock passes the
-    uploads (backend_s3.Published); it holds the whole deploy again at the end."""
+    """The deploy's notifications, all visible once the upload ends, through the queue as one batch (the
+    flush's view: flush_delivery) to the real handler, which plans with what is in progress (one view
+    per poller) and, on the deploy's virtual clock, compares versions (handler_settings)."""
     model = CloudFrontModel(
         [DISTRIBUTION.id], VirtualClock(uploaded.deploy.clock_start), completion_seconds=COMPLETION_SECONDS
     )
-    if timing == "interleaved":
-        uploaded.bucket.withhold(uploaded.changes)
-        s3 = Published(s3, lambda: uploaded.bucket.publish_until(model.clock.datetime()))
     keywords, config_fields = handler_settings(s3, evictions_per_path)
     config = Config((DISTRIBUTION,), defaults.max_paths_per_invalidation, INDEX_DOCUMENT, **config_fields)
-    events = uploaded.events(timing)
+    events = uploaded.events("after upload")
     handler = batch_handler(config, model, quota_clock=model.clock.now, **keywords)
-    try:
-        with detection_clock(model.clock), DetectionLog() as detection:
-            delivery = deliver(events, handler, defaults, model.clock)
-    finally:
-        uploaded.bucket.publish_until(datetime.max.replace(tzinfo=UTC))
+    with detection_clock(model.clock), DetectionLog() as detection:
+        delivery = flush_delivery(events, handler, defaults, model.clock)
     changed = uploaded.deploy.changed
     written = uploaded.written()
     lost, stale = lost_and_stale(changed, (DISTRIBUTION,), INDEX_DOCUMENT, model, written)
-    delays = change_to_invalidation(written, (DISTRIBUTION,), INDEX_DOCUMENT, model)
     invalidations = model.invalidations(DISTRIBUTION.id)
     return Outcome(
         site=site,
         deploy_number=uploaded.deploy_number,
         way=uploaded.way,
-        timing=timing,
         evictions_per_path=evictions_per_path,
         budget=defaults.max_paths_per_invalidation,
         events=len(events),
@@ -481,8 +466,17 @@ def replay(
         batches=len(delivery.batches),
         skipped=detection.counts["unchanged_skipped"],
         unverified=detection.counts["changes_unverified"],
-        delays=tuple(delays.values()),
     )
+
+
+def flush_delivery(
+    events: Sequence[tuple[float, str]], handler: Handler, defaults: ModuleDefaults, clock: VirtualClock
+) -> Delivery:
+    """The deploy handed to the handler as a flush hands it: every event in one batch. The queue model at
+    the module's defaults, but with a batch as large as the deploy and no payload cap, since the flush
+    reads the changes from its inbox and not from a Lambda SQS batch; retries as the model makes them."""
+    whole = dataclasses.replace(defaults, batch_size=max(1, len(events)))
+    return deliver(events, handler, whole, clock, payload_limit_bytes=math.inf)
 
 
 class DetectionLog(logging.Handler):

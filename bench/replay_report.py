@@ -18,7 +18,6 @@ class Totals:
 
     site: str
     way: str
-    timing: str
     evictions_per_path: float
     deploys: int
     events: int
@@ -39,15 +38,14 @@ class Totals:
 
 
 def totals(outcomes: Sequence[Outcome]) -> list[Totals]:
-    """One Totals per (site, way, timing, evictions_per_path) in the order they first appear."""
-    groups: dict[tuple[str, str, str, float], list[Outcome]] = {}
+    """One Totals per (site, way, evictions_per_path) in the order they first appear."""
+    groups: dict[tuple[str, str, float], list[Outcome]] = {}
     for o in outcomes:
-        groups.setdefault((o.site, o.way, o.timing, o.evictions_per_path), []).append(o)
+        groups.setdefault((o.site, o.way, o.evictions_per_path), []).append(o)
     return [
         Totals(
             site=site,
             way=way,
-            timing=timing,
             evictions_per_path=epp,
             deploys=len(group),
             events=sum(o.events for o in group),
@@ -62,7 +60,7 @@ def totals(outcomes: Sequence[Outcome]) -> list[Totals]:
             missed=sum(o.missed for o in group),
             dead_letters=sum(o.dead_letters for o in group),
         )
-        for (site, way, timing, epp), group in groups.items()
+        for (site, way, epp), group in groups.items()
     ]
 
 

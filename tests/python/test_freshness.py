@@ -18,9 +18,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from freshness import Freshness, freshness_rows, freshness_stats
+from freshness import Freshness, freshness_stats
 from grading import change_to_invalidation
-from replay import Outcome
 
 from cf_invalidator.config import Distribution
 from support.cloudfront_model import CloudFrontModel, VirtualClock
@@ -87,30 +86,3 @@ def test_time_from_the_write_to_the_covering_invalidation(
     model: CloudFrontModel, key: str, written: float, expected: float | None
 ) -> None:
     assert change_to_invalidation({key: written}, (SITE,), "index.html", model) == {key: expected}
-
-
-def outcome(site: str, way: str, paths: int, *delays: float | None) -> Outcome:
-    return Outcome(
-        site=site, deploy_number=1, way=way, timing="interleaved", evictions_per_path=3.0, budget=1000,
-        events=len(delays), calls=1, paths_billed=paths, wildcards=0, peak_wildcards=0, refusals=0,
-        evicted=0, tree_size=10, ideal=paths, missed=0, dead_letters=0, batches=1, skipped=0,
-        unverified=0, delays=delays,
-    )  # fmt: skip
-
-
-def test_rows_per_site_and_way_in_order_then_all_of_them() -> None:
-    outcomes = [
-        outcome("a.io", "changes only", 5, 100.0, None),
-        outcome("b.io", "changes only", 7, 10.0),
-        outcome("a.io", "changes only", 30, 1.0, 3.0),
-    ]
-
-    rows = freshness_rows(outcomes)
-
-    assert [(r.site, r.paths_billed, r.freshness.changes, r.freshness.missed) for r in rows] == [
-        ("a.io", 35, 3, 1),
-        ("b.io", 7, 1, 0),
-        ("all", 42, 4, 1),
-    ]
-    assert rows[0].freshness.median == 3.0
-    assert rows[2].freshness.median == 6.5

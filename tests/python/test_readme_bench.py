@@ -32,7 +32,6 @@ EXPECTED_PAGES = {
     "evictions": "cost.md",
     "handler": "cost.md",
     "viewer-urls": "viewer-urls.md",
-    "freshness": "operating.md",
     "deploy-freshness": "deploy-flush.md",
     "deploy-cost": "deploy-flush.md",
     "deploy-lone-edit": "deploy-flush.md",

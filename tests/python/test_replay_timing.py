@@ -1,4 +1,4 @@
-"""The replay's interleaved timing and its grading (bench/replay.py, bench/grading.py).
+"""The deploy replay's interleaved uploads and its grading (bench/replay.py's SiteBucket, bench/grading.py).
 
 GIVEN a site bucket and a deploy uploaded into it, WHEN its uploads are withheld and published as the
 virtual clock passes them, THEN a listing at any moment holds exactly the entries uploaded by then.
