@@ -117,7 +117,7 @@ variable "enable_metrics" {
 
 variable "evictions_per_path" {
   type        = number
-  description = "Unchanged objects a wildcard may evict per billed path it saves; 0 = never evict an unchanged object unless CloudFront's quotas force it."
+  description = "Unchanged objects a wildcard may evict per billed path it saves; 0 = never evict an unchanged object unless a deploy's exact paths would exceed max_paths_per_invalidation or CloudFront's quotas in progress."
   default     = 3
   nullable    = false
 
