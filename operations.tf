@@ -12,7 +12,7 @@ locals {
 }
 
 # The deploy inbox: the changes waiting per distribution until its bucket goes quiet, and each
-# distribution's state (newest write, oldest change waiting, flush lease): lambda_src/cf_invalidator/inbox.py.
+# distribution's state (newest write, oldest change waiting, flush lease): lambda_src/cf_invalidator/aws/inbox.py.
 # No TTL: a waiting change is never dropped; a flushed one is deleted by the function.
 resource "aws_dynamodb_table" "deploys" {
   #checkov:skip=CKV_AWS_119:Encrypted with kms_key_arn when given, else with the AWS managed key aws/dynamodb, as the queues fall back to SSE-SQS.
@@ -44,7 +44,7 @@ resource "aws_dynamodb_table" "deploys" {
 }
 
 # One small item per distribution: hourly path counts of the last 24 hours and a revision for the
-# conditional write that makes racing containers count once (lambda_src/cf_invalidator/spend_guard.py).
+# conditional write that makes racing containers count once (lambda_src/cf_invalidator/aws/spend_guard.py).
 resource "aws_dynamodb_table" "spend_guard" {
   #checkov:skip=CKV_AWS_119:Encrypted with kms_key_arn when given, else with the AWS managed key aws/dynamodb, as the queues fall back to SSE-SQS; a key of the module's own would cost $1 a month for counters.
   count = var.max_paths_per_day == null ? 0 : 1

@@ -61,11 +61,11 @@ from replay import (  # noqa: E402
     virtual_time,
 )
 
-from cf_invalidator.collaborators import Collaborators  # noqa: E402
+from cf_invalidator.aws.in_progress import InProgressCache  # noqa: E402
 from cf_invalidator.config import Config, Deploys  # noqa: E402
-from cf_invalidator.deploy import Clients, pipeline  # noqa: E402
-from cf_invalidator.flush import Planner  # noqa: E402
-from cf_invalidator.in_progress import InProgressCache  # noqa: E402
+from cf_invalidator.pipeline.collaborators import Collaborators  # noqa: E402
+from cf_invalidator.pipeline.deploy import Clients, pipeline  # noqa: E402
+from cf_invalidator.pipeline.flush import Planner  # noqa: E402
 from support.cloudfront_model import CloudFrontModel, VirtualClock  # noqa: E402
 from support.deploy_world import create_inbox_table  # noqa: E402
 from support.module_defaults import ModuleDefaults, module_defaults, variable_default  # noqa: E402

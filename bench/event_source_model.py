@@ -41,11 +41,11 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote_plus
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators, Postpone
+from cf_invalidator.aws.in_progress import InProgressCache
 from cf_invalidator.config import Config
-from cf_invalidator.in_progress import InProgressCache
-from cf_invalidator.redelivery import redelivery_delay
+from cf_invalidator.core.redelivery import redelivery_delay
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators, Postpone
 from support.cloudfront_model import EPOCH, Invalidation, VirtualClock
 from support.module_defaults import ModuleDefaults
 from support.sqs_events import sqs_record

@@ -40,10 +40,10 @@ sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python")]
 
 from slow_s3 import SlowS3, StoredVersion  # noqa: E402
 
-from cf_invalidator.batch import process_batch  # noqa: E402
-from cf_invalidator.collaborators import NO_METRICS, Collaborators  # noqa: E402
 from cf_invalidator.config import Config, Distribution  # noqa: E402
-from cf_invalidator.metrics import BatchMetrics  # noqa: E402
+from cf_invalidator.pipeline.batch import process_batch  # noqa: E402
+from cf_invalidator.pipeline.collaborators import NO_METRICS, Collaborators  # noqa: E402
+from cf_invalidator.pipeline.metrics import BatchMetrics  # noqa: E402
 from support.module_defaults import module_defaults  # noqa: E402
 from support.sqs_events import s3_body, sqs_event  # noqa: E402
 

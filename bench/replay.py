@@ -486,7 +486,7 @@ class DetectionLog(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.counts: Counter[str] = Counter()
-        self._logger = logging.getLogger("cf_invalidator.detect")
+        self._logger = logging.getLogger("cf_invalidator.aws.detect")
 
     def emit(self, record: logging.LogRecord) -> None:
         self.counts[str(getattr(record, "decision", ""))] += int(getattr(record, "key_count", 0))
@@ -516,8 +516,8 @@ def detection_clock(clock: VirtualClock) -> Iterator[None]:
             return cls.fromtimestamp(clock.datetime().timestamp(), tz)
 
     with (
-        mock.patch("cf_invalidator.detect.datetime", VirtualDatetime),
-        mock.patch("cf_invalidator.tree.datetime", VirtualDatetime),
+        mock.patch("cf_invalidator.aws.detect.datetime", VirtualDatetime),
+        mock.patch("cf_invalidator.aws.tree.datetime", VirtualDatetime),
     ):
         yield
 

@@ -28,7 +28,7 @@ from replay import SITES, load_site  # noqa: E402
 from sections import markdown_table  # noqa: E402
 
 from cf_invalidator.config import Config, Distribution  # noqa: E402
-from cf_invalidator.plan import plan_requests  # noqa: E402
+from cf_invalidator.core.plan import plan_requests  # noqa: E402
 from support.module_defaults import module_defaults  # noqa: E402
 from support.path_oracle import required_paths  # noqa: E402
 

@@ -43,8 +43,10 @@ STAGE = ROOT / "build" / "mutate"
 SURVIVORS_PAGE = ROOT / "docs" / "development.md"
 REASONS = ROOT / "scripts" / "mutation_survivors.toml"
 SECTION = re.compile(r"(<!-- mutate:survivors -->\n).*?(<!-- /mutate:survivors -->)", re.DOTALL)
-# cf_invalidator.<module>.x_<function>__mutmut_<n>, or .xǁ<Class>ǁ<method>__mutmut_<n> for a method
-MUTANT = re.compile(r"cf_invalidator\.(\w+)\.x(?:ǁ(\w+)ǁ|_)(\w+)__mutmut_(\d+)")
+# cf_invalidator.[<sub-package>.]<module>.x_<function>__mutmut_<n>, or .xǁ<Class>ǁ<method>__mutmut_<n>
+# for a method. A function is named <module>.<function> without its sub-package (core, aws, pipeline):
+# module names are unique across them, and scripts/mutation_survivors.toml's reasons are keyed so.
+MUTANT = re.compile(r"cf_invalidator\.(?:(?:core|aws|pipeline)\.)?(\w+)\.x(?:ǁ(\w+)ǁ|_)(\w+)__mutmut_(\d+)")
 WORKERS = 2
 # The fast tests that exercise lambda_src (no Terraform, no moto server).
 UNIT_TESTS = [
@@ -122,8 +124,8 @@ def survivors_section(summary: str, survivors: Mapping[str, list[str]], reasons:
         for function, numbers in survivors.items()
     ]
     header = [
-        "| Function | Surviving mutants (`mutmut show cf_invalidator.<module>.x_<function>__mutmut_<n>`) "
-        "| Why they are left |",
+        "| Function | Surviving mutants "
+        "(`mutmut show cf_invalidator.<package>.<module>.x_<function>__mutmut_<n>`) | Why they are left |",
         "|---|---|---|",
     ]
     return "\n".join([summary, "", *header, *rows]) + "\n"

@@ -355,7 +355,7 @@ run "alarm_fires_when_the_oldest_queued_change_waits_longer_than_the_redelivery_
   }
 
   # Postponed redelivery: 1 + 4 + 16 + 64 minutes before the fifth receive, 256 after it before the move
-  # to the dead-letter queue (lambda_src/cf_invalidator/redelivery.py), plus five invocations of 60 s
+  # to the dead-letter queue (lambda_src/cf_invalidator/core/redelivery.py), plus five invocations of 60 s
   # and five batching windows of 20 s.
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["queue-age"].threshold > (1 + 4 + 16 + 64 + 256) * 60 + 5 * (60 + 20)

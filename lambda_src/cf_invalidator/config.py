@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .routing import Routing
+from .core.routing import Routing
 
 ENV_DISTRIBUTIONS = "DISTRIBUTIONS"
 ENV_INDEX_DOCUMENT = "INDEX_DOCUMENT"

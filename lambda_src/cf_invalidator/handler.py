@@ -29,18 +29,18 @@ from typing import Any, cast
 import boto3
 from botocore.config import Config as BotoConfig
 
-from .collaborators import NO_METRICS, UNLIMITED, Collaborators, Guard, as_configured
+from .aws.detect import POOL_SIZE
+from .aws.distribution_config import DistributionConfigs, ReadsDistributionConfig, resolve
+from .aws.in_progress import InProgressCache
+from .aws.invalidate import CloudFront
+from .aws.spend_guard import SpendGuard
+from .aws.tree import ListsObjects
 from .config import Config, Distribution, load_config
-from .deadline import ReadDeadline
-from .deploy import Clients, Pipeline, pipeline
-from .detect import POOL_SIZE
-from .distribution_config import DistributionConfigs, ReadsDistributionConfig, resolve
-from .flush import Planner
-from .in_progress import InProgressCache
-from .invalidate import CloudFront
-from .metrics import BatchMetrics
-from .spend_guard import SpendGuard
-from .tree import ListsObjects
+from .core.deadline import ReadDeadline
+from .pipeline.collaborators import NO_METRICS, UNLIMITED, Collaborators, Guard, as_configured
+from .pipeline.deploy import Clients, Pipeline, pipeline
+from .pipeline.flush import Planner
+from .pipeline.metrics import BatchMetrics
 
 CONFIG = load_config(os.environ)
 

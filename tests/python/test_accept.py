@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from cf_invalidator.accept import CHUNK_BYTES, accepted
 from cf_invalidator.config import Distribution
-from cf_invalidator.events import Change, changes
+from cf_invalidator.core.accept import CHUNK_BYTES, accepted
+from cf_invalidator.core.events import Change, changes
 
 WRITTEN = datetime(2026, 12, 6, 15, 0, 0, 123000, tzinfo=UTC)
 SITE = Distribution("site", "E1", origin_path="/site")

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators
+from cf_invalidator.aws.in_progress import InProgressCache
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.in_progress import InProgressCache
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import s3_body, sqs_event
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cf_invalidator.coalesce import EVERYTHING, InProgress, coalesce, covers, fit
+from cf_invalidator.core.coalesce import EVERYTHING, InProgress, coalesce, covers, fit
 
 QUOTA_WILDCARDS = 15  # CloudFront: wildcard paths in progress per distribution, all of them a request's
 

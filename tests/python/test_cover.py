@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence, Set
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cf_invalidator.cover import Cover, cost, cover
+from cf_invalidator.core.cover import Cover, cost, cover
 from support.path_oracle import is_covered
 
 NAMES = ("a", "b", "c~")

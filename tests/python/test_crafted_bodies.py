@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cf_invalidator.batch import process_batch
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.events import MalformedMessageError, changes
+from cf_invalidator.core.events import MalformedMessageError, changes
+from cf_invalidator.pipeline.batch import process_batch
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import eventbridge_body, failed_ids, s3_body, sqs_event
 

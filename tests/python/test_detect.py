@@ -17,13 +17,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from cf_invalidator import detect, tree
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators
+from cf_invalidator.aws import detect, tree
+from cf_invalidator.aws.distribution_config import DistributionConfigs, resolve
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.distribution_config import DistributionConfigs, resolve
-from cf_invalidator.events import changes
-from cf_invalidator.paths import BatchPaths
+from cf_invalidator.core.events import changes
+from cf_invalidator.core.paths import BatchPaths
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
 from support.sqs_events import eventbridge_body, s3_body, sqs_event
 from support.versioned_bucket import (
     BUCKET,

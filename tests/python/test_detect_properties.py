@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
 from support.path_oracle import is_covered
 from support.sqs_events import s3_body, sqs_event
 from support.versioned_bucket import RecordingCloudFront, TickingClock, versioned_bucket

@@ -24,14 +24,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cf_invalidator import tree
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators
+from cf_invalidator.aws import tree
+from cf_invalidator.aws.detect import keys_to_invalidate
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.detect import keys_to_invalidate
-from cf_invalidator.events import Change
-from cf_invalidator.history import Judgement
-from cf_invalidator.paths import BatchPaths
+from cf_invalidator.core.events import Change
+from cf_invalidator.core.history import Judgement
+from cf_invalidator.core.paths import BatchPaths
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
 from support.sqs_events import s3_body, sqs_event
 from support.versioned_bucket import (
     BUCKET,

@@ -15,10 +15,7 @@ from botocore.exceptions import ClientError
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators
-from cf_invalidator.config import Config, Distribution
-from cf_invalidator.distribution_config import (
+from cf_invalidator.aws.distribution_config import (
     NO_BUCKET_ORIGIN,
     ORIGIN_PATH_NOT_FOUND,
     READ_EVERY_S,
@@ -30,7 +27,10 @@ from cf_invalidator.distribution_config import (
     resolve,
     routing_of,
 )
-from cf_invalidator.paths import viewer_paths
+from cf_invalidator.config import Config, Distribution
+from cf_invalidator.core.paths import viewer_paths
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
 from support.path_oracle import required_paths, routed_required_paths
 
 BUCKET = "site-bucket"

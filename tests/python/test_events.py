@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cf_invalidator.events import Change, MalformedMessageError, changed_keys, changes
+from cf_invalidator.core.events import Change, MalformedMessageError, changed_keys, changes
 from support.sqs_events import eventbridge_body, fixture_body, s3_body
 
 

@@ -22,11 +22,11 @@ import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators, no_postpone
+from cf_invalidator.aws.invalidate import RESERVE_MS
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.invalidate import RESERVE_MS
-from cf_invalidator.redelivery import redelivery_delay
+from cf_invalidator.core.redelivery import redelivery_delay
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators, no_postpone
 from support.cloudfront_model import CloudFrontModel
 from support.event_source import SqsEventSource
 from support.module_defaults import module_defaults

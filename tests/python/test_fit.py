@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cf_invalidator.coalesce import EVERYTHING, InProgress, coalesce, covers, fit
+from cf_invalidator.core.coalesce import EVERYTHING, InProgress, coalesce, covers, fit
 
 QUOTA_WILDCARDS = 15
 QUOTA_FILES = 3000

@@ -16,11 +16,11 @@ import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
-from cf_invalidator.collaborators import NO_METRICS, UNLIMITED, as_configured
+from cf_invalidator.aws.in_progress import InProgressCache
+from cf_invalidator.aws.spend_guard import SpendGuard
 from cf_invalidator.config import ConfigError
-from cf_invalidator.in_progress import InProgressCache
-from cf_invalidator.metrics import BatchMetrics
-from cf_invalidator.spend_guard import SpendGuard
+from cf_invalidator.pipeline.collaborators import NO_METRICS, UNLIMITED, as_configured
+from cf_invalidator.pipeline.metrics import BatchMetrics
 from support.cloudfront_model import CloudFrontModel
 from support.deployment import create_distribution, invalidations
 from support.inbox_handler import INBOX_ENVIRONMENT, Inbox, Ticks, create_inbox
@@ -253,7 +253,7 @@ def test_log_line_outside_lambda_is_one_json_object_with_the_extra_fields_as_key
     handler = load_handler(monkeypatch, {"www": "EWWW"})
     record = logging.makeLogRecord(
         {
-            "name": "cf_invalidator.invalidate",
+            "name": "cf_invalidator.aws.invalidate",
             "levelno": logging.INFO,
             "levelname": "INFO",
             "msg": "invalidation_created",
@@ -268,7 +268,7 @@ def test_log_line_outside_lambda_is_one_json_object_with_the_extra_fields_as_key
     assert line == {
         "level": "INFO",
         "message": "invalidation_created",
-        "logger": "cf_invalidator.invalidate",
+        "logger": "cf_invalidator.aws.invalidate",
         "distribution_id": "EWWW",
         "path_count": 3,
         "changed_paths": ["/a.html"],

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cf_invalidator.history import (
+from cf_invalidator.core.history import (
     TRUST_WINDOW,
     Entry,
     Fingerprint,

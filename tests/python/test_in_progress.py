@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
-from cf_invalidator import in_progress as module
-from cf_invalidator.coalesce import InProgress
-from cf_invalidator.in_progress import InProgressCache, InProgressLookupError, Made, read_in_progress
+from cf_invalidator.aws import in_progress as module
+from cf_invalidator.aws.in_progress import InProgressCache, InProgressLookupError, Made, read_in_progress
+from cf_invalidator.core.coalesce import InProgress
 from support.cloudfront_model import CloudFrontModel, CountingCloudFront, VirtualClock
 from support.deployment import create_distribution
 

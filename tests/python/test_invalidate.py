@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
+from cf_invalidator.aws.invalidate import RESERVE_MS, Outcome, classify, invalidate
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.invalidate import RESERVE_MS, Outcome, classify, invalidate
-from cf_invalidator.plan import Request, plan_requests
+from cf_invalidator.core.plan import Request, plan_requests
 
 CONFIG = Config(distributions=(Distribution("www", "EWWW"),), max_paths=100)
 REQUEST: Request = plan_requests({"m1": ["a.html"]}, CONFIG)[0]

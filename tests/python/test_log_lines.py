@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.coalesce import InProgress
+from cf_invalidator.aws.invalidate import Outcome, invalidate
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.invalidate import Outcome, invalidate
-from cf_invalidator.plan import Request, fitted, plan_requests
+from cf_invalidator.core.coalesce import InProgress
+from cf_invalidator.core.plan import Request, fitted, plan_requests
+from cf_invalidator.pipeline.batch import process_batch
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import s3_body, sqs_event
 

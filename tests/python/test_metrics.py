@@ -12,11 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, ConfigError, Distribution, load_config
-from cf_invalidator.events import changes
-from cf_invalidator.metrics import BatchMetrics
+from cf_invalidator.core.events import changes
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
+from cf_invalidator.pipeline.metrics import BatchMetrics
 from support import emf
 from support.cloudfront_model import CloudFrontModel
 from support.inbox_handler import INBOX_ENVIRONMENT

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from backend_s3 import BackendS3, Published, RecordedS3
 from moto_listing import narrowed, narrowed_version_listing
 
-from cf_invalidator.history import fingerprint
+from cf_invalidator.core.history import fingerprint
 from support.moto_server import ACCOUNT_ID, FAKE_AWS_ENVIRONMENT, REGION
 
 BUCKET = "listing-check"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cf_invalidator.config import Distribution
-from cf_invalidator.paths import viewer_paths
+from cf_invalidator.core.paths import viewer_paths
 
 ROOT = Distribution(label="www", id="E1")
 SITE = Distribution(label="site", id="E2", origin_path="/site")

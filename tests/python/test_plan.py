@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cf_invalidator.coalesce import InProgress
+from cf_invalidator.aws.tree import Tree
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.plan import caller_reference, fitted, plan_requests, refit
-from cf_invalidator.tree import Tree
+from cf_invalidator.core.coalesce import InProgress
+from cf_invalidator.core.plan import caller_reference, fitted, plan_requests, refit
 
 WWW = Distribution(label="www", id="EWWW", origin_path="")
 BLOG = Distribution(label="blog", id="EBLOG", origin_path="/blog")

@@ -7,9 +7,9 @@ from urllib.parse import unquote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cf_invalidator.coalesce import coalesce, covers
 from cf_invalidator.config import Distribution
-from cf_invalidator.paths import MAX_PATH_LENGTH, viewer_paths
+from cf_invalidator.core.coalesce import coalesce, covers
+from cf_invalidator.core.paths import MAX_PATH_LENGTH, viewer_paths
 from support.path_oracle import required_paths
 
 # S3 keys: any Unicode text of 1..1,024 UTF-8 bytes (surrogates cannot be stored).

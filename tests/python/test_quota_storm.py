@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import NO_QUOTA_VIEW, Collaborators, QuotaView
+from cf_invalidator.aws.in_progress import InProgressCache
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.in_progress import InProgressCache
-from cf_invalidator.paths import viewer_paths
+from cf_invalidator.core.paths import viewer_paths
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import NO_QUOTA_VIEW, Collaborators, QuotaView
 from support.cloudfront_model import CloudFrontModel, VirtualClock
 from support.sqs_events import failed_ids, s3_body, sqs_event
 

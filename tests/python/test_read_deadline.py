@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators
+from cf_invalidator.aws.distribution_config import DistributionConfigs, resolve
+from cf_invalidator.aws.in_progress import InProgressCache
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.deadline import REPLY_MS, NoTimeToReadError, ReadDeadline
-from cf_invalidator.distribution_config import DistributionConfigs, resolve
-from cf_invalidator.in_progress import InProgressCache
+from cf_invalidator.core.deadline import REPLY_MS, NoTimeToReadError, ReadDeadline
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
 from support.cloudfront_model import EPOCH, VirtualClock
 from support.sqs_events import s3_body, sqs_event
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cf_invalidator import redelivery
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
+from cf_invalidator.core import redelivery
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import failed_ids, s3_body, sqs_event
 

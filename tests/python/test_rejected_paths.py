@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import NO_METRICS, UNLIMITED, Collaborators
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.isolate import Sender, invalidate_isolating
-from cf_invalidator.operations import Answered, operations_hooks
-from cf_invalidator.plan import fitted
+from cf_invalidator.core.plan import fitted
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import NO_METRICS, UNLIMITED, Collaborators
+from cf_invalidator.pipeline.isolate import Sender, invalidate_isolating
+from cf_invalidator.pipeline.operations import Answered, operations_hooks
 from support.cloudfront_model import CloudFrontModel
 from support.sqs_events import failed_ids, s3_body, sqs_event
 

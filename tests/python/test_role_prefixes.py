@@ -16,9 +16,9 @@ from typing import Any
 import boto3
 import pytest
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import Collaborators
 from cf_invalidator.config import Config, Distribution
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
 from support.cloudfront_model import CloudFrontModel
 from support.iam_actions import Where, request_for
 from support.iam_policy import Decision, evaluate

@@ -12,13 +12,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from cf_invalidator.batch import process_batch
-from cf_invalidator.collaborators import NO_METRICS, UNLIMITED, Collaborators
+from cf_invalidator.aws.spend_guard import SpendGuard
 from cf_invalidator.config import Config, ConfigError, Distribution, load_config
-from cf_invalidator.metrics import BatchMetrics
-from cf_invalidator.operations import Answered, operations_hooks
-from cf_invalidator.plan import Request
-from cf_invalidator.spend_guard import SpendGuard
+from cf_invalidator.core.plan import Request
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import NO_METRICS, UNLIMITED, Collaborators
+from cf_invalidator.pipeline.metrics import BatchMetrics
+from cf_invalidator.pipeline.operations import Answered, operations_hooks
 from support import emf
 from support.cloudfront_model import CloudFrontModel
 from support.deploy_world import make_world

@@ -18,12 +18,12 @@ from typing import Any
 import boto3
 import pytest
 
-from cf_invalidator import tree
-from cf_invalidator.batch import process_batch
-from cf_invalidator.coalesce import coalesce
-from cf_invalidator.collaborators import Collaborators
+from cf_invalidator.aws import tree
 from cf_invalidator.config import Config, Distribution
-from cf_invalidator.paths import BatchPaths
+from cf_invalidator.core.coalesce import coalesce
+from cf_invalidator.core.paths import BatchPaths
+from cf_invalidator.pipeline.batch import process_batch
+from cf_invalidator.pipeline.collaborators import Collaborators
 from support.path_oracle import is_covered, required_paths
 from support.sqs_events import s3_body, sqs_event
 from support.versioned_bucket import (

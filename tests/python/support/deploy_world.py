@@ -20,11 +20,11 @@ from urllib.parse import unquote_plus
 
 import boto3
 
-from cf_invalidator.collaborators import Collaborators
+from cf_invalidator.aws.in_progress import InProgressCache
 from cf_invalidator.config import Config, Deploys, Distribution
-from cf_invalidator.deploy import Clients, Pipeline, pipeline
-from cf_invalidator.flush import Planner
-from cf_invalidator.in_progress import InProgressCache
+from cf_invalidator.pipeline.collaborators import Collaborators
+from cf_invalidator.pipeline.deploy import Clients, Pipeline, pipeline
+from cf_invalidator.pipeline.flush import Planner
 from support.deployment import create_distribution
 from support.event_source import lambda_record
 from support.path_oracle import is_covered, required_paths

@@ -51,12 +51,12 @@ from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .config import Config, Distribution
-from .cover import directories
+from ..config import Config, Distribution
+from ..core.cover import directories
+from ..core.history import Entry as HistoryEntry
+from ..core.history import History, Reason, replaced_entry
+from ..core.paths import BatchPaths, key_prefix, serves, viewer_paths
 from .detect import PAGE_SIZE, POOL_SIZE, S3, Lookup, OutOfTimeError, collect, listed_entry
-from .history import Entry as HistoryEntry
-from .history import History, Reason, replaced_entry
-from .paths import BatchPaths, key_prefix, serves, viewer_paths
 
 logger = logging.getLogger(__name__)
 

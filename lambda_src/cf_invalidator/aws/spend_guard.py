@@ -31,8 +31,8 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..core.plan import Request
 from .invalidate import classify
-from .plan import Request
 
 logger = logging.getLogger(__name__)
 

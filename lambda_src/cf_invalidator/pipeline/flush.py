@@ -28,12 +28,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..aws.inbox import Inbox, Item, State
+from ..aws.timer import DeadLetters, Timer
+from ..config import Config, Deploys, Distribution
+from ..core.redelivery import redelivery_delay
 from .batch import process_batch
 from .collaborators import Collaborators
-from .config import Config, Deploys, Distribution
-from .inbox import Inbox, Item, State
-from .redelivery import redelivery_delay
-from .timer import DeadLetters, Timer
 
 logger = logging.getLogger(__name__)
 

@@ -27,11 +27,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from .config import Config
-from .events import Change
-from .history import Judgement, Reason, Verdict
-from .paths import serves
-from .plan import Request
+from ..config import Config
+from ..core.events import Change
+from ..core.history import Judgement, Reason, Verdict
+from ..core.paths import serves
+from ..core.plan import Request
 
 DIMENSION = "DistributionId"
 COUNT, SECONDS = "Count", "Seconds"

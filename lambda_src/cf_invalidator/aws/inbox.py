@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from .accept import Chunk
+from ..core.accept import Chunk
 
 BATCH_WRITE_ITEMS = 25  # DynamoDB: items per BatchWriteItem
 WRITE_TRIES = 5

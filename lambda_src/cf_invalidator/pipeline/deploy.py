@@ -22,14 +22,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .accept import accepted
+from ..aws.inbox import DynamoDB, Inbox, InboxWriteError
+from ..aws.timer import DeadLetterError, DeadLetters, SendsMessages, Timer, tick_distribution
+from ..config import Config, Deploys, Distribution
+from ..core.accept import accepted
+from ..core.events import Change
+from ..core.redelivery import queue_url
 from .batch import read_messages
-from .config import Config, Deploys, Distribution
-from .events import Change
 from .flush import Flusher, PlansChunks
-from .inbox import DynamoDB, Inbox, InboxWriteError
-from .redelivery import queue_url
-from .timer import DeadLetterError, DeadLetters, SendsMessages, Timer, tick_distribution
 
 logger = logging.getLogger(__name__)
 

@@ -34,15 +34,16 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .coalesce import InProgress
-from .deadline import NO_DEADLINE, NoTimeToReadError, ReadDeadline, TimedReads
+from ..core.coalesce import InProgress
+from ..core.deadline import NO_DEADLINE, NoTimeToReadError, ReadDeadline
+from ..core.once import OncePerReason
 from .invalidate import CloudFront, classify
-from .once import OncePerReason
 
 logger = logging.getLogger(__name__)
 
@@ -245,3 +246,20 @@ class InProgressCache:
     def _failed(self, distribution_id: str, reason: str) -> None:
         self._report(distribution_id, reason)
         self._read[distribution_id] = (self._clock(), frozenset(), None)
+
+
+class TimedReads:
+    """A CloudFront client whose reads keep to `deadline`; CreateInvalidation passes straight through."""
+
+    def __init__(self, cloudfront: CloudFront, deadline: ReadDeadline) -> None:
+        self._cloudfront = cloudfront
+        self._deadline = deadline
+
+    def list_invalidations(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self._deadline.read(self._cloudfront.list_invalidations, **kwargs)
+
+    def get_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self._deadline.read(self._cloudfront.get_invalidation, **kwargs)
+
+    def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self._cloudfront.create_invalidation(**kwargs)

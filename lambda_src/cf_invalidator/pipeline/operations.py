@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .invalidate import CONNECTION_ERRORS, CreatesInvalidations
-from .plan import Request
-from .spend_guard import Admission, Reservation
+from ..aws.invalidate import CONNECTION_ERRORS, CreatesInvalidations
+from ..aws.spend_guard import Admission, Reservation
+from ..core.plan import Request
 
 if TYPE_CHECKING:
     from .collaborators import Guard, Metrics

@@ -31,18 +31,18 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
+from ..aws.detect import keys_to_invalidate
+from ..aws.distribution_config import log_unresolved
+from ..aws.invalidate import CreatesInvalidations
+from ..aws.tree import Walk, trees, walk
+from ..config import Config, Distribution
+from ..core.deadline import ReadDeadline
+from ..core.events import Change, MalformedMessageError, changes
+from ..core.paths import BatchPaths
+from ..core.plan import Request, plan_requests, refit
 from .collaborators import DO_NOTHING, Collaborators, Postpone, QuotaView
-from .config import Config, Distribution
-from .deadline import ReadDeadline
-from .detect import keys_to_invalidate
-from .distribution_config import log_unresolved
-from .events import Change, MalformedMessageError, changes
-from .invalidate import CreatesInvalidations
 from .isolate import Sender, invalidate_isolating
 from .operations import Answered, Created, Hooks, Replan, operations_hooks
-from .paths import BatchPaths
-from .plan import Request, plan_requests, refit
-from .tree import Walk, trees, walk
 
 logger = logging.getLogger(__name__)
 

@@ -35,10 +35,10 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .config import DEFAULT_INDEX_DOCUMENT, Config, Distribution
-from .deadline import NO_DEADLINE, NoTimeToReadError, ReadDeadline
-from .once import OncePerReason
-from .routing import Origin, Routing
+from ..config import DEFAULT_INDEX_DOCUMENT, Config, Distribution
+from ..core.deadline import NO_DEADLINE, NoTimeToReadError, ReadDeadline
+from ..core.once import OncePerReason
+from ..core.routing import Origin, Routing
 
 logger = logging.getLogger(__name__)
 

@@ -22,14 +22,23 @@ import json
 import logging
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from ..config import DEFAULT_EVICTIONS_PER_PATH, Config, Distribution
 from .coalesce import FILES_IN_PROGRESS, WILDCARDS_IN_PROGRESS, InProgress, coalesce, fit
-from .config import DEFAULT_EVICTIONS_PER_PATH, Config, Distribution
 from .cover import Cover, cover
 from .paths import BatchPaths
-from .tree import Tree
 
 logger = logging.getLogger(__name__)
+
+
+class Tree(Protocol):
+    """What planning reads of a distribution's listed tree (tree.Tree, built from S3 listings): the
+    evictions below each directory, and the listing calls it took (logged)."""
+
+    @property
+    def list_calls(self) -> int: ...
+    def evictions(self, directory: str) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from .plan import Request
+from ..core.plan import Request
 
 logger = logging.getLogger(__name__)
 

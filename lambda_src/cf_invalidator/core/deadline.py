@@ -19,8 +19,6 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .invalidate import CloudFront
-
 CALL_MS = 250  # what a CloudFront call is assumed to take until a slower one is measured
 REPLY_MS = 1000  # what follows the CreateInvalidation calls: the flush's inbox updates and tick, the reply
 
@@ -54,20 +52,3 @@ class ReadDeadline:
 
 # No deadline (tests and callers without one): as much time as an int holds, which no read shortens.
 NO_DEADLINE = ReadDeadline(lambda: sys.maxsize, creates=0)
-
-
-class TimedReads:
-    """A CloudFront client whose reads keep to `deadline`; CreateInvalidation passes straight through."""
-
-    def __init__(self, cloudfront: CloudFront, deadline: ReadDeadline) -> None:
-        self._cloudfront = cloudfront
-        self._deadline = deadline
-
-    def list_invalidations(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self._deadline.read(self._cloudfront.list_invalidations, **kwargs)
-
-    def get_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self._deadline.read(self._cloudfront.get_invalidation, **kwargs)
-
-    def create_invalidation(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self._cloudfront.create_invalidation(**kwargs)

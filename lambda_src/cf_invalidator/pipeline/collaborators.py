@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from .coalesce import InProgress
-from .config import Config, Distribution
-from .deadline import ReadDeadline
-from .events import Change
-from .history import Judgement
-from .plan import Request
-from .spend_guard import Admission, Reservation
-from .tree import ListsObjects
+from ..aws.spend_guard import Admission, Reservation
+from ..aws.tree import ListsObjects
+from ..config import Config, Distribution
+from ..core.coalesce import InProgress
+from ..core.deadline import ReadDeadline
+from ..core.events import Change
+from ..core.history import Judgement
+from ..core.plan import Request
 
 
 class Postpone(Protocol):

@@ -28,9 +28,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 
-from .invalidate import RESERVE_MS, CreatesInvalidations, Outcome, invalidate
+from ..aws.invalidate import RESERVE_MS, CreatesInvalidations, Outcome, invalidate
+from ..core.plan import Request, Sources
 from .operations import Hooks
-from .plan import Request, Sources
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .config import Config, Distribution
+from ..config import Config, Distribution
 from .routing import Routing
 
 MAX_PATH_LENGTH = 4000  # CloudFront: characters in one invalidation path

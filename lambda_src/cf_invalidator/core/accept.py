@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from urllib.parse import quote_plus
 
-from .config import Distribution
+from ..config import Distribution
 from .events import LIFECYCLE_REMOVAL, Change
 from .paths import serves
 

@@ -30,9 +30,9 @@ from typing import Any, Protocol, TypeVar, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .config import Config
-from .events import Change
-from .history import (
+from ..config import Config
+from ..core.events import Change
+from ..core.history import (
     Entry,
     Fingerprint,
     History,
@@ -46,7 +46,7 @@ from .history import (
     key_verdict,
     version_verdict,
 )
-from .paths import BatchPaths
+from ..core.paths import BatchPaths
 
 logger = logging.getLogger(__name__)
 

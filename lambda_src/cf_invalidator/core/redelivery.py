@@ -9,7 +9,7 @@ before the fifth attempt sends its changes to the dead-letter queue, not used up
 
 from __future__ import annotations
 
-from .config import MAX_VISIBILITY_SECONDS
+from ..config import MAX_VISIBILITY_SECONDS
 
 FIRST_DELAY_S = 60
 GROWTH = 4
