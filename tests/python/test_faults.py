@@ -37,6 +37,7 @@ DEFAULTS = module_defaults()
 WWW = Distribution("www", "EWWWSITE")
 BLOG = Distribution("blog", "EBLOGSITE", "/blog")
 EXTRA = Distribution("eu", "EEUSITE")
+GATHER_WINDOW_S = 60
 SQS_MAX_BODY = 256 * 1024  # bytes: the classic SQS message size limit, the largest body S3 could send
 
 
@@ -128,7 +129,10 @@ class Queues:
             self.url,
             function,
             batch_size=DEFAULTS.batch_size,
-            batching_window_seconds=DEFAULTS.batching_window_seconds,  # ends early on an empty receive
+            # Gathering ends at the first empty receive: a long real-time window lets it gather everything
+            # sent, so a busy machine cuts the same batches (the module's 1 s window is waited out on
+            # the virtual clock, VirtualLambda).
+            batching_window_seconds=GATHER_WINDOW_S,
         )
         source.drain()
         return source
