@@ -218,7 +218,8 @@ class Stopwatch:
 
 
 class Timed:
-    """A client whose calls, inside an invocation, take the stopwatch's time (`latency_s` each)."""
+    """A client whose calls, inside an invocation, take the stopwatch's time (`latency_s` each) and are
+    counted as "service:operation"."""
 
     def __init__(self, client: Any, stopwatch: Stopwatch, service: str, latency_s: float) -> None:
         self._client, self._stopwatch, self._service, self._latency = client, stopwatch, service, latency_s
@@ -229,4 +230,5 @@ class Timed:
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._client, name)
-        return lambda **arguments: self._stopwatch.call(self._service, self._latency, method, arguments)
+        operation = f"{self._service}:{name}"
+        return lambda **arguments: self._stopwatch.call(operation, self._latency, method, arguments)

@@ -1,11 +1,12 @@
 """An in-process world for the deploy pipeline: moto's S3, SQS, DynamoDB and CloudFront on a virtual clock.
 
-The clock is what the handler reads (`now`) and what moto's SQS judges DelaySeconds and visibility
-timeouts by, so a tick sent with a delay of 5 s is received once the test has moved the clock 5 s,
-never after a real sleep. `Container` is one Lambda container (its own caches) running the pipeline
-production builds (deploy.pipeline with flush.Planner over batch.py's stages). `EventSource` does what
-Lambda's mapping does: receive a batch, invoke a container, delete what did not fail; an invocation that
-raises (a crash) leaves its messages to come back after the visibility timeout, as in Lambda.
+The clock is what the handler reads (`now`), what moto's SQS judges DelaySeconds and visibility
+timeouts by and what moto's S3 stamps LastModified with, so a tick sent with a delay of 5 s is received
+once the test has moved the clock 5 s, never after a real sleep. `Container` is one Lambda container
+(its own caches) running the pipeline production builds (deploy.pipeline with flush.Planner over
+batch.py's stages). `EventSource` does what Lambda's mapping does: receive a batch, invoke a container,
+delete what did not fail; an invocation that raises (a crash) leaves its messages to come back after the
+visibility timeout, as in Lambda.
 `Crash` arms one crash at one call of one client: before it is made, or after it returned.
 `make_world(cloudfront=...)` puts another CloudFront client (e.g. support.cloudfront_model's, which
 enforces the quotas) in place of moto's; observers (`Client.observers`) see every call and its answer,
@@ -148,10 +149,11 @@ class World:
         paths = [p for _, made, _ in self.invalidated_at for p in made]
         return {p for key in keys for p in required_paths(key) if not is_covered(p, paths)}
 
-    def covered_at(self, key: str) -> float | None:
-        """When the first invalidation covering every required path of `key` was made."""
+    def covered_at(self, key: str, since: float | None = None) -> float | None:
+        """When the first invalidation covering every required path of `key` was made (at or after
+        `since`, the key's write: one made before refreshes only the old object)."""
         for at, made, _ in self.invalidated_at:
-            if all(is_covered(p, made) for p in required_paths(key)):
+            if (since is None or at >= since) and all(is_covered(p, made) for p in required_paths(key)):
                 return at
         return None
 
@@ -220,16 +222,16 @@ class Container:
         return True
 
     def _receive(self, max_messages: int) -> list[dict[str, Any]]:
-        world, messages = self.world, []
+        world, messages = self.world, list[dict[str, Any]]()
         while len(messages) < max_messages:
             received = world.source.receive_message(
                 QueueUrl=world.queue_url,
                 MaxNumberOfMessages=min(10, max_messages - len(messages)),
                 AttributeNames=["All"],
             ).get("Messages", [])
-            world.event_source["ReceiveMessage"] += 1
-            if not received:
+            if not received:  # an empty poll: the pollers' standing cost, not the batch's
                 break
+            world.event_source["ReceiveMessage"] += 1
             messages += received
         return messages
 
@@ -253,11 +255,16 @@ def make_world(
     """The world inside an active mock_aws: bucket, distribution, queue and DLQ, table, virtual clock.
     `monkeypatch`: anything with pytest's `setattr(target, name, value)`; `cloudfront`: the CloudFront
     client the pipeline calls, made from the distribution's id and the clock (None: moto's)."""
+    import moto.s3.models  # noqa: PLC0415
     import moto.sqs.models  # noqa: PLC0415
 
     clock = Clock(datetime.now(UTC).timestamp())
     monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *_: clock() * 1000)
     monkeypatch.setattr(moto.sqs.models, "unix_time", lambda *_: clock())
+    # S3's LastModified on the same clock: change detection and the dedupe compare it with invalidations'
+    monkeypatch.setattr(
+        moto.s3.models, "utcnow", lambda: datetime.fromtimestamp(clock(), UTC).replace(tzinfo=None)
+    )
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     raw_sqs = boto3.client("sqs")
