@@ -100,10 +100,11 @@ class WorldClock(VirtualClock):
 
 @dataclass
 class Watched:
-    """The CloudFront model behind the world, and the most wildcards it had in progress at once."""
+    """The CloudFront model behind the world, and the most paths and wildcards it had in progress."""
 
     model: CloudFrontModel | None = None
     most_wildcards: int = 0
+    most_paths: int = 0
 
     def __call__(self, distribution_id: str, clock: Clock) -> Any:
         self.model = CloudFrontModel([distribution_id], WorldClock(clock), completion_seconds=COMPLETION_S)
@@ -112,8 +113,9 @@ class Watched:
     def watch(self, world: World) -> None:
         def after(operation: str, _: Mapping[str, Any], answer: Any) -> None:
             if operation == "create_invalidation" and self.model is not None:
-                wildcards = self.model.in_progress(world.distribution.id)[1]
+                paths, wildcards = self.model.in_progress(world.distribution.id)
                 self.most_wildcards = max(self.most_wildcards, wildcards)
+                self.most_paths = max(self.most_paths, paths + wildcards)
 
         world.cloudfront.observers.append(after)
 
@@ -331,6 +333,7 @@ def crash_calls_table(calls: Mapping[tuple[str, str], int], results: Sequence[Cr
 @dataclass(frozen=True)
 class Invocation:
     records: int
+    ticks: int  # of the records, the function's own flush ticks
     virtual_s: float  # on the virtual clock: CPU x cpu_factor + the calls' latency
     cpu_s: float  # the handler's CPU on this machine (moto's left out)
     peak_mb: float | None  # tracemalloc's peak during the invocation, when traced
@@ -350,16 +353,18 @@ class Instrumented:
         import tracemalloc  # noqa: PLC0415
 
         started = self.clock()
-        if self.trace:
-            tracemalloc.reset_peak()
-            base = tracemalloc.get_traced_memory()[0]
+        if self.trace:  # only during the invocation: what it allocates, at the tracer's cost
+            tracemalloc.start()
         self.stopwatch.begin()
         try:
             return self.pipeline.handle(event)  # type: ignore[no-any-return]
         finally:
             cpu = self.stopwatch.end()
-            peak = (tracemalloc.get_traced_memory()[1] - base) / 2**20 if self.trace else None
-            self.invocations.append(Invocation(len(event["Records"]), self.clock() - started, cpu, peak))
+            peak = tracemalloc.get_traced_memory()[1] / 2**20 if self.trace else None
+            tracemalloc.stop()
+            records = event["Records"]
+            ticks = sum(1 for r in records if '"cf_invalidator"' in r["body"])
+            self.invocations.append(Invocation(len(records), ticks, self.clock() - started, cpu, peak))
 
 
 def timed(world: World, memory_mb: int) -> Stopwatch:
