@@ -20,6 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cover_replay
+import deploy_regeneration
+import deploy_stress
 import handler_bench
 import parallel
 import storm
@@ -85,9 +87,11 @@ def main() -> None:
     print()
     with parallel.pool() as pool:  # every simulation submitted, the longest first; results in order
         replays = cover_replay.start(pool)  # the replay at several evictions_per_path, and the frontier
+        regeneration = deploy_regeneration.start(pool)  # the deploy pipeline's 200,000-object deploy
+        deploys = deploy_stress.start(pool)  # its writer that never stops, crashes, cost per deploy
         storms = storm.start(pool)
         urls = viewer_urls.start(pool)
-        for finish in (storms, replays, urls):
+        for finish in (storms, replays, urls, deploys, regeneration):
             sections |= finish()
             print()
     write_sections(sections)
