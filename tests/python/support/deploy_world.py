@@ -233,6 +233,8 @@ class Container:
                 break
             world.event_source["ReceiveMessage"] += 1
             messages += received
+            if len(received) < 10:  # moto hands over every visible message: none is left
+                break
         return messages
 
     def run(self, seconds: float, tick: float = 1.0) -> None:
