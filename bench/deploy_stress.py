@@ -323,7 +323,7 @@ def crash_calls_table(calls: Mapping[tuple[str, str], int], results: Sequence[Cr
                 f"{sum(r.dead_letters for r in mine)}",
             )
         )
-    columns = ("Call", "Calls (points: x2)", "Missed", "Most CreateInvalidation", "Dead letters")
+    columns = ("Call", "Calls (points: x2)", "Missed", "Most CreateInvalidation calls", "Dead letters")
     return markdown_table(columns, rows, "lrrrr")
 
 

@@ -33,6 +33,10 @@ EXPECTED_PAGES = {
     "handler": "cost.md",
     "viewer-urls": "viewer-urls.md",
     "freshness": "operating.md",
+    "deploy-cost": "deploy-flush.md",
+    "deploy-writer": "deploy-flush.md",
+    "deploy-crashes": "deploy-flush.md",
+    "deploy-regeneration": "deploy-flush.md",
 }
 EXPECTED_SECTIONS = set(EXPECTED_PAGES)
 PAGES = [README, *sorted(DOCS.glob("*.md"))]
