@@ -2,7 +2,7 @@
 
 The tree: `SECTIONS` x `TOPICS` directories of `PAGES` pages, written a day before the deploy; the
 deploy rewrites every object at `PER_SECOND` files a second (a fast sync tool), one distribution
-serving the bucket. The world is deploy_stress's (moto in-process, the CloudFront model, a virtual
+serving the bucket. The world is deploy_sim.py's (moto in-process, the CloudFront model, a virtual
 clock) with two shortcuts, because moto through boto3 would take an hour at this size:
 - the objects are written into moto's S3 backend directly, and the handler lists them through
   backend_s3.BackendS3 (the answers boto3 would get; tests/python/test_moto_listing.py checks them),
@@ -14,7 +14,7 @@ clock) with two shortcuts, because moto through boto3 would take an hour at this
 - the event source is played here: each second's S3 events are handed to the function as one batch
   (the module's 1 s window; batch_size caps it), without going through SQS. The function's own ticks
   go through moto's SQS as in production.
-Each invocation is timed on the virtual clock (deploy_stress.timed: the handler's CPU here times
+Each invocation is timed on the virtual clock (deploy_sim.timed: the handler's CPU here times
 deploy_meter.cpu_factor at the module's memory size, plus a latency per call), so the pipeline's
 `remaining_ms` sees that time against the module's lambda_timeout; its CPU here and tracemalloc's peak
 (the memory the handler allocates during the invocation, moto's answers included) are recorded.
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python"), str(ROOT / "bench")]
 
 from deploy_meter import cpu_factor  # noqa: E402
-from deploy_stress import (  # noqa: E402
+from deploy_sim import (  # noqa: E402
     MAX_WAIT_S,
     MEMORY_MB,
     Instrumented,

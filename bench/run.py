@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cover_replay
+import deploy_cost
 import deploy_regeneration
 import deploy_stress
 import handler_bench
@@ -88,10 +89,11 @@ def main() -> None:
     with parallel.pool() as pool:  # every simulation submitted, the longest first; results in order
         replays = cover_replay.start(pool)  # the replay at several evictions_per_path, and the frontier
         regeneration = deploy_regeneration.start(pool)  # the deploy pipeline's 200,000-object deploy
-        deploys = deploy_stress.start(pool)  # its writer that never stops, crashes, cost per deploy
+        deploys = deploy_stress.start(pool)  # its writer that never stops, and a crash at every call
+        costs = deploy_cost.start(pool)  # what a deploy costs in requests beside CloudFront
         storms = storm.start(pool)
         urls = viewer_urls.start(pool)
-        for finish in (storms, replays, urls, deploys, regeneration):
+        for finish in (storms, replays, urls, deploys, costs, regeneration):
             sections |= finish()
             print()
     write_sections(sections)
