@@ -21,6 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cover_replay
 import deploy_bench
+import deploy_cost
+import deploy_regeneration
+import deploy_stress
 import handler_bench
 import parallel
 import storm
@@ -86,10 +89,13 @@ def main() -> None:
     print()
     with parallel.pool() as pool:  # every simulation submitted, the longest first; results in order
         replays = cover_replay.start(pool)  # the replay at several evictions_per_path, and the frontier
+        regeneration = deploy_regeneration.start(pool)  # the deploy pipeline's 200,000-object deploy
+        stresses = deploy_stress.start(pool)  # its writer that never stops, and a crash at every call
+        costs = deploy_cost.start(pool)  # what a deploy costs in requests beside CloudFront
         storms = storm.start(pool)
         urls = viewer_urls.start(pool)
         deploys = deploy_bench.start(pool)  # the deploy pipeline (issue 20): real and synthetic deploys
-        for finish in (storms, replays, urls, deploys):
+        for finish in (storms, replays, urls, deploys, stresses, costs, regeneration):
             sections |= finish()
             print()
     write_sections(sections)

@@ -37,6 +37,10 @@ EXPECTED_PAGES = {
     "deploy-lone-edit": "deploy-flush.md",
     "deploy-synthetic": "deploy-flush.md",
     "deploy-summary": "README.md",
+    "deploy-requests": "deploy-flush.md",
+    "deploy-writer": "deploy-flush.md",
+    "deploy-crashes": "deploy-flush.md",
+    "deploy-regeneration": "deploy-flush.md",
 }
 EXPECTED_SECTIONS = set(EXPECTED_PAGES)
 PAGES = [README, *sorted(DOCS.glob("*.md"))]

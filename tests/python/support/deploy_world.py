@@ -1,18 +1,23 @@
 """An in-process world for the deploy pipeline: moto's S3, SQS, DynamoDB and CloudFront on a virtual clock.
 
-The clock is what the handler reads (`now`) and what moto's SQS judges DelaySeconds and visibility
-timeouts by, so a tick sent with a delay of 5 s is received once the test has moved the clock 5 s,
-never after a real sleep. `Container` is one Lambda container (its own caches) running the pipeline
-production builds (deploy.pipeline with flush.Planner over batch.py's stages). `EventSource` does what
-Lambda's mapping does: receive a batch, invoke a container, delete what did not fail; an invocation that
-raises (a crash) leaves its messages to come back after the visibility timeout, as in Lambda.
+The clock is what the handler reads (`now`), what moto's SQS judges DelaySeconds and visibility
+timeouts by and what moto's S3 stamps LastModified with, so a tick sent with a delay of 5 s is received
+once the test has moved the clock 5 s, never after a real sleep. `Container` is one Lambda container
+(its own caches) running the pipeline production builds (deploy.pipeline with flush.Planner over
+batch.py's stages). `EventSource` does what Lambda's mapping does: receive a batch, invoke a container,
+delete what did not fail; an invocation that raises (a crash) leaves its messages to come back after the
+visibility timeout, as in Lambda.
 `Crash` arms one crash at one call of one client: before it is made, or after it returned.
+`make_world(cloudfront=...)` puts another CloudFront client (e.g. support.cloudfront_model's, which
+enforces the quotas) in place of moto's; observers (`Client.observers`) see every call and its answer,
+for the bench's request counts.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,13 +67,18 @@ class Crash:
     fired: bool = False
 
 
+Observer = Callable[[str, Mapping[str, Any], Any], None]  # operation, its arguments, its answer or error
+
+
 class Client:
-    """A boto3 client that counts its calls, may crash at one, and can be watched (`on`)."""
+    """A boto3 client that counts its calls, may crash at one, and can be watched (`on` before a call,
+    `observers` after it, with its answer or the ClientError it raised)."""
 
     def __init__(self, client: Any, crash: Crash | None = None) -> None:
         self._client, self.crash = client, crash
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.on: dict[str, Callable[[], None]] = {}
+        self.observers: list[Observer] = []
 
     @property
     def meta(self) -> Any:
@@ -87,7 +97,7 @@ class Client:
                 raise CrashError(f"before {name}")
             if name in self.on:
                 self.on[name]()
-            result = method(**kwargs)
+            result = self._observed(name, method, kwargs)
             self.calls.append((name, kwargs))
             if armed and crash is not None:
                 crash.fired = True
@@ -95,6 +105,17 @@ class Client:
             return result
 
         return call
+
+    def _observed(self, name: str, method: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        try:
+            result = method(**kwargs)
+        except Exception as error:
+            for observer in self.observers:
+                observer(name, kwargs, error)
+            raise
+        for observer in self.observers:
+            observer(name, kwargs, result)
+        return result
 
 
 @dataclass
@@ -112,6 +133,7 @@ class World:
     source: Any  # SQS as the test and the event source use it (no crash, not counted)
     table: Any  # DynamoDB as the test reads it
     invalidated_at: list[tuple[float, tuple[str, ...], str]] = field(default_factory=list)
+    event_source: Counter[str] = field(default_factory=Counter)  # its SQS requests (ReceiveMessage...)
 
     def container(self, **options: Any) -> Container:
         return Container(self, **options)
@@ -128,11 +150,11 @@ class World:
         paths = [p for _, made, _ in self.invalidated_at for p in made]
         return {p for key in keys for p in required_paths(key) if not is_covered(p, paths)}
 
-    def covered_at(self, key: str, since: float = float("-inf")) -> float | None:
-        """When the first invalidation made at or after `since` covering every required path of `key`
-        was made."""
+    def covered_at(self, key: str, since: float | None = None) -> float | None:
+        """When the first invalidation covering every required path of `key` was made (at or after
+        `since`, the key's write: one made before refreshes only the old object)."""
         for at, made, _ in self.invalidated_at:
-            if at >= since and all(is_covered(p, made) for p in required_paths(key)):
+            if (since is None or at >= since) and all(is_covered(p, made) for p in required_paths(key)):
                 return at
         return None
 
@@ -180,11 +202,11 @@ class Container:
         return int((self.deadline - self.world.clock()) * 1000)
 
     def step(self, max_messages: int = 10) -> bool:
-        """Receive one batch and invoke this container with it; False when nothing was visible."""
+        """Receive one batch (ReceiveMessage, 10 at most a call, until `max_messages` or none is
+        visible), invoke this container with it, delete what did not fail (DeleteMessageBatch, 10 a
+        call); False when nothing was visible."""
         world = self.world
-        messages = world.source.receive_message(
-            QueueUrl=world.queue_url, MaxNumberOfMessages=max_messages, AttributeNames=["All"]
-        ).get("Messages", [])
+        messages = self._receive(max_messages)
         if not messages:
             return False
         self.deadline = world.clock() + INVOCATION_S
@@ -194,10 +216,27 @@ class Container:
         except CrashError:
             return True  # the messages come back after the visibility timeout
         failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-        for message in messages:
-            if message["MessageId"] not in failed:
-                world.source.delete_message(QueueUrl=world.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for message in done:
+            world.source.delete_message(QueueUrl=world.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        world.event_source["DeleteMessageBatch"] += -(-len(done) // 10)
         return True
+
+    def _receive(self, max_messages: int) -> list[dict[str, Any]]:
+        world, messages = self.world, list[dict[str, Any]]()
+        while len(messages) < max_messages:
+            received = world.source.receive_message(
+                QueueUrl=world.queue_url,
+                MaxNumberOfMessages=min(10, max_messages - len(messages)),
+                AttributeNames=["All"],
+            ).get("Messages", [])
+            if not received:  # an empty poll: the pollers' standing cost, not the batch's
+                break
+            world.event_source["ReceiveMessage"] += 1
+            messages += received
+            if len(received) < 10:  # moto hands over every visible message: none is left
+                break
+        return messages
 
     def run(self, seconds: float, tick: float = 1.0) -> None:
         """Handle what is visible, then move the clock, for `seconds` of virtual time."""
@@ -209,14 +248,26 @@ class Container:
 
 
 def make_world(
-    monkeypatch: Any, *, crash: tuple[str, Crash] | None = None, quiet: int = 5, max_wait: int = 120
+    monkeypatch: Any,
+    *,
+    crash: tuple[str, Crash] | None = None,
+    quiet: int = 5,
+    max_wait: int = 120,
+    cloudfront: Callable[[str, Clock], Any] | None = None,
 ) -> World:
-    """The world inside an active mock_aws: bucket, distribution, queue and DLQ, table, virtual clock."""
+    """The world inside an active mock_aws: bucket, distribution, queue and DLQ, table, virtual clock.
+    `monkeypatch`: anything with pytest's `setattr(target, name, value)`; `cloudfront`: the CloudFront
+    client the pipeline calls, made from the distribution's id and the clock (None: moto's)."""
+    import moto.s3.models  # noqa: PLC0415
     import moto.sqs.models  # noqa: PLC0415
 
     clock = Clock(datetime.now(UTC).timestamp())
     monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *_: clock() * 1000)
     monkeypatch.setattr(moto.sqs.models, "unix_time", lambda *_: clock())
+    # S3's LastModified on the same clock: change detection and the dedupe compare it with invalidations'
+    monkeypatch.setattr(
+        moto.s3.models, "utcnow", lambda: datetime.fromtimestamp(clock(), UTC).replace(tzinfo=None)
+    )
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     raw_sqs = boto3.client("sqs")
@@ -245,7 +296,10 @@ def make_world(
         s3=s3,
         sqs=Client(raw_sqs, crashes.get("sqs")),
         dynamodb=Client(raw_dynamodb, crashes.get("dynamodb")),
-        cloudfront=Client(raw_cloudfront, crashes.get("cloudfront")),
+        cloudfront=Client(
+            raw_cloudfront if cloudfront is None else cloudfront(distribution.id, clock),
+            crashes.get("cloudfront"),
+        ),
         queue_url=queue_url,
         queue_arn=queue_arn,
         dead_letter_url=dead_letter_url,
