@@ -167,8 +167,8 @@ variable "kms_key_arn" {
 
 variable "lambda_memory_size" {
   type        = number
-  description = "Memory of the Lambda function in MB."
-  default     = 128
+  description = "Memory of the Lambda function in MB (and its share of a vCPU: memory / 1,769). 512 holds the flush of a 200,000-object regeneration with room to spare; see docs/deploy-flush.md."
+  default     = 512
   nullable    = false
 
   validation {

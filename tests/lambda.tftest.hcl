@@ -27,8 +27,8 @@ run "function_runs_the_committed_package_on_python_3_13_with_defaults" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.memory_size == 128 && aws_lambda_function.this.timeout == 60
-    error_message = "The defaults must be 128 MB and 60 s."
+    condition     = aws_lambda_function.this.memory_size == 512 && aws_lambda_function.this.timeout == 60
+    error_message = "The defaults must be 512 MB and 60 s."
   }
 
   assert {

@@ -105,7 +105,7 @@ def test_function_runs_the_committed_zip_on_python_3_13_with_its_settings(
         "python3.13",
         "cf_invalidator.handler.lambda_handler",
     )
-    assert (function["memory_size"], function["timeout"]) == (128, 60)
+    assert (function["memory_size"], function["timeout"]) == (512, 60)
     assert function["source_code_hash"] == base64_sha256(COMMITTED_ZIP)
     assert function["filename"].endswith("dist/cf_invalidator.zip")
     assert function["logging_config"] == [
