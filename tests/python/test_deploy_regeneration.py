@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from deploy_regeneration import plain_dynamodb_answers
 
+from support.deploy_world import create_inbox_table
+
 TABLE = "deploys"
 
 
@@ -73,26 +75,14 @@ def _answer(call: Callable[[], Any]) -> Any:
     return answer
 
 
-def create_table(dynamodb: Any, name: str) -> None:
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
-
-
 def test_inbox_calls_get_the_same_answers_with_the_plain_rendering(
     mocked_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import boto3  # noqa: PLC0415
 
     rendered_by_moto, rendered_plain = boto3.client("dynamodb"), boto3.client("dynamodb", "eu-west-1")
-    create_table(rendered_by_moto, TABLE)
-    create_table(rendered_plain, TABLE)  # the same table, in another region: the same answers
+    create_inbox_table(rendered_by_moto, TABLE)
+    create_inbox_table(rendered_plain, TABLE)  # the same table, in another region: the same answers
     expected = inbox_calls(rendered_by_moto, TABLE)
     with plain_dynamodb_answers():
         answers = inbox_calls(rendered_plain, TABLE)
