@@ -1,4 +1,4 @@
-"""Deploy storms: one invalidation per S3 event against this module's batching, on the same events.
+"""Deploy storms: one invalidation per S3 event against this module's deploy pipeline, on the same events.
 
 A deploy uploads N changed objects of a site tree (about 13,000 objects) in key order, as `aws s3 sync`
 does, at UPLOAD_RATE objects a second. Both strategies face the same CloudFront model
@@ -15,52 +15,74 @@ with invalidations completing in 25 s to 10 minutes.
   and 5xx, not TooManyInvalidationsInProgress; an error fails the invocation, which Lambda's
   asynchronous invocation runs twice more, about 1 and 2 minutes later (the first distributions are
   then invalidated, and billed, again).
-- module: the handler (process_batch) with the module's defaults from variables.tf and main.tf,
-  behind the queue and Lambda's event source mapping as AWS documents them (event_source_model.py):
-  up to maximum_concurrency pollers, each handing a batch over when it holds batch_size messages, when
-  the batching window has passed since it started, or when the next message would take the payload
-  past 6 MB (about 4,000 S3 notification records), so a large deploy arrives as many batches; each
-  invocation has the Lambda timeout as its deadline; failed messages come back after the queue's
-  visibility timeout, or later when the handler postponed them (retryable failures: 1, 4, 16, 64
-  minutes by receive count), and rest in the dead-letter queue after maxReceiveCount receives. The
-  handler plans with what is in progress on the distribution (ListInvalidations/GetInvalidation on the
-  model, cached a few seconds), one view per poller as each Lambda container keeps its own, and fits
-  each request into what remains of the 15 wildcards.
+- module: the module's function at its defaults from variables.tf and main.tf, run as deploy_replay.py
+  runs it: the deploy pipeline itself (deploy.pipeline over flush.Planner, built per invocation as
+  handler.py builds it), behind the queue and Lambda's event source mapping as AWS documents them
+  (event_source_model.py: up to maximum_concurrency pollers, each handing a batch over at batch_size
+  messages, at the end of the batching window or at 6 MB of payload; the Lambda timeout as each
+  invocation's deadline; a failed message back after the visibility timeout, in the dead-letter queue
+  after maxReceiveCount receives). Each batch of S3 events is accepted into the deploy inbox (moto's
+  in-process DynamoDB, a fresh table per deploy) and the function sends itself a flush tick, a delayed
+  message on the same modelled queue. Once the bucket has been quiet for quiet_seconds (or the oldest
+  change has waited max_wait_seconds) a tick flushes: all of a distribution's waiting changes go to the
+  planning stages (process_batch) as one batch, once per deploy. The planning reads what is in progress
+  on the distribution (ListInvalidations/GetInvalidation on the model, cached a few seconds; one view
+  per poller, as each Lambda container keeps its own) and fits the request into what remains of the 15
+  wildcards; a retryable failure (throttling, a 5xx, the quota in progress full) keeps its changes in
+  the inbox for the next flush, 1, 4, 16 then 64 minutes later, and after 5 such flushes in a row sends
+  them to the dead-letter queue. Every event is a real change: change detection, which needs the bucket's
+  versions, is not modelled (deploy_replay.py has it), nor S3's delay in delivering a notification.
+  The sensitivity table's last column sets max_wait_seconds to 30 s, which cuts the 10,000-change
+  upload (100 s) into several flushes, the later ones meeting the earlier ones' wildcards in progress.
 
 Reported per deploy: CreateInvalidation calls (every attempt), paths billed, the monthly bill of a site
 deployed daily for 30 days ($0.005 a path past the free 1,000 a month), changes lost (on some
 distribution no invalidation covers any of the object's viewer paths) or stale (some of its viewer
 paths, e.g. `/docs/` for `docs/index.html`, are never invalidated), and wildcard collateral (unchanged
 objects of the tree whose paths were invalidated), the most wildcard paths in progress at once on one
-distribution (CloudFront's quota: 15) and the calls CloudFront refused for its quotas in progress.
+distribution (CloudFront's quota: 15) and the calls CloudFront refused for its quotas in progress; for the
+module, the dead letters too: messages the queue redrove and inbox chunks the flush sent there.
 Which viewer paths a change needs is decided in one place, grading.required_paths. Figures are printed,
 never asserted.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
+import json
 import logging
+import os
 import random
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
+from unittest import mock
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT / "tests" / "python"), str(ROOT / "bench")]
 
 from botocore.exceptions import ClientError  # noqa: E402
+from deploy_replay import (  # noqa: E402
+    DEAD_LETTER_QUEUE,
+    QUEUE,
+    TABLE,
+    Waits,
+    deploy_handler,
+    module_waits,
+)
 from event_source_model import (  # noqa: E402
     COMPLETION_SECONDS,
     UPLOAD_RATE,
     Delivery,
-    batch_handler,
+    OwnQueue,
     deliver,
     notification_body,
     peak_wildcards_in_progress,
@@ -70,22 +92,24 @@ from parallel import Finish, Sections, run_alone  # noqa: E402
 from sections import markdown_table  # noqa: E402
 from storm_chart import write_chart  # noqa: E402
 
-from cf_invalidator.config import Config, Distribution  # noqa: E402
+from cf_invalidator.config import Config, Deploys, Distribution  # noqa: E402
 from support.cloudfront_model import (  # noqa: E402
     FREE_PATHS_PER_MONTH,
     PRICE_PER_PATH,
     CloudFrontModel,
     VirtualClock,
 )
+from support.deploy_world import create_inbox_table  # noqa: E402
 from support.module_defaults import ModuleDefaults, module_defaults  # noqa: E402
+from support.moto_server import ACCOUNT_ID, FAKE_AWS_ENVIRONMENT, REGION  # noqa: E402
 
 DEPLOY_SIZES = (1, 10, 100, 1_000, 10_000)
 DISTRIBUTION_COUNTS = (1, 3)
 SENSITIVITY_COMPLETION = (25.0, 60.0, 120.0, 300.0, 600.0)  # seconds, for the 10,000-change deploy
-SENSITIVITY_VARIANTS = (  # (strategy, column, batch_size: None for the default) of the sensitivity table
+SENSITIVITY_VARIANTS = (  # (strategy, column, max_wait_seconds: None for the default) of that table
     ("per object", "Per object: lost", None),
-    ("module", "Module, defaults: lost (messages in the DLQ)", None),
-    ("module", "Module, `batch_size = 10000`: lost (DLQ)", 10_000),
+    ("module", "Module, defaults: lost (dead letters)", None),
+    ("module", "Module, `max_wait_seconds = 30`: lost (DLQ)", 30),
 )
 Variant = tuple[float, str]  # (completion seconds, sensitivity column)
 RATE_LIMIT = (2.0, 10)  # assumed CreateInvalidation calls a second and burst, per account
@@ -205,15 +229,70 @@ def run_per_object(events: Sequence[tuple[float, str]], config: Config, model: C
             heapq.heappush(due, (model.clock.now() + pause, next(order), function))
 
 
-# --- this module: the queue and the event source mapping (event_source_model.py), the handler ---------
+# --- this module: the queue, the event source mapping (event_source_model.py), the deploy pipeline ------
+
+
+def deploys_config(count: int, defaults: ModuleDefaults, waits: Waits) -> Config:
+    """The function's settings: the module's defaults, the deploy inbox on the modelled queues and table
+    (no change detection: every event of a storm is a real change)."""
+    dead_letter_queue = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{DEAD_LETTER_QUEUE}"
+    deploys = Deploys(TABLE, dead_letter_queue, waits.quiet_seconds, waits.max_wait_seconds)
+    return Config(distributions(count), defaults.max_paths_per_invalidation, INDEX_DOCUMENT, deploys=deploys)
+
+
+# The inbox's item operations, whose answers moto renders as plain JSON (see plain_item_answers)
+ITEM_OPERATIONS = frozenset({"GetItem", "UpdateItem", "Query", "BatchWriteItem"})
+
+
+@contextmanager
+def storm_inbox() -> Iterator[Any]:
+    """The deploy inbox in moto's in-process DynamoDB, empty, for one deploy."""
+    from moto import mock_aws  # noqa: PLC0415 (moto loads slowly)
+
+    with mock.patch.dict(os.environ, FAKE_AWS_ENVIRONMENT), mock_aws(), plain_item_answers():
+        dynamodb = dynamodb_client()
+        create_inbox_table(dynamodb, TABLE)
+        yield dynamodb
+
+
+@functools.cache
+def dynamodb_client() -> Any:
+    """One boto3 client a process, reused by every deploy's mock_aws (a client costs more CPU to build
+    than a small deploy's whole pipeline)."""
+    import boto3  # noqa: PLC0415
+
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+@contextmanager
+def plain_item_answers() -> Iterator[None]:
+    """moto's answers to the item operations dumped as JSON, the body DynamoDB's JSON protocol sends,
+    instead of through moto's generic, shape-driven serializer: boto3 parses the same answers from them,
+    for a third less CPU in a storm (each inbox chunk lists its message ids, an attribute value each,
+    which that serializer walks one by one). Other operations are left as moto answers them."""
+    from moto.dynamodb.responses import DynamoResult  # noqa: PLC0415
+
+    generic = DynamoResult.execute_result
+
+    def answer(self: DynamoResult, context: Any) -> Any:
+        if context.operation_model.name not in ITEM_OPERATIONS:
+            return generic(self, context)
+        return 200, {}, json.dumps(self.result)
+
+    with mock.patch.object(DynamoResult, "execute_result", answer):
+        yield
 
 
 def run_module(
     events: Sequence[tuple[float, str]], config: Config, model: CloudFrontModel, defaults: ModuleDefaults
 ) -> Delivery:
-    """The deploy through the queue and the real handler, as Lambda's event source mapping batches it."""
+    """The deploy through the queue and the module's deploy pipeline as deploy_replay.py runs it, until no
+    message (S3 event or flush tick) is left."""
     bodies = [(at, notification_body(key, BUCKET, written_at=at)) for at, key in events]
-    return deliver(bodies, batch_handler(config, model, quota_clock=model.clock.now), defaults, model.clock)
+    own = OwnQueue(QUEUE, DEAD_LETTER_QUEUE)
+    with storm_inbox() as dynamodb:
+        handler = deploy_handler(config, model, None, own, dynamodb)
+        return deliver(bodies, handler, defaults, model.clock, own)
 
 
 # --- measuring ------------------------------------------------------------------------------------------
@@ -237,6 +316,7 @@ class Result:
     peak_wildcards: int  # the most wildcard paths in progress at once on one distribution
     refusals: int  # calls CloudFront refused with TooManyInvalidationsInProgress
     batches: int  # invocations of the module's function (0 for per object)
+    ticks: int  # flush ticks the module's function sent itself (0 for per object)
 
     @property
     def monthly_dollars(self) -> float:
@@ -281,13 +361,14 @@ def measure(
         peak_wildcards=max(peak_wildcards_in_progress(model.invalidations(d.id)) for d in dists),
         refusals=model.outcomes()[QUOTA_REFUSAL],
         batches=len(delivery.batches),
+        ticks=delivery.sent,
     )
 
 
 def print_table(results: Sequence[Result]) -> None:
     header = (
-        f"{'changes':>7} {'dists':>5} {'strategy':<10} {'calls':>6} {'batches':>7} {'invals':>6} "
-        f"{'max/call':>8} {'billed':>6} {'$/month':>8} {'lost':>5} {'stale':>5} {'DLQ':>4} "
+        f"{'changes':>7} {'dists':>5} {'strategy':<10} {'calls':>6} {'batches':>7} {'ticks':>5} "
+        f"{'invals':>6} {'max/call':>8} {'billed':>6} {'$/month':>8} {'lost':>5} {'stale':>5} {'DLQ':>4} "
         f"{'collateral':>10} {'wildcards':>9} {'refused':>7} {'last at':>8}"
     )
     for scenario in SCENARIOS:
@@ -296,7 +377,7 @@ def print_table(results: Sequence[Result]) -> None:
         for r in (r for r in results if r.scenario == scenario):
             print(
                 f"{r.changes:>7,} {r.distributions:>5} {r.strategy:<10} {r.calls:>6,} {r.batches:>7} "
-                f"{r.invalidations:>6,} {r.max_paths_per_call:>8} {r.paths_billed:>6,} "
+                f"{r.ticks:>5} {r.invalidations:>6,} {r.max_paths_per_call:>8} {r.paths_billed:>6,} "
                 f"{r.monthly_dollars:>8,.2f} {r.lost:>5,} {r.stale:>5,} {r.dead_letters:>4} "
                 f"{r.collateral:>10,} {r.peak_wildcards:>9} {r.refusals:>7,} {r.last_invalidation_s:>7.0f}s"
             )
@@ -310,13 +391,11 @@ def print_targets(results: Sequence[Result], budget: int) -> None:
     def pick(strategy: str, changes: int) -> list[Result]:
         return [r for r in results if r.strategy == strategy and r.changes == changes]
 
-    one_window = all(
+    one_flush = all(
         r.invalidations == r.distributions and r.calls == r.distributions and r.max_paths_per_call <= budget
         for r in pick("module", 1_000)
     )
-    print(
-        f"\ntarget: 1,000 changes in one window -> 1 call per distribution, <= {budget} paths: {one_window}"
-    )
+    print(f"\ntarget: 1,000 changes in one flush -> 1 call per distribution, <= {budget} paths: {one_flush}")
     module_lost = sum(r.lost for r in pick("module", 10_000))
     naive_lost = [r.lost for r in pick("per object", 10_000)]
     print(f"target: 10,000 changes -> module loses 0: {module_lost == 0} ({module_lost}); ", end="")
@@ -374,17 +453,18 @@ def sensitivity_section(results: Mapping[Variant, Result]) -> str:
     return markdown_table(columns, rows, "rrrr")
 
 
-def print_header(tree: Sequence[str], defaults: ModuleDefaults) -> None:
+def print_header(tree: Sequence[str], defaults: ModuleDefaults, waits: Waits) -> None:
     print(f"== Deploy storms: per-object vs module (site tree of {len(tree):,} objects) ==")
     print(
-        f"module defaults: batch_size {defaults.batch_size}, window {defaults.batching_window_seconds} s, "
-        f"budget {defaults.max_paths_per_invalidation} paths, concurrency {defaults.maximum_concurrency}, "
+        f"module defaults: quiet {waits.quiet_seconds} s, max wait {waits.max_wait_seconds} s, "
+        f"budget {defaults.max_paths_per_invalidation} paths, batch_size {defaults.batch_size}, "
+        f"window {defaults.batching_window_seconds} s, concurrency {defaults.maximum_concurrency}, "
         f"timeout {defaults.lambda_timeout} s, maxReceiveCount {defaults.max_receive_count}"
     )
 
 
-def with_batch_size(defaults: ModuleDefaults, batch_size: int | None) -> ModuleDefaults:
-    return defaults if batch_size is None else replace(defaults, batch_size=batch_size)
+def with_max_wait(waits: Waits, max_wait_seconds: int | None) -> Waits:
+    return waits if max_wait_seconds is None else replace(waits, max_wait_seconds=max_wait_seconds)
 
 
 class Case(NamedTuple):
@@ -396,6 +476,7 @@ class Case(NamedTuple):
     distributions: int
     completion: float
     settings: ModuleDefaults
+    waits: Waits
 
 
 class Runs:
@@ -410,13 +491,10 @@ class Runs:
     def submit(self, case: Case) -> Future[Result]:
         if case not in self.futures:
             events = deploy(self.tree, case.changes)
-            settings = case.settings
-            config = Config(
-                distributions(case.distributions), settings.max_paths_per_invalidation, INDEX_DOCUMENT
-            )
+            config = deploys_config(case.distributions, case.settings, case.waits)
             self.futures[case] = self.pool.submit(
                 measure, case.scenario, case.strategy, events, config, self.tree, completion=case.completion,
-                defaults=settings,
+                defaults=case.settings,
             )  # fmt: skip
         return self.futures[case]
 
@@ -424,26 +502,26 @@ class Runs:
 def start(pool: Executor) -> Finish:
     """Submit the storms; `finish` prints them, writes the chart and returns the docs' sections they
     produce (name -> markdown)."""
-    defaults = module_defaults()
+    defaults, waits = module_defaults(), module_waits()
     tree = site_tree()
     started = time.perf_counter()
     runs = Runs(pool, tree)
     table = [
-        runs.submit(Case(scenario, strategy, size, count, COMPLETION_SECONDS, defaults))
+        runs.submit(Case(scenario, strategy, size, count, COMPLETION_SECONDS, defaults, waits))
         for scenario, size, count in itertools.product(SCENARIOS, DEPLOY_SIZES, DISTRIBUTION_COUNTS)
         for strategy in ("per object", "module")
     ]
     documented = next(iter(SCENARIOS))
     slower = {
         (completion, label): runs.submit(
-            Case(documented, strategy, 10_000, 1, completion, with_batch_size(defaults, batch_size))
+            Case(documented, strategy, 10_000, 1, completion, defaults, with_max_wait(waits, max_wait))
         )
         for completion in SENSITIVITY_COMPLETION
-        for strategy, label, batch_size in SENSITIVITY_VARIANTS
+        for strategy, label, max_wait in SENSITIVITY_VARIANTS
     }
 
     def finish() -> Sections:
-        print_header(tree, defaults)
+        print_header(tree, defaults, waits)
         results = [future.result() for future in table]
         print_table(results)
         print_targets(results, defaults.max_paths_per_invalidation)
