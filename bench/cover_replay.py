@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -167,7 +166,4 @@ def main(sites: Sequence[str] = SITES) -> Sections:
 
 
 if __name__ == "__main__":
-    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log, as run.py silences it
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
     main()

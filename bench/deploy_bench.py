@@ -11,7 +11,6 @@ asserted.
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -87,7 +86,4 @@ def main() -> Sections:
 
 
 if __name__ == "__main__":
-    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log, as run.py silences it
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
     write_sections(main())

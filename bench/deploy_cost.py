@@ -9,7 +9,6 @@ docs/deploy-flush.md states. Figures are printed and written with the target bes
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -126,9 +125,6 @@ def start(pool: Executor) -> Finish:
 
 
 def main() -> Sections:
-    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
     return run_alone(start)
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import logging
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future
@@ -293,9 +292,6 @@ def start(pool: Executor) -> Finish:
 
 
 def main() -> Sections:
-    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
     return run_alone(start)
 
 

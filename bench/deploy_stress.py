@@ -12,7 +12,6 @@ Figures are printed and written into the docs' sections with their targets, neve
 
 from __future__ import annotations
 
-import logging
 import statistics
 import sys
 from collections import Counter
@@ -242,9 +241,6 @@ def start(pool: Executor) -> Finish:
 
 
 def main() -> Sections:
-    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
     return run_alone(start)
 
 

@@ -9,6 +9,7 @@ what, or when. Nothing measured in CPU or wall time runs in the pool (handler_be
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +29,16 @@ def pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers())
 
 
+def silence_handler_log() -> None:
+    """The handler's decision log (one line per call) says nothing a bench reports: drop it."""
+    quiet = logging.getLogger("cf_invalidator")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+
+
 def run_alone(start: Callable[[ProcessPoolExecutor], Finish]) -> Sections:
-    """A bench's start and finish on a pool of its own (the bench run by itself)."""
+    """A bench's start and finish on a pool of its own (the bench run by itself), the handler's log
+    silenced."""
+    silence_handler_log()
     with pool() as executor:
         return start(executor)()

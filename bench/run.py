@@ -11,7 +11,6 @@ holds them, and keeps a copy in bench/results/<name>.md.
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from collections.abc import Mapping
@@ -80,9 +79,7 @@ def handler_section(results: Mapping[str, float]) -> str:
 
 
 def main() -> None:
-    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
+    parallel.silence_handler_log()
     started = time.perf_counter()
     handler = handler_bench.main()  # alone, before the pool starts: its CPU figures share no core
     sections = {"handler": handler_section(handler)}

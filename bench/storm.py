@@ -52,7 +52,6 @@ import functools
 import heapq
 import itertools
 import json
-import logging
 import os
 import random
 import sys
@@ -538,9 +537,6 @@ def start(pool: Executor) -> Finish:
 
 def main() -> Sections:
     """Run the storms; return the docs' sections they produce (name -> markdown)."""
-    quiet = logging.getLogger("cf_invalidator")  # the handler's decision log: one line per call
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
     return run_alone(start)
 
 
