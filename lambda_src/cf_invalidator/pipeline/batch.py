@@ -88,7 +88,7 @@ def process_batch(
     delays: dict[str, int] = {}  # message id -> seconds it waits for the spend guard's next `/*`
     sender = Sender(answered, remaining_ms, hooks, collaborators.sleep, collaborators.jitter)
     retry_later = _send(requests, hooks, sender, failed, delays) | waiting
-    _log_unserved(keys_by_message, kept.served)
+    log_unserved([key for keys in keys_by_message.values() for key in keys if not kept.served.served(key)])
     _postpone(collaborators.postpone, records, delays, retry_later)
     collaborators.metrics.emit()
     return {
@@ -200,9 +200,8 @@ def read_messages(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[
     return changes_by_message, failed
 
 
-def _log_unserved(keys_by_message: Mapping[str, Sequence[str]], served: BatchPaths) -> None:
+def log_unserved(unserved: Sequence[str]) -> None:
     """Keys outside every distribution's origin path are served by none: say so, once per batch."""
-    unserved = [key for keys in keys_by_message.values() for key in keys if not served.served(key)]
     if unserved:
         logger.info(
             "keys_unserved",

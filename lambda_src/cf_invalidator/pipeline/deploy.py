@@ -28,7 +28,7 @@ from ..config import Config, Deploys, Distribution
 from ..core.accept import accepted
 from ..core.events import Change
 from ..core.redelivery import queue_url
-from .batch import read_messages
+from .batch import log_unserved, read_messages
 from .flush import Flusher, PlansChunks
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Accepter:
     def accept(self, changes_by_message: Mapping[str, Sequence[Change]]) -> None:
         now = self.clock()
         batch = accepted(changes_by_message, self.distributions, now)
-        _log_unserved(batch.unserved)
+        log_unserved(batch.unserved)
         for distribution_id, chunks in batch.chunks.items():
             self.inbox.write(distribution_id, chunks)
             state = self.inbox.accepted(
@@ -119,15 +119,6 @@ def pipeline(
     by_id = {d.id: d for d in config.distributions}
     flusher = Flusher(inbox, timer, dead_letters, plan, settings, by_id, clock, lease_s)
     return Pipeline(accepter, flusher)
-
-
-def _log_unserved(keys: Sequence[str]) -> None:
-    """Keys outside every distribution's origin path are served by none: say so, once per batch."""
-    if keys:
-        logger.info(
-            "keys_unserved",
-            extra={"decision": "keys_unserved", "key_count": len(keys), "example_key": keys[0]},
-        )
 
 
 def _log_failed(decision: str, error: Exception, messages: int, distribution_id: str | None = None) -> None:
