@@ -1,18 +1,19 @@
-"""One SQS batch -> invalidations -> the Lambda response listing the messages to retry.
+"""The planning stages: a batch of changes -> invalidations -> the batch's messages that failed.
 
-A message is reported as failed (so SQS redelivers it, and after maxReceiveCount moves it to the
-dead-letter queue) when its body cannot be understood, or when any distribution serving one of its keys
-could not be invalidated (when CloudFront rejects a request as invalid, only the messages of the paths it
-rejects: isolate.py). The messages that failed for a retryable reason are handed to `postpone` before
-the reply (in a flush, flush.Planned: their chunks stay in the inbox and the next tick backs off). With
-an S3 client and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced
-are left out before planning (detect.py); a message left with no key is done. With an S3 client, the
-tree below each distribution's changed paths is listed (tree.py) so that the request is the cheapest
-cover of them (cover.py) instead of a blind coalescing. With `in_progress` (see in_progress.py), read
-again for each batch, each request is fitted into what remains of CloudFront's
-quotas, and fitted again when CloudFront says they are full. A request the spend guard holds back (its
-distribution is past max_paths_per_day and had its `/*` of the interval: spend_guard.py) fails its
-messages, postponed until that interval ends.
+In production the batch is one flush (flush.Planner): a distribution's inbox chunks, each read as an
+SQS message whose id is the chunk's sort key. A message fails when its body cannot be understood, or
+when a distribution serving one of its keys could not be invalidated (when CloudFront rejects a request
+as invalid, only the messages of the paths it rejects: isolate.py). The failed messages are told to
+`postpone` before the reply: with no delay when they failed for a retryable reason (the flush keeps
+their chunks and backs off), with the seconds to wait when the spend guard holds their request back
+(its distribution is past max_paths_per_day and had its `/*` of the interval: spend_guard.py); any
+other failure is a refusal (the flush sends those chunks to the dead-letter queue). With an S3 client
+and skip_unchanged_objects, keys whose new version a viewer cannot tell from the one it replaced are
+left out before planning (detect.py); a message left with no key is done. With an S3 client, the tree
+below each distribution's changed paths is listed (tree.py) so that the request is the cheapest cover
+of them (cover.py) instead of a blind coalescing. What is in progress (in_progress.py), read again for
+each batch, fits each request into what remains of CloudFront's quotas, and again when CloudFront says
+they are full.
 
 The order: `resolve` (an "auto" distribution's tree is listed with its routing); the viewer paths of
 every key of the batch on each resolved distribution, worked out once (paths.BatchPaths) and read by
