@@ -68,7 +68,7 @@ from cf_invalidator.pipeline.deploy import Clients, pipeline  # noqa: E402
 from cf_invalidator.pipeline.flush import Planner  # noqa: E402
 from support.cloudfront_model import CloudFrontModel, VirtualClock  # noqa: E402
 from support.deploy_world import create_inbox_table  # noqa: E402
-from support.module_defaults import ModuleDefaults, module_defaults, variable_default  # noqa: E402
+from support.module_defaults import ModuleDefaults, module_defaults  # noqa: E402
 from support.moto_server import ACCOUNT_ID, REGION  # noqa: E402
 
 QUEUE, DEAD_LETTER_QUEUE, TABLE = "site-invalidation", "site-invalidation-dlq", "site-invalidation-deploys"
@@ -84,10 +84,8 @@ class Waits:
 
 
 def module_waits(root: Path = ROOT) -> Waits:
-    variables_tf = (root / "variables.tf").read_text()
-    return Waits(
-        variable_default(variables_tf, "quiet_seconds"), variable_default(variables_tf, "max_wait_seconds")
-    )
+    defaults = module_defaults(root)
+    return Waits(defaults.quiet_seconds, defaults.max_wait_seconds)
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,13 @@ from deploy_meter import Stopwatch, Timed, cpu_factor  # noqa: E402
 
 from support.cloudfront_model import EPOCH, CloudFrontModel, VirtualClock  # noqa: E402
 from support.deploy_world import Clock, Crash, World, make_world  # noqa: E402
-from support.module_defaults import variable_default  # noqa: E402
+from support.module_defaults import module_defaults  # noqa: E402
 from support.moto_server import FAKE_AWS_ENVIRONMENT  # noqa: E402
 
-VARIABLES_TF = (ROOT / "variables.tf").read_text()
-QUIET_S = variable_default(VARIABLES_TF, "quiet_seconds")  # the module's defaults
-MAX_WAIT_S = variable_default(VARIABLES_TF, "max_wait_seconds")
+DEFAULTS = module_defaults()
+QUIET_S, MAX_WAIT_S = DEFAULTS.quiet_seconds, DEFAULTS.max_wait_seconds
 COMPLETION_S = 60.0  # CloudFront takes seconds to minutes to complete an invalidation
-MEMORY_MB = variable_default(VARIABLES_TF, "lambda_memory_size")
+MEMORY_MB = DEFAULTS.lambda_memory_size
 LATENCY_S = {"s3": 0.020, "dynamodb": 0.005, "sqs": 0.010, "cloudfront": 0.200}
 CLIENTS = ("sqs", "dynamodb", "cloudfront")
 

@@ -1,8 +1,8 @@
 """The module's defaults, read from variables.tf and main.tf so that tests and benchmarks follow them.
 
 Only the settings the fault tests and the benchmarks model are read: the event source mapping's
-batching, the Lambda timeout, the path budget, evictions_per_path, and the queue's
-redrive and visibility.
+batching, the Lambda timeout and memory, the path budget, evictions_per_path, the deploy inbox's waits
+(quiet_seconds, max_wait_seconds), and the queue's redrive and visibility.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ class ModuleDefaults:
     batch_size: int
     batching_window_seconds: int
     lambda_timeout: int
+    lambda_memory_size: int
     max_paths_per_invalidation: int
     maximum_concurrency: int
     max_receive_count: int
     evictions_per_path: float
+    quiet_seconds: int
+    max_wait_seconds: int
 
     @property
     def visibility_timeout_seconds(self) -> int:
@@ -59,8 +62,11 @@ def module_defaults(root: Path = ROOT) -> ModuleDefaults:
         batch_size=variable_default(variables_tf, "batch_size"),
         batching_window_seconds=variable_default(variables_tf, "batching_window_seconds"),
         lambda_timeout=variable_default(variables_tf, "lambda_timeout"),
+        lambda_memory_size=variable_default(variables_tf, "lambda_memory_size"),
         max_paths_per_invalidation=variable_default(variables_tf, "max_paths_per_invalidation"),
         maximum_concurrency=variable_default(variables_tf, "maximum_concurrency"),
         max_receive_count=int(receive_count.group(1)),
         evictions_per_path=number_default(variables_tf, "evictions_per_path"),
+        quiet_seconds=variable_default(variables_tf, "quiet_seconds"),
+        max_wait_seconds=variable_default(variables_tf, "max_wait_seconds"),
     )
