@@ -24,6 +24,7 @@ TICK_KIND = "flush"
 TICK_FIELD = "cf_invalidator"
 MAX_DELAY_SECONDS = 900  # SQS: the longest DelaySeconds
 SEND_BATCH = 10  # SQS: entries per SendMessageBatch
+SEND_BATCH_BYTES = 262_144  # SQS: a SendMessageBatch's messages together (256 KiB; some queues allow more)
 
 
 class SendsMessages(Protocol):
@@ -74,13 +75,26 @@ class DeadLetters:
 
     def send(self, bodies: Sequence[str]) -> None:
         """Every body, or an error: a body not sent stays in the inbox (the caller deletes only after)."""
-        for start in range(0, len(bodies), SEND_BATCH):
-            entries = [
-                {"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + SEND_BATCH])
-            ]
+        for batch in _batches(bodies):
+            entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)]
             failed = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries).get("Failed", [])
             if failed:
                 raise DeadLetterError(f"{len(failed)} dead letters not sent: {failed[0].get('Code')}")
+
+
+def _batches(bodies: Sequence[str]) -> list[list[str]]:
+    """The bodies in order, cut so that a batch holds at most SEND_BATCH of them and SEND_BATCH_BYTES
+    together (a chunk is at most accept.CHUNK_BYTES, so each fits alone)."""
+    batches: list[list[str]] = []
+    size = 0
+    for body in bodies:
+        length = len(body.encode("utf-8"))
+        if not batches or len(batches[-1]) == SEND_BATCH or size + length > SEND_BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(body)
+        size += length
+    return batches
 
 
 class DeadLetterError(RuntimeError):
